@@ -1,0 +1,185 @@
+"""The per-process cache of upstream results: TTL-bounded, single-flight, evicted precisely per company and data type."""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from collections import defaultdict
+from collections.abc import Awaitable, Callable, Hashable, Iterable
+from dataclasses import dataclass
+from typing import Any, TypeVar
+
+import cachetools
+
+T = TypeVar("T")
+
+ALL_COMPANIES = "*"
+"""The scope of entries that do not belong to one company (the companies list)."""
+
+
+@dataclass(frozen=True, slots=True)
+class CacheKey:
+    """What a cached upstream result was built from: a company, a data type, and the request."""
+
+    company_id: str
+    data_type: str
+    request: tuple[Hashable, ...] = ()
+
+    @property
+    def scope(self) -> tuple[str, str]:
+        return (self.company_id, self.data_type)
+
+
+@dataclass(slots=True)
+class CacheStats:
+    hits: int = 0
+    misses: int = 0
+    joined: int = 0
+    evictions: int = 0
+    invalidations: int = 0
+    stale_writes_dropped: int = 0
+
+
+class _IndexedTTLCache(cachetools.TTLCache[CacheKey, Any]):
+    """A TTLCache that keeps an index of its keys by (company, data type), pruned as entries go."""
+
+    def __init__(self, maxsize: int, ttl: float, timer: Callable[[], float]) -> None:
+        super().__init__(maxsize=maxsize, ttl=ttl, timer=timer)
+        self.index: defaultdict[tuple[str, str], set[CacheKey]] = defaultdict(set)
+        self.evicted = 0
+
+    def __setitem__(self, key: CacheKey, value: Any) -> None:
+        super().__setitem__(key, value)
+        self.index[key.scope].add(key)
+
+    def __delitem__(self, key: CacheKey) -> None:
+        super().__delitem__(key)
+        self._unindex(key)
+
+    def expire(self, time: float | None = None) -> list[tuple[CacheKey, Any]]:
+        expired: list[tuple[CacheKey, Any]] = list(super().expire(time))
+        for key, _ in expired:
+            self._unindex(key)
+        self.evicted += len(expired)
+        return expired
+
+    def popitem(self) -> tuple[CacheKey, Any]:
+        item: tuple[CacheKey, Any] = super().popitem()
+        self.evicted += 1
+        return item
+
+    def _unindex(self, key: CacheKey) -> None:
+        keys = self.index.get(key.scope)
+        if keys is not None:
+            keys.discard(key)
+            if not keys:
+                del self.index[key.scope]
+
+
+class UpstreamCache:
+    """Caches upstream results by typed key.
+
+    - Single flight: concurrent misses for one key share one fetch (run as its own task, so a
+      cancelled caller does not cancel the others).
+    - Generations: every (company, data type) has a counter that an invalidation bumps. A fetch
+      remembers the counter when it starts and stores its result only if the counter is unchanged
+      when it ends, so a fetch overlapping a webhook never writes stale data back.
+    """
+
+    def __init__(
+        self, *, ttl_seconds: float, max_entries: int, timer: Callable[[], float] = time.monotonic
+    ) -> None:
+        self._entries = _IndexedTTLCache(max_entries, ttl_seconds, timer)
+        self._generations: dict[tuple[str, str], int] = defaultdict(int)
+        self._company_generations: dict[str, int] = defaultdict(int)
+        self._epoch = 0
+        self._inflight: dict[CacheKey, asyncio.Task[Any]] = {}
+        self.stats = CacheStats()
+
+    def __len__(self) -> int:
+        return len(self._entries)
+
+    def _generation(self, key: CacheKey) -> tuple[int, int, int]:
+        return (
+            self._epoch,
+            self._company_generations[key.company_id],
+            self._generations[key.scope],
+        )
+
+    def peek(self, key: CacheKey) -> Any | None:
+        """The cached value, or None; counts neither hit nor miss."""
+        return self._entries.get(key)
+
+    async def get_or_fetch(self, key: CacheKey, fetch: Callable[[], Awaitable[T]]) -> T:
+        try:
+            value: T = self._entries[key]
+        except KeyError:
+            pass
+        else:
+            self.stats.hits += 1
+            return value
+        task = self._inflight.get(key)
+        if task is not None:
+            self.stats.joined += 1
+        else:
+            self.stats.misses += 1
+            task = asyncio.create_task(self._fill(key, fetch, self._generation(key)))
+            self._inflight[key] = task
+            task.add_done_callback(lambda done: self._forget(key, done))
+        result: T = await asyncio.shield(task)
+        return result
+
+    async def _fill(
+        self, key: CacheKey, fetch: Callable[[], Awaitable[T]], generation: tuple[int, int, int]
+    ) -> T:
+        value = await fetch()
+        if self._generation(key) == generation:
+            self._entries[key] = value
+        else:
+            self.stats.stale_writes_dropped += 1
+        return value
+
+    def _forget(self, key: CacheKey, task: asyncio.Task[Any]) -> None:
+        if self._inflight.get(key) is task:
+            del self._inflight[key]
+        if not task.cancelled():
+            # Retrieve the exception so an unawaited failure is not reported as never retrieved.
+            task.exception()
+
+    def invalidate(self, company_id: str, data_types: Iterable[str] | None = None) -> int:
+        """Drop what one company's data types were built from (all of its types when None)."""
+        self.stats.invalidations += 1
+        if data_types is None:
+            self._company_generations[company_id] += 1
+            scopes = [scope for scope in self._entries.index if scope[0] == company_id]
+            self._drop_inflight(lambda key: key.company_id == company_id)
+        else:
+            scopes = [(company_id, data_type) for data_type in data_types]
+            for scope in scopes:
+                self._generations[scope] += 1
+            wanted = set(scopes)
+            self._drop_inflight(lambda key: key.scope in wanted)
+        dropped = 0
+        for scope in scopes:
+            for key in list(self._entries.index.get(scope, ())):
+                self._entries.pop(key, None)
+                dropped += 1
+        self.stats.evictions += dropped
+        return dropped
+
+    def clear(self) -> None:
+        """Drop everything (Redis reconnect, operator request)."""
+        self.stats.invalidations += 1
+        self._epoch += 1
+        self._drop_inflight(lambda key: True)
+        self.stats.evictions += len(self._entries)
+        self._entries.clear()
+
+    def _drop_inflight(self, matches: Callable[[CacheKey], bool]) -> None:
+        # Callers already waiting keep their fetch; new callers must start a fresh one.
+        for key in [key for key in self._inflight if matches(key)]:
+            del self._inflight[key]
+
+    @property
+    def expired(self) -> int:
+        return self._entries.evicted

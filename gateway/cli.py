@@ -1,0 +1,181 @@
+"""The `gateway` command line: serve, sandbox, check-config, print-schema."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import os
+import signal
+from collections.abc import Iterator
+from dataclasses import replace
+from pathlib import Path
+from typing import Annotated
+
+import typer
+import uvicorn
+
+from gateway.errors import ConfigError
+from gateway.logs import configure_logging
+from gateway.settings import Settings
+
+log = logging.getLogger("gateway.cli")
+
+cli = typer.Typer(
+    add_completion=False,
+    no_args_is_help=True,
+    help="A GraphQL gateway over Codat's Sync for Payables API.",
+)
+
+SANDBOX_KEY = "sandbox"
+
+HostOption = Annotated[str | None, typer.Option(help="Interface to bind (default GATEWAY_HOST).")]
+PortOption = Annotated[int | None, typer.Option(help="Port to bind (default GATEWAY_PORT).")]
+
+
+def _load_settings() -> Settings:
+    try:
+        return Settings.from_env(os.environ)
+    except ConfigError as exc:
+        typer.echo(f"error: {exc}", err=True)
+        raise typer.Exit(code=2) from exc
+
+
+class _Server(uvicorn.Server):
+    """A uvicorn server that leaves signal handling to the supervisor running several of them."""
+
+    @contextlib.contextmanager
+    def capture_signals(self) -> Iterator[None]:
+        yield
+
+
+async def _serve_all(servers: list[_Server]) -> None:
+    loop = asyncio.get_running_loop()
+
+    def stop() -> None:
+        for server in servers:
+            server.should_exit = True
+
+    for signum in (signal.SIGINT, signal.SIGTERM):
+        loop.add_signal_handler(signum, stop)
+    try:
+        await asyncio.gather(*(server.serve() for server in servers))
+    finally:
+        for signum in (signal.SIGINT, signal.SIGTERM):
+            loop.remove_signal_handler(signum)
+
+
+def _uvicorn_config(app: object, host: str, port: int) -> uvicorn.Config:
+    return uvicorn.Config(
+        app,  # type: ignore[arg-type]
+        host=host,
+        port=port,
+        log_config=None,
+        access_log=False,
+        ws="websockets-sansio",
+        timeout_graceful_shutdown=10,
+    )
+
+
+@cli.command()
+def serve(host: HostOption = None, port: PortOption = None) -> None:
+    """Serve the GraphQL gateway (with no CODAT_API_KEY, against the built-in sandbox)."""
+    from gateway.app import create_app
+    from sandbox.app import create_app as create_sandbox_app
+    from sandbox.config import SandboxConfig
+
+    settings = _load_settings()
+    settings = replace(settings, host=host or settings.host, port=port or settings.port)
+    configure_logging(settings.log_level, settings.log_format)
+    servers: list[_Server] = []
+    if settings.uses_sandbox:
+        try:
+            sandbox_config = SandboxConfig.from_env(os.environ)
+        except ValueError as exc:
+            typer.echo(f"error: {exc}", err=True)
+            raise typer.Exit(code=2) from exc
+        # The embedded sandbox is only ever reachable from this machine, whatever the gateway binds.
+        sandbox_url = f"http://127.0.0.1:{settings.sandbox_port}"
+        sandbox_config = replace(
+            sandbox_config,
+            api_key=SANDBOX_KEY,
+            webhook_targets=(f"http://127.0.0.1:{settings.port}/webhooks/codat",),
+        )
+        log.warning(
+            "CODAT_API_KEY is not set: serving against the built-in Codat sandbox at %s "
+            "(seeded demo data, not a real Codat). Set CODAT_API_KEY to use %s.",
+            sandbox_url,
+            settings.codat_base_url,
+        )
+        settings = settings.pointed_at(sandbox_url, SANDBOX_KEY)
+        servers.append(
+            _Server(
+                _uvicorn_config(
+                    create_sandbox_app(sandbox_config), "127.0.0.1", settings.sandbox_port
+                )
+            )
+        )
+    log.info(
+        "GraphQL gateway on http://%s:%d/graphql, Codat at %s",
+        settings.host,
+        settings.port,
+        settings.codat_base_url,
+    )
+    servers.append(_Server(_uvicorn_config(create_app(settings), settings.host, settings.port)))
+    asyncio.run(_serve_all(servers))
+
+
+@cli.command()
+def sandbox(
+    host: Annotated[str, typer.Option(help="Interface to bind.")] = "127.0.0.1",
+    port: Annotated[int, typer.Option(help="Port to bind.")] = 8001,
+    api_key: Annotated[
+        str | None, typer.Option(help="Accept only this Codat API key (default: any Basic key).")
+    ] = None,
+) -> None:
+    """Serve the local Codat sandbox alone."""
+    from sandbox.app import create_app as create_sandbox_app
+    from sandbox.config import SandboxConfig
+
+    settings = _load_settings()
+    configure_logging(settings.log_level, settings.log_format)
+    try:
+        config = SandboxConfig.from_env(os.environ)
+    except ValueError as exc:
+        typer.echo(f"error: {exc}", err=True)
+        raise typer.Exit(code=2) from exc
+    if api_key is not None:
+        config = replace(config, api_key=api_key)
+    log.info("Codat sandbox on http://%s:%d", host, port)
+    asyncio.run(_serve_all([_Server(_uvicorn_config(create_sandbox_app(config), host, port))]))
+
+
+@cli.command("check-config")
+def check_config() -> None:
+    """Read the settings from the environment, report the first problem, or print them masked."""
+    settings = _load_settings()
+    width = max(len(name) for name in settings.describe())
+    for name, value in settings.describe().items():
+        typer.echo(f"{name.ljust(width)}  {value}")
+    target = "the built-in sandbox" if settings.uses_sandbox else settings.codat_base_url
+    typer.echo(f"\nok: the gateway would serve against {target}")
+
+
+@cli.command("print-schema")
+def print_schema(
+    output: Annotated[
+        Path | None, typer.Option("--output", "-o", help="Write the SDL here (default: stdout).")
+    ] = None,
+) -> None:
+    """Print the GraphQL schema (SDL) that frontend teams run codegen against."""
+    from schema import build_schema
+
+    sdl = build_schema().as_str() + "\n"
+    if output is None:
+        typer.echo(sdl, nl=False)
+    else:
+        output.write_text(sdl, encoding="utf-8")
+
+
+def main() -> None:
+    cli()

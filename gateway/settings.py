@@ -1,0 +1,180 @@
+"""The gateway's settings: one frozen object, read once from an injectable mapping of environment variables."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, fields, replace
+from typing import TypeVar
+from urllib.parse import urlsplit
+
+from gateway.errors import ConfigError
+
+T = TypeVar("T")
+
+CODAT_PRODUCTION_URL = "https://api.codat.io"
+
+
+class Secret:
+    """A credential that never shows itself in repr, str or logs."""
+
+    __slots__ = ("_value",)
+
+    def __init__(self, value: str) -> None:
+        self._value = value
+
+    def reveal(self) -> str:
+        return self._value
+
+    def __repr__(self) -> str:
+        return "Secret('**********')"
+
+    __str__ = __repr__
+
+    def __eq__(self, other: object) -> bool:
+        return isinstance(other, Secret) and other._value == self._value
+
+    def __hash__(self) -> int:
+        return hash(self._value)
+
+    def __bool__(self) -> bool:
+        return bool(self._value)
+
+
+def _parse_bool(raw: str) -> bool:
+    lowered = raw.strip().lower()
+    if lowered in {"1", "true", "yes", "on"}:
+        return True
+    if lowered in {"0", "false", "no", "off"}:
+        return False
+    raise ValueError("expected one of true/false, 1/0, yes/no, on/off")
+
+
+def _parse_positive_float(raw: str) -> float:
+    value = float(raw)
+    if value <= 0:
+        raise ValueError("must be greater than 0")
+    return value
+
+
+def _parse_positive_int(raw: str) -> int:
+    value = int(raw)
+    if value <= 0:
+        raise ValueError("must be a whole number greater than 0")
+    return value
+
+
+def _parse_port(raw: str) -> int:
+    value = int(raw)
+    if not 0 <= value <= 65535:
+        raise ValueError("must be a port number from 0 to 65535")
+    return value
+
+
+def _parse_http_url(raw: str) -> str:
+    parts = urlsplit(raw.strip())
+    if parts.scheme not in {"http", "https"} or not parts.netloc:
+        raise ValueError("must be an http(s) URL such as https://api.codat.io")
+    return raw.strip().rstrip("/")
+
+
+def _parse_log_level(raw: str) -> str:
+    level = raw.strip().upper()
+    if level not in {"DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL"}:
+        raise ValueError("must be one of DEBUG, INFO, WARNING, ERROR, CRITICAL")
+    return level
+
+
+def _parse_log_format(raw: str) -> str:
+    value = raw.strip().lower()
+    if value not in {"json", "text"}:
+        raise ValueError("must be json or text")
+    return value
+
+
+class _Reader:
+    """Reads typed values from the mapping, naming the variable in every error."""
+
+    def __init__(self, environ: Mapping[str, str]) -> None:
+        self._environ = environ
+
+    def get(self, name: str, parse: Callable[[str], T], default: T) -> T:
+        raw = self._environ.get(name)
+        if raw is None or raw.strip() == "":
+            return default
+        try:
+            return parse(raw)
+        except ValueError as exc:
+            raise ConfigError(name, f"{exc} (got {raw!r})") from exc
+
+    def secret(self, name: str) -> Secret | None:
+        raw = self._environ.get(name)
+        if raw is None or raw.strip() == "":
+            return None
+        return Secret(raw.strip())
+
+
+@dataclass(frozen=True, kw_only=True)
+class Settings:
+    """Everything the gateway is configured with. Build with `Settings.from_env(os.environ)`."""
+
+    codat_api_key: Secret | None = None
+    codat_base_url: str = CODAT_PRODUCTION_URL
+    codat_timeout_seconds: float = 30.0
+    codat_connect_timeout_seconds: float = 5.0
+    codat_max_attempts: int = 4
+    codat_retry_max_elapsed_seconds: float = 30.0
+    codat_max_concurrency_per_company: int = 10
+    codat_page_size: int = 100
+
+    host: str = "127.0.0.1"
+    port: int = 8000
+    sandbox_port: int = 8001
+    graphiql: bool = True
+    max_page_size: int = 500
+    log_level: str = "INFO"
+    log_format: str = "json"
+
+    @property
+    def uses_sandbox(self) -> bool:
+        """No API key: the gateway runs against its built-in sandbox."""
+        return self.codat_api_key is None
+
+    @classmethod
+    def from_env(cls, environ: Mapping[str, str] | None = None) -> Settings:
+        env = _Reader(os.environ if environ is None else environ)
+        return cls(
+            codat_api_key=env.secret("CODAT_API_KEY"),
+            codat_base_url=env.get("CODAT_BASE_URL", _parse_http_url, CODAT_PRODUCTION_URL),
+            codat_timeout_seconds=env.get("CODAT_TIMEOUT_SECONDS", _parse_positive_float, 30.0),
+            codat_connect_timeout_seconds=env.get(
+                "CODAT_CONNECT_TIMEOUT_SECONDS", _parse_positive_float, 5.0
+            ),
+            codat_max_attempts=env.get("CODAT_MAX_ATTEMPTS", _parse_positive_int, 4),
+            codat_retry_max_elapsed_seconds=env.get(
+                "CODAT_RETRY_MAX_ELAPSED_SECONDS", _parse_positive_float, 30.0
+            ),
+            codat_max_concurrency_per_company=env.get(
+                "CODAT_MAX_CONCURRENCY_PER_COMPANY", _parse_positive_int, 10
+            ),
+            codat_page_size=env.get("CODAT_PAGE_SIZE", _parse_positive_int, 100),
+            host=env.get("GATEWAY_HOST", str.strip, "127.0.0.1"),
+            port=env.get("GATEWAY_PORT", _parse_port, 8000),
+            sandbox_port=env.get("SANDBOX_PORT", _parse_port, 8001),
+            graphiql=env.get("GATEWAY_GRAPHIQL", _parse_bool, True),
+            max_page_size=env.get("GATEWAY_MAX_PAGE_SIZE", _parse_positive_int, 500),
+            log_level=env.get("LOG_LEVEL", _parse_log_level, "INFO"),
+            log_format=env.get("LOG_FORMAT", _parse_log_format, "json"),
+        )
+
+    def pointed_at(self, base_url: str, api_key: str) -> Settings:
+        """The same settings aimed at another Codat (the built-in sandbox)."""
+        return replace(self, codat_base_url=base_url, codat_api_key=Secret(api_key))
+
+    def describe(self) -> dict[str, str]:
+        """Every setting as text, secrets masked: what `gateway check-config` prints."""
+        shown: dict[str, str] = {}
+        for item in fields(self):
+            value = getattr(self, item.name)
+            shown[item.name] = "(not set)" if value is None else str(value)
+        return shown

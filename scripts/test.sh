@@ -1,0 +1,12 @@
+#!/usr/bin/env bash
+# Installs everything (venv, packages, services) and runs the whole suite:
+# ruff format check, ruff, mypy --strict, the schema drift check and pytest.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+bash scripts/bootstrap.sh
+bash scripts/services.sh
+
+echo "== ruff format --check"; .venv/bin/ruff format --check .
+echo "== ruff check";          .venv/bin/ruff check .
+echo "== mypy --strict";       .venv/bin/mypy --strict gateway schema sandbox tests bench
+echo "== pytest";              .venv/bin/pytest "$@"

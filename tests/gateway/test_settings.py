@@ -1,0 +1,63 @@
+"""Settings: read once from a mapping, typed, secrets masked, one-line errors naming the variable."""
+
+from __future__ import annotations
+
+import pytest
+
+from gateway.errors import ConfigError
+from gateway.settings import Secret, Settings
+
+
+def test_defaults_point_at_production_codat_and_use_the_sandbox_without_a_key() -> None:
+    settings = Settings.from_env({})
+    assert settings.codat_base_url == "https://api.codat.io"
+    assert settings.uses_sandbox
+    assert settings.codat_max_concurrency_per_company == 10
+
+
+def test_values_are_parsed_and_the_api_key_is_masked_everywhere() -> None:
+    settings = Settings.from_env(
+        {
+            "CODAT_API_KEY": "very-secret-key",
+            "CODAT_BASE_URL": "https://codat.example/",
+            "CODAT_TIMEOUT_SECONDS": "2.5",
+            "GATEWAY_PORT": "9000",
+            "GATEWAY_GRAPHIQL": "off",
+        }
+    )
+    assert settings.codat_api_key == Secret("very-secret-key")
+    assert settings.codat_base_url == "https://codat.example"
+    assert settings.codat_timeout_seconds == 2.5
+    assert settings.port == 9000
+    assert settings.graphiql is False
+    assert not settings.uses_sandbox
+    assert "very-secret-key" not in repr(settings)
+    assert "very-secret-key" not in str(settings.describe())
+
+
+@pytest.mark.parametrize(
+    ("variable", "value"),
+    [
+        ("CODAT_TIMEOUT_SECONDS", "soon"),
+        ("CODAT_TIMEOUT_SECONDS", "-1"),
+        ("CODAT_BASE_URL", "api.codat.io"),
+        ("GATEWAY_PORT", "70000"),
+        ("GATEWAY_GRAPHIQL", "maybe"),
+        ("CODAT_MAX_CONCURRENCY_PER_COMPANY", "0"),
+        ("LOG_LEVEL", "loud"),
+    ],
+)
+def test_a_malformed_setting_is_an_error_naming_the_variable(variable: str, value: str) -> None:
+    with pytest.raises(ConfigError) as raised:
+        Settings.from_env({variable: value})
+    assert raised.value.variable == variable
+    assert str(raised.value).startswith(f"{variable}: ")
+    assert "\n" not in str(raised.value)
+
+
+def test_pointing_at_the_sandbox_keeps_every_other_setting() -> None:
+    settings = Settings.from_env({"GATEWAY_PORT": "9100"})
+    moved = settings.pointed_at("http://127.0.0.1:9101", "sandbox")
+    assert moved.codat_base_url == "http://127.0.0.1:9101"
+    assert moved.port == 9100
+    assert not moved.uses_sandbox
