@@ -3,6 +3,7 @@
     GatewayError
     ├── ConfigError                  a setting is missing or malformed (names the variable)
     └── CodatError                   anything that went wrong talking to Codat
+        ├── CodatQueryError          a query we refuse to send (also a ValueError; before any I/O)
         ├── CodatTransportError      no usable HTTP response (connect/read failure, timeout)
         └── CodatHTTPError           Codat answered with an error status
             ├── CodatBadRequest          400 (malformed query, bad body)
@@ -35,3 +36,136 @@ class ConfigError(GatewayError):
         super().__init__(f"{variable}: {problem}")
         self.variable = variable
         self.problem = problem
+
+
+class CodatError(GatewayError):
+    """Anything that went wrong talking to Codat; `company_id` says for whom, when known."""
+
+    def __init__(self, message: str, *, company_id: str | None = None) -> None:
+        super().__init__(message)
+        self.message = message
+        self.company_id = company_id
+
+
+class CodatTransportError(CodatError):
+    """No usable HTTP response: the connection failed, was dropped, or timed out."""
+
+    def __init__(
+        self, message: str, *, method: str, url: str, company_id: str | None = None
+    ) -> None:
+        super().__init__(message, company_id=company_id)
+        self.method = method
+        self.url = url
+
+    def __repr__(self) -> str:
+        return f"{type(self).__name__}({self.message!r}, method={self.method!r}, url={self.url!r})"
+
+
+class CodatHTTPError(CodatError):
+    """Codat answered with an error status; the class is chosen by the status, never the body."""
+
+    def __init__(
+        self,
+        message: str,
+        *,
+        status_code: int,
+        method: str,
+        url: str,
+        correlation_id: str | None = None,
+        service: str | None = None,
+        retry_after: float | None = None,
+        company_id: str | None = None,
+    ) -> None:
+        super().__init__(message, company_id=company_id)
+        self.status_code = status_code
+        self.method = method
+        self.url = url
+        self.correlation_id = correlation_id
+        self.service = service
+        self.retry_after = retry_after
+
+    def __str__(self) -> str:
+        where = f" [correlation id {self.correlation_id}]" if self.correlation_id else ""
+        return f"{self.status_code} from Codat for {self.method} {self.url}: {self.message}{where}"
+
+    def __repr__(self) -> str:
+        return (
+            f"{type(self).__name__}({self.message!r}, status_code={self.status_code}, "
+            f"correlation_id={self.correlation_id!r}, company_id={self.company_id!r})"
+        )
+
+
+class CodatBadRequest(CodatHTTPError):  # noqa: N818 (names fixed by the tree above)
+    """400: a malformed query or body."""
+
+
+class CodatUnauthorized(CodatHTTPError):  # noqa: N818 (names fixed by the tree above)
+    """401: the API key was refused."""
+
+
+class CodatPaymentRequired(CodatHTTPError):  # noqa: N818 (names fixed by the tree above)
+    """402: an account limit was reached."""
+
+
+class CodatForbidden(CodatHTTPError):  # noqa: N818 (names fixed by the tree above)
+    """403: the key may not use this resource or endpoint."""
+
+
+class CodatNotFound(CodatHTTPError):  # noqa: N818 (names fixed by the tree above)
+    """404: the resource (or the data type for this platform) does not exist."""
+
+
+class CodatConflict(CodatHTTPError):  # noqa: N818 (names fixed by the tree above)
+    """409 on a write: the idempotency key is still in flight, or a limit on values was hit."""
+
+
+class CodatDataNotReady(CodatConflict):
+    """409 on a read: the data type has not been synced yet (or is syncing)."""
+
+    def __init__(
+        self,
+        message: str,
+        *,
+        status_code: int,
+        method: str,
+        url: str,
+        correlation_id: str | None = None,
+        service: str | None = None,
+        retry_after: float | None = None,
+        company_id: str | None = None,
+        data_type: str | None = None,
+    ) -> None:
+        super().__init__(
+            message,
+            status_code=status_code,
+            method=method,
+            url=url,
+            correlation_id=correlation_id,
+            service=service,
+            retry_after=retry_after,
+            company_id=company_id,
+        )
+        self.data_type = data_type
+
+
+class CodatUnprocessable(CodatHTTPError):  # noqa: N818 (names fixed by the tree above)
+    """422: an idempotency key was reused with a different body."""
+
+
+class CodatRateLimited(CodatHTTPError):  # noqa: N818 (names fixed by the tree above)
+    """429: over the rate limit; `retry_after` says how long Codat asked us to wait."""
+
+
+class CodatServerError(CodatHTTPError):
+    """5xx: Codat failed."""
+
+
+class CodatUnavailable(CodatServerError):  # noqa: N818 (names fixed by the tree above)
+    """503: Codat is down for maintenance."""
+
+
+class CodatQueryError(CodatError, ValueError):
+    """A Codat query could not be built or validated (an inexpressible value, too long, bad syntax).
+
+    Raised before any request is sent, so it is a `ValueError` as well as a `CodatError`.
+    """

@@ -1,0 +1,1 @@
+"""The gateway's Codat client: models, query builder, paging, transport, and the client itself."""

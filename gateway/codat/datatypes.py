@@ -1,0 +1,113 @@
+"""The readable data types in one table, so caches and loaders can address any of them uniformly.
+
+Each entry says what Codat calls the type (the `DataType` used in `dataStatus`, refresh and
+webhooks), the path segment under `/companies/{companyId}/data/` (accounts are `chartOfAccounts`
+as a data type but `accounts` in the path), and the models for a listed record and a fetched one
+(tracking categories list flat but fetch as a tree).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any, Generic, TypeVar
+
+from gateway.codat.models import (
+    Account,
+    Bill,
+    BillCreditNote,
+    BillPayment,
+    CodatModel,
+    DataType,
+    PaymentMethod,
+    Supplier,
+    TaxRate,
+    TrackingCategory,
+    TrackingCategoryTree,
+)
+
+ListT = TypeVar("ListT", bound=CodatModel, covariant=True)
+GetT = TypeVar("GetT", bound=CodatModel, covariant=True)
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class ReadableDataType(Generic[ListT, GetT]):
+    """One data type read from Codat's cache with `GET /companies/{companyId}/data/{path}`."""
+
+    data_type: DataType
+    path: str
+    list_model: type[ListT]
+    get_model: type[GetT]
+
+    @property
+    def name(self) -> str:
+        """Codat's name for the type, e.g. `chartOfAccounts`."""
+        return self.data_type.value
+
+    def __repr__(self) -> str:
+        return f"ReadableDataType({self.data_type.value!r}, path={self.path!r})"
+
+
+BILLS = ReadableDataType(data_type=DataType.BILLS, path="bills", list_model=Bill, get_model=Bill)
+BILL_PAYMENTS = ReadableDataType(
+    data_type=DataType.BILL_PAYMENTS,
+    path="billPayments",
+    list_model=BillPayment,
+    get_model=BillPayment,
+)
+BILL_CREDIT_NOTES = ReadableDataType(
+    data_type=DataType.BILL_CREDIT_NOTES,
+    path="billCreditNotes",
+    list_model=BillCreditNote,
+    get_model=BillCreditNote,
+)
+SUPPLIERS = ReadableDataType(
+    data_type=DataType.SUPPLIERS, path="suppliers", list_model=Supplier, get_model=Supplier
+)
+ACCOUNTS = ReadableDataType(
+    data_type=DataType.CHART_OF_ACCOUNTS, path="accounts", list_model=Account, get_model=Account
+)
+PAYMENT_METHODS = ReadableDataType(
+    data_type=DataType.PAYMENT_METHODS,
+    path="paymentMethods",
+    list_model=PaymentMethod,
+    get_model=PaymentMethod,
+)
+TAX_RATES = ReadableDataType(
+    data_type=DataType.TAX_RATES, path="taxRates", list_model=TaxRate, get_model=TaxRate
+)
+TRACKING_CATEGORIES = ReadableDataType(
+    data_type=DataType.TRACKING_CATEGORIES,
+    path="trackingCategories",
+    list_model=TrackingCategory,
+    get_model=TrackingCategoryTree,
+)
+
+READABLE_DATA_TYPES: Mapping[DataType, ReadableDataType[Any, Any]] = {
+    entry.data_type: entry
+    for entry in (
+        BILLS,
+        BILL_PAYMENTS,
+        BILL_CREDIT_NOTES,
+        SUPPLIERS,
+        ACCOUNTS,
+        PAYMENT_METHODS,
+        TAX_RATES,
+        TRACKING_CATEGORIES,
+    )
+}
+"""Every readable data type, keyed by its Codat `DataType`."""
+
+DATA_TYPES_BY_PATH: Mapping[str, ReadableDataType[Any, Any]] = {
+    entry.path: entry for entry in READABLE_DATA_TYPES.values()
+}
+"""The same entries keyed by path segment (`accounts` -> chart of accounts)."""
+
+
+def readable(data_type: DataType | str) -> ReadableDataType[Any, Any]:
+    """The entry for a data type given as a `DataType` or Codat's name; KeyError if not readable."""
+    key = DataType(data_type)
+    try:
+        return READABLE_DATA_TYPES[key]
+    except KeyError:
+        raise KeyError(f"{data_type!r} is not a data type the gateway reads") from None
