@@ -127,6 +127,9 @@ class Settings:
     codat_max_concurrency_per_company: int = 10
     codat_page_size: int = 100
 
+    cache_ttl_seconds: float = 300.0
+    cache_max_entries: int = 20_000
+
     host: str = "127.0.0.1"
     port: int = 8000
     sandbox_port: int = 8001
@@ -158,6 +161,8 @@ class Settings:
                 "CODAT_MAX_CONCURRENCY_PER_COMPANY", _parse_positive_int, 10
             ),
             codat_page_size=env.get("CODAT_PAGE_SIZE", _parse_positive_int, 100),
+            cache_ttl_seconds=env.get("CACHE_TTL_SECONDS", _parse_positive_float, 300.0),
+            cache_max_entries=env.get("CACHE_MAX_ENTRIES", _parse_positive_int, 20_000),
             host=env.get("GATEWAY_HOST", str.strip, "127.0.0.1"),
             port=env.get("GATEWAY_PORT", _parse_port, 8000),
             sandbox_port=env.get("SANDBOX_PORT", _parse_port, 8001),

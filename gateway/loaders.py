@@ -1,0 +1,320 @@
+"""Per-request DataLoaders: every edge of the graph batched, deduplicated and fetched level by level."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Iterable
+from dataclasses import dataclass
+from typing import Any, Generic, TypeVar
+
+from aiodataloader import DataLoader
+
+from gateway.codat import Page
+from gateway.codat.datatypes import readable
+from gateway.codat.models import (
+    Company,
+    CompanyInfo,
+    Connection,
+    DataStatus,
+    DataType,
+    PushOperation,
+)
+from gateway.codat.query import id_chunks
+from gateway.codat.types import CompanyId
+from gateway.errors import CodatNotFound
+from gateway.pagination import Window, plan_pages
+from gateway.upstream import Upstream
+
+T = TypeVar("T")
+
+WHOLE_SET_TYPES = frozenset(
+    {
+        DataType.CHART_OF_ACCOUNTS,
+        DataType.TAX_RATES,
+        DataType.PAYMENT_METHODS,
+        DataType.TRACKING_CATEGORIES,
+    }
+)
+"""Small reference sets: one fetch of the whole set answers every lookup by id in it."""
+
+RecordKey = tuple[CompanyId, str]
+
+
+@dataclass(frozen=True, slots=True)
+class ListRequest:
+    """One filtered, ordered list of one data type of one company."""
+
+    company_id: CompanyId
+    data_type: DataType
+    query: str | None = None
+    order_by: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Slice(Generic[T]):
+    """The records of a window that exist, and how many the whole list holds."""
+
+    records: list[T]
+    total: int
+
+
+@dataclass(frozen=True, slots=True)
+class _PageKey:
+    request: ListRequest
+    page: int
+    page_size: int
+
+
+def _ordered_unique(values: Iterable[T]) -> list[T]:
+    return list(dict.fromkeys(values))
+
+
+class _CompanyLoader(DataLoader[CompanyId, Company | None]):
+    def __init__(self, upstream: Upstream) -> None:
+        super().__init__()
+        self._upstream = upstream
+
+    async def batch_load_fn(self, keys: list[CompanyId]) -> list[Company | None]:
+        # Codat has no batch read of companies (its query language does not apply to them).
+        return list(await asyncio.gather(*(self._one(key) for key in keys)))
+
+    async def _one(self, company_id: CompanyId) -> Company | None:
+        try:
+            return await self._upstream.company(company_id)
+        except CodatNotFound:
+            return None
+
+
+class _PerCompanyLoader(DataLoader[CompanyId, T]):
+    """One upstream read per company, all companies of a level at once."""
+
+    def __init__(self, upstream: Upstream, kind: str) -> None:
+        super().__init__()
+        self._upstream = upstream
+        self._kind = kind
+
+    async def batch_load_fn(self, keys: list[CompanyId]) -> list[T]:
+        read = {
+            "info": self._upstream.company_info,
+            "connections": self._upstream.connections,
+            "dataStatus": self._upstream.data_status,
+        }[self._kind]
+        results: list[T] = list(await asyncio.gather(*(read(key) for key in keys)))
+        return results
+
+
+class _PushOperationLoader(DataLoader[tuple[CompanyId, str], PushOperation | None]):
+    def __init__(self, upstream: Upstream) -> None:
+        super().__init__()
+        self._upstream = upstream
+
+    async def batch_load_fn(self, keys: list[tuple[CompanyId, str]]) -> list[PushOperation | None]:
+        return list(await asyncio.gather(*(self._one(*key) for key in keys)))
+
+    async def _one(self, company_id: CompanyId, key: str) -> PushOperation | None:
+        try:
+            return await self._upstream.push_operation(company_id, key)
+        except CodatNotFound:
+            return None
+
+
+class _PageLoader(DataLoader[_PageKey, Page[Any]]):
+    def __init__(self, upstream: Upstream) -> None:
+        super().__init__()
+        self._upstream = upstream
+
+    async def batch_load_fn(self, keys: list[_PageKey]) -> list[Page[Any]]:
+        return list(await asyncio.gather(*(self._one(key) for key in keys)))
+
+    async def _one(self, key: _PageKey) -> Page[Any]:
+        request = key.request
+        return await self._upstream.records_page(
+            request.company_id,
+            request.data_type,
+            page=key.page,
+            page_size=key.page_size,
+            query=request.query,
+            order_by=request.order_by,
+        )
+
+
+class _WholeSetLoader(DataLoader[ListRequest, list[Any]]):
+    def __init__(self, upstream: Upstream) -> None:
+        super().__init__()
+        self._upstream = upstream
+
+    async def batch_load_fn(self, keys: list[ListRequest]) -> list[list[Any]]:
+        return list(
+            await asyncio.gather(
+                *(self._upstream.whole_set(k.company_id, k.data_type, k.query) for k in keys)
+            )
+        )
+
+
+class RecordByIdLoader(DataLoader[RecordKey, Any]):
+    """Records of one data type by (company, id): one call per company for everything asked at once.
+
+    Reference sets come whole; other types come as OR-chains of ids split to fit Codat's query
+    length limit; a single id is one get.
+    """
+
+    def __init__(self, upstream: Upstream, data_type: DataType, whole_sets: _WholeSetLoader) -> None:
+        super().__init__()
+        self._upstream = upstream
+        self._data_type = data_type
+        self._whole_sets = whole_sets
+
+    async def batch_load_fn(self, keys: list[RecordKey]) -> list[Any]:
+        wanted: dict[CompanyId, list[str]] = {}
+        for company_id, record_id in keys:
+            wanted.setdefault(company_id, []).append(record_id)
+        found: dict[RecordKey, Any] = {}
+        await asyncio.gather(
+            *(
+                self._fetch(company_id, _ordered_unique(ids), found)
+                for company_id, ids in wanted.items()
+            )
+        )
+        return [found.get(key) for key in keys]
+
+    async def _fetch(self, company_id: CompanyId, ids: list[str], found: dict[RecordKey, Any]) -> None:
+        if self._data_type in WHOLE_SET_TYPES:
+            records = await self._whole_sets.load(ListRequest(company_id, self._data_type))
+        elif len(ids) == 1:
+            try:
+                records = [await self._upstream.record(company_id, self._data_type, ids[0])]
+            except CodatNotFound:
+                records = []
+        else:
+            pages = await asyncio.gather(
+                *(
+                    self._upstream.records_page(
+                        company_id,
+                        self._data_type,
+                        page=1,
+                        page_size=min(len(ids), 5000),
+                        query=query,
+                        order_by=None,
+                    )
+                    for query in id_chunks("id", ids)
+                )
+            )
+            records = [record for page in pages for record in page.results]
+        wanted = set(ids)
+        for record in records:
+            if record.id in wanted:
+                found[(company_id, record.id)] = record
+
+
+class Loaders:
+    """One set per GraphQL request: loaders memoise for the request; the cache is per process."""
+
+    def __init__(self, upstream: Upstream) -> None:
+        self._upstream = upstream
+        self.companies = _CompanyLoader(upstream)
+        self.company_info: _PerCompanyLoader[CompanyInfo] = _PerCompanyLoader(upstream, "info")
+        self.connections: _PerCompanyLoader[list[Connection]] = _PerCompanyLoader(
+            upstream, "connections"
+        )
+        self.data_status: _PerCompanyLoader[dict[str, DataStatus | None]] = _PerCompanyLoader(
+            upstream, "dataStatus"
+        )
+        self.push_operations = _PushOperationLoader(upstream)
+        self._pages = _PageLoader(upstream)
+        self._whole_sets = _WholeSetLoader(upstream)
+        self._records: dict[DataType, RecordByIdLoader] = {}
+
+    def records(self, data_type: DataType) -> RecordByIdLoader:
+        loader = self._records.get(data_type)
+        if loader is None:
+            loader = RecordByIdLoader(self._upstream, data_type, self._whole_sets)
+            self._records[data_type] = loader
+        return loader
+
+    async def slice(self, request: ListRequest, window: Window) -> Slice[Any]:
+        """The records in `window` of the list, from the fewest upstream pages that cover it."""
+        if window.size == 0:
+            return Slice([], await self.count(request))
+        plans = plan_pages(window)
+        pages = await asyncio.gather(
+            *(self._pages.load(_PageKey(request, plan.page, plan.page_size)) for plan in plans)
+        )
+        records: list[Any] = []
+        for plan, page in zip(plans, pages, strict=True):
+            records.extend(page.results[plan.skip : plan.skip + plan.take])
+        self._prime(request, records)
+        return Slice(records, pages[0].total_results)
+
+    async def count(self, request: ListRequest) -> int:
+        page = await self._pages.load(_PageKey(request, 1, 1))
+        self._prime(request, page.results)
+        return page.total_results
+
+    async def all(self, request: ListRequest) -> list[Any]:
+        """Every record matching the request (paged through in Codat's largest pages)."""
+        records = await self._whole_sets.load(request)
+        self._prime(request, records)
+        return records
+
+    async def companies_slice(
+        self, window: Window, query: str | None = None, order_by: str | None = None
+    ) -> Slice[Company]:
+        if window.size == 0:
+            page = await self._upstream.companies_page(
+                page=1, page_size=1, query=query, order_by=order_by
+            )
+            return Slice([], page.total_results)
+        plans = plan_pages(window)
+        pages = await asyncio.gather(
+            *(
+                self._upstream.companies_page(
+                    page=plan.page, page_size=plan.page_size, query=query, order_by=order_by
+                )
+                for plan in plans
+            )
+        )
+        companies: list[Company] = []
+        for plan, page in zip(plans, pages, strict=True):
+            companies.extend(page.results[plan.skip : plan.skip + plan.take])
+        for company in companies:
+            self.companies.prime(CompanyId(company.id), company)
+        return Slice(companies, pages[0].total_results)
+
+    async def push_operations_slice(
+        self,
+        company_id: CompanyId,
+        window: Window,
+        query: str | None = None,
+        order_by: str | None = None,
+    ) -> Slice[PushOperation]:
+        """A window of the company's push operation history (newest first unless ordered)."""
+        plans = plan_pages(window) or [plan_pages(Window(0, 1))[0]]
+        pages = await asyncio.gather(
+            *(
+                self._upstream.push_operations_page(
+                    company_id,
+                    page=plan.page,
+                    page_size=plan.page_size,
+                    query=query,
+                    order_by=order_by,
+                )
+                for plan in plans
+            )
+        )
+        operations: list[PushOperation] = []
+        if window.size:
+            for plan, page in zip(plans, pages, strict=True):
+                operations.extend(page.results[plan.skip : plan.skip + plan.take])
+        for operation in operations:
+            self.push_operations.prime((company_id, operation.push_operation_key), operation)
+        return Slice(operations, pages[0].total_results)
+
+    def _prime(self, request: ListRequest, records: list[Any]) -> None:
+        # A record read in a list answers later lookups of it by id in the same request, when the
+        # list and the lookup return the same shape (tracking categories fetch as trees).
+        entry = readable(request.data_type)
+        if entry.list_model is not entry.get_model:
+            return
+        loader = self.records(request.data_type)
+        for record in records:
+            loader.prime((request.company_id, record.id), record)

@@ -1,0 +1,29 @@
+"""Shared fixtures: the sandbox as a real server on 127.0.0.1, reset before each test that uses it."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+import httpx
+import pytest
+
+from sandbox.app import create_app as create_sandbox_app
+from sandbox.config import SandboxConfig
+from tests.servers import ServerThread, running
+
+SANDBOX_API_KEY = "test-api-key"
+
+
+@pytest.fixture(scope="session")
+def sandbox_server() -> Iterator[ServerThread]:
+    config = SandboxConfig.small(api_key=SANDBOX_API_KEY)
+    with running(create_sandbox_app(config)) as server:
+        yield server
+
+
+@pytest.fixture
+def sandbox_url(sandbox_server: ServerThread) -> str:
+    """The sandbox's base URL, reset to its seeded state (and an empty request record)."""
+    response = httpx.post(f"{sandbox_server.url}/_sandbox/reset", timeout=10)
+    response.raise_for_status()
+    return sandbox_server.url
