@@ -1,0 +1,882 @@
+"""`CodatClient`: one async method per Codat endpoint the gateway uses; models in, models out."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from types import TracebackType
+from typing import Any, Self, TypeVar, overload
+from urllib.parse import quote
+
+import httpx
+
+from gateway.codat import _json, datatypes
+from gateway.codat.config import ClientConfig
+from gateway.codat.datatypes import ReadableDataType
+from gateway.codat.models import (
+    Account,
+    Attachment,
+    Bill,
+    BillCreditNote,
+    BillCreditNoteInput,
+    BillCreditNotePushOperation,
+    BillInput,
+    BillPayment,
+    BillPaymentInput,
+    BillPaymentPushOperation,
+    BillPushOperation,
+    CodatModel,
+    Company,
+    CompanyInfo,
+    Connection,
+    DataStatus,
+    DataType,
+    PaymentMethod,
+    PullOperation,
+    PushOperation,
+    PushOption,
+    Supplier,
+    SupplierInput,
+    SupplierPushOperation,
+    TaxRate,
+    TrackingCategory,
+    TrackingCategoryTree,
+    WriteModel,
+)
+from gateway.codat.paging import MAX_PAGE_SIZE, Page, iter_items, parse_page
+from gateway.codat.query import OrderBy, Query, order_by_param, parse_query, query_param, where
+from gateway.codat.transport import (
+    IDEMPOTENCY_KEY_HEADER,
+    CodatTransport,
+    RateLimitState,
+    TransportStats,
+)
+from gateway.codat.types import CompanyId, ConnectionId
+from gateway.errors import CodatTransportError
+
+ModelT = TypeVar("ModelT", bound=CodatModel)
+ListT = TypeVar("ListT", bound=CodatModel)
+GetT = TypeVar("GetT", bound=CodatModel)
+PushT = TypeVar("PushT", bound=PushOperation)
+
+QueryArg = Query | str | None
+OrderArg = OrderBy | str | None
+
+PUSH_OPTION_DATA_TYPES = frozenset(
+    {
+        DataType.BILLS,
+        DataType.BILL_PAYMENTS,
+        DataType.BILL_CREDIT_NOTES,
+        DataType.SUPPLIERS,
+        DataType.BANK_ACCOUNTS,
+        DataType.CHART_OF_ACCOUNTS,
+        DataType.JOURNALS,
+        DataType.JOURNAL_ENTRIES,
+    }
+)
+"""Data types with a `GET .../options/{dataType}` endpoint in the v1 spec."""
+
+
+class _Attachments(CodatModel):
+    attachments: tuple[Attachment, ...] = ()
+
+
+def _segment(value: str) -> str:
+    # Record ids are opaque (numeric, tokens, ...): encode them so a `/` stays inside its segment.
+    if not value:
+        raise ValueError("an id in a Codat path must not be empty")
+    return quote(value, safe="")
+
+
+def _company_path(company_id: str) -> str:
+    return f"/companies/{_segment(company_id)}"
+
+
+def _connection_path(company_id: str, connection_id: str) -> str:
+    return f"{_company_path(company_id)}/connections/{_segment(connection_id)}"
+
+
+class CodatClient:
+    """Async client for Codat's Sync for Payables v1 API.
+
+    Build one per process and close it (`aclose()` or `async with`). `transport` replaces the
+    network (see `CodatTransport`).
+    """
+
+    def __init__(
+        self, config: ClientConfig, *, transport: httpx.AsyncBaseTransport | None = None
+    ) -> None:
+        self.config = config
+        self._transport = CodatTransport(config, transport=transport)
+
+    def __repr__(self) -> str:
+        return f"CodatClient(base_url={self.config.base_url!r})"
+
+    @property
+    def rate_limit(self) -> RateLimitState:
+        return self._transport.rate_limit
+
+    @property
+    def stats(self) -> TransportStats:
+        return self._transport.stats
+
+    async def aclose(self) -> None:
+        await self._transport.aclose()
+
+    async def __aenter__(self) -> Self:
+        return self
+
+    async def __aexit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        await self.aclose()
+
+    # -- plumbing -------------------------------------------------------------------------------
+
+    async def _get_json(
+        self, path: str, *, company_id: str | None, data_type: str | None = None, **params: Any
+    ) -> Any:
+        response = await self._transport.request(
+            "GET", path, company_id=company_id, params=params, data_type=data_type
+        )
+        return _decode(response)
+
+    async def _get_one(
+        self, model: type[ModelT], path: str, *, company_id: str | None, data_type: str | None
+    ) -> ModelT:
+        data = await self._get_json(path, company_id=company_id, data_type=data_type)
+        return model.model_validate(data)
+
+    async def _get_page(
+        self,
+        model: type[ModelT],
+        path: str,
+        *,
+        company_id: str | None,
+        page: int,
+        page_size: int,
+        query: QueryArg,
+        order_by: OrderArg,
+        data_type: str | None = None,
+    ) -> Page[ModelT]:
+        _check_paging(page, page_size)
+        data = await self._get_json(
+            path,
+            company_id=company_id,
+            data_type=data_type,
+            page=page,
+            pageSize=page_size,
+            query=query_param(query),
+            orderBy=order_by_param(order_by),
+        )
+        return parse_page(data, model)
+
+    async def _push(
+        self,
+        model: type[PushT],
+        method: str,
+        path: str,
+        body: WriteModel,
+        *,
+        company_id: str,
+        idempotency_key: str | None,
+        timeout_in_minutes: int | None,
+        force_update: bool = False,
+    ) -> PushT:
+        headers = {"Content-Type": "application/json"}
+        if idempotency_key is not None:
+            headers[IDEMPOTENCY_KEY_HEADER] = idempotency_key
+        response = await self._transport.request(
+            method,
+            path,
+            company_id=company_id,
+            params={
+                "timeoutInMinutes": timeout_in_minutes,
+                "forceUpdate": True if force_update else None,
+            },
+            content=body.to_json(),
+            headers=headers,
+        )
+        return model.model_validate(_decode(response))
+
+    # -- companies and connections ----------------------------------------------------------------
+
+    async def list_companies(
+        self,
+        *,
+        page: int = 1,
+        page_size: int = 100,
+        query: QueryArg = None,
+        order_by: OrderArg = None,
+    ) -> Page[Company]:
+        return await self._get_page(
+            Company,
+            "/companies",
+            company_id=None,
+            page=page,
+            page_size=page_size,
+            query=query,
+            order_by=order_by,
+        )
+
+    async def get_company(self, company_id: CompanyId) -> Company:
+        return await self._get_one(
+            Company, _company_path(company_id), company_id=company_id, data_type=None
+        )
+
+    async def list_connections(
+        self,
+        company_id: CompanyId,
+        *,
+        page: int = 1,
+        page_size: int = 100,
+        query: QueryArg = None,
+        order_by: OrderArg = None,
+    ) -> Page[Connection]:
+        return await self._get_page(
+            Connection,
+            f"{_company_path(company_id)}/connections",
+            company_id=company_id,
+            page=page,
+            page_size=page_size,
+            query=query,
+            order_by=order_by,
+        )
+
+    async def get_connection(
+        self, company_id: CompanyId, connection_id: ConnectionId
+    ) -> Connection:
+        return await self._get_one(
+            Connection,
+            _connection_path(company_id, connection_id),
+            company_id=company_id,
+            data_type=None,
+        )
+
+    async def get_company_info(self, company_id: CompanyId) -> CompanyInfo:
+        return await self._get_one(
+            CompanyInfo,
+            f"{_company_path(company_id)}/data/info",
+            company_id=company_id,
+            data_type=DataType.COMPANY.value,
+        )
+
+    async def get_data_status(self, company_id: CompanyId) -> dict[str, DataStatus | None]:
+        """Each data type's sync status, keyed by Codat's data type name; None if never synced."""
+        data = await self._get_json(
+            f"{_company_path(company_id)}/dataStatus", company_id=company_id
+        )
+        return {
+            str(key): None if value is None else DataStatus.model_validate(value)
+            for key, value in dict(data).items()
+        }
+
+    # -- cached records, generically ------------------------------------------------------------
+
+    @overload
+    async def list_records(
+        self,
+        data_type: ReadableDataType[ListT, Any],
+        company_id: CompanyId,
+        *,
+        page: int = 1,
+        page_size: int = 100,
+        query: QueryArg = None,
+        order_by: OrderArg = None,
+    ) -> Page[ListT]: ...
+
+    @overload
+    async def list_records(
+        self,
+        data_type: DataType | str,
+        company_id: CompanyId,
+        *,
+        page: int = 1,
+        page_size: int = 100,
+        query: QueryArg = None,
+        order_by: OrderArg = None,
+    ) -> Page[CodatModel]: ...
+
+    async def list_records(
+        self,
+        data_type: ReadableDataType[Any, Any] | DataType | str,
+        company_id: CompanyId,
+        *,
+        page: int = 1,
+        page_size: int = 100,
+        query: QueryArg = None,
+        order_by: OrderArg = None,
+    ) -> Page[Any]:
+        """One page of any readable data type (see `datatypes.READABLE_DATA_TYPES`)."""
+        entry = _entry(data_type)
+        return await self._get_page(
+            entry.list_model,
+            f"{_company_path(company_id)}/data/{entry.path}",
+            company_id=company_id,
+            page=page,
+            page_size=page_size,
+            query=query,
+            order_by=order_by,
+            data_type=entry.name,
+        )
+
+    @overload
+    async def get_record(
+        self, data_type: ReadableDataType[Any, GetT], company_id: CompanyId, record_id: str
+    ) -> GetT: ...
+
+    @overload
+    async def get_record(
+        self, data_type: DataType | str, company_id: CompanyId, record_id: str
+    ) -> CodatModel: ...
+
+    async def get_record(
+        self,
+        data_type: ReadableDataType[Any, Any] | DataType | str,
+        company_id: CompanyId,
+        record_id: str,
+    ) -> Any:
+        """One record of any readable data type, by id."""
+        entry = _entry(data_type)
+        return await self._get_one(
+            entry.get_model,
+            f"{_company_path(company_id)}/data/{entry.path}/{_segment(record_id)}",
+            company_id=company_id,
+            data_type=entry.name,
+        )
+
+    async def iter_records(
+        self,
+        data_type: ReadableDataType[ListT, Any],
+        company_id: CompanyId,
+        *,
+        page_size: int = 100,
+        query: QueryArg = None,
+        order_by: OrderArg = None,
+    ) -> AsyncIterator[ListT]:
+        """Every record of a data type, fetching pages only as the caller consumes them."""
+
+        async def fetch(number: int) -> Page[ListT]:
+            return await self.list_records(
+                data_type,
+                company_id,
+                page=number,
+                page_size=page_size,
+                query=query,
+                order_by=order_by,
+            )
+
+        async for record in iter_items(fetch):
+            yield record
+
+    # -- cached records, by name ------------------------------------------------------------------
+
+    async def list_bills(
+        self,
+        company_id: CompanyId,
+        *,
+        page: int = 1,
+        page_size: int = 100,
+        query: QueryArg = None,
+        order_by: OrderArg = None,
+    ) -> Page[Bill]:
+        return await self.list_records(
+            datatypes.BILLS,
+            company_id,
+            page=page,
+            page_size=page_size,
+            query=query,
+            order_by=order_by,
+        )
+
+    async def get_bill(self, company_id: CompanyId, bill_id: str) -> Bill:
+        return await self.get_record(datatypes.BILLS, company_id, bill_id)
+
+    async def list_bill_payments(
+        self,
+        company_id: CompanyId,
+        *,
+        page: int = 1,
+        page_size: int = 100,
+        query: QueryArg = None,
+        order_by: OrderArg = None,
+    ) -> Page[BillPayment]:
+        return await self.list_records(
+            datatypes.BILL_PAYMENTS,
+            company_id,
+            page=page,
+            page_size=page_size,
+            query=query,
+            order_by=order_by,
+        )
+
+    async def get_bill_payment(self, company_id: CompanyId, bill_payment_id: str) -> BillPayment:
+        return await self.get_record(datatypes.BILL_PAYMENTS, company_id, bill_payment_id)
+
+    async def list_bill_credit_notes(
+        self,
+        company_id: CompanyId,
+        *,
+        page: int = 1,
+        page_size: int = 100,
+        query: QueryArg = None,
+        order_by: OrderArg = None,
+    ) -> Page[BillCreditNote]:
+        return await self.list_records(
+            datatypes.BILL_CREDIT_NOTES,
+            company_id,
+            page=page,
+            page_size=page_size,
+            query=query,
+            order_by=order_by,
+        )
+
+    async def get_bill_credit_note(
+        self, company_id: CompanyId, bill_credit_note_id: str
+    ) -> BillCreditNote:
+        return await self.get_record(datatypes.BILL_CREDIT_NOTES, company_id, bill_credit_note_id)
+
+    async def list_suppliers(
+        self,
+        company_id: CompanyId,
+        *,
+        page: int = 1,
+        page_size: int = 100,
+        query: QueryArg = None,
+        order_by: OrderArg = None,
+    ) -> Page[Supplier]:
+        return await self.list_records(
+            datatypes.SUPPLIERS,
+            company_id,
+            page=page,
+            page_size=page_size,
+            query=query,
+            order_by=order_by,
+        )
+
+    async def get_supplier(self, company_id: CompanyId, supplier_id: str) -> Supplier:
+        return await self.get_record(datatypes.SUPPLIERS, company_id, supplier_id)
+
+    async def list_accounts(
+        self,
+        company_id: CompanyId,
+        *,
+        page: int = 1,
+        page_size: int = 100,
+        query: QueryArg = None,
+        order_by: OrderArg = None,
+    ) -> Page[Account]:
+        return await self.list_records(
+            datatypes.ACCOUNTS,
+            company_id,
+            page=page,
+            page_size=page_size,
+            query=query,
+            order_by=order_by,
+        )
+
+    async def get_account(self, company_id: CompanyId, account_id: str) -> Account:
+        return await self.get_record(datatypes.ACCOUNTS, company_id, account_id)
+
+    async def list_bank_accounts(
+        self,
+        company_id: CompanyId,
+        *,
+        page: int = 1,
+        page_size: int = 100,
+        query: QueryArg = None,
+        order_by: OrderArg = None,
+    ) -> Page[Account]:
+        """Accounts bills can be paid from: v1 has no bank-account list, so Codat's payables
+        guide filters the chart of accounts on `isBankAccount=true` (ANDed with `query`)."""
+        bank_only: Query = where("isBankAccount").eq(True)
+        if query is not None:
+            bank_only = bank_only & (parse_query(query) if isinstance(query, str) else query)
+        return await self.list_accounts(
+            company_id, page=page, page_size=page_size, query=bank_only, order_by=order_by
+        )
+
+    async def list_payment_methods(
+        self,
+        company_id: CompanyId,
+        *,
+        page: int = 1,
+        page_size: int = 100,
+        query: QueryArg = None,
+        order_by: OrderArg = None,
+    ) -> Page[PaymentMethod]:
+        return await self.list_records(
+            datatypes.PAYMENT_METHODS,
+            company_id,
+            page=page,
+            page_size=page_size,
+            query=query,
+            order_by=order_by,
+        )
+
+    async def get_payment_method(
+        self, company_id: CompanyId, payment_method_id: str
+    ) -> PaymentMethod:
+        return await self.get_record(datatypes.PAYMENT_METHODS, company_id, payment_method_id)
+
+    async def list_tax_rates(
+        self,
+        company_id: CompanyId,
+        *,
+        page: int = 1,
+        page_size: int = 100,
+        query: QueryArg = None,
+        order_by: OrderArg = None,
+    ) -> Page[TaxRate]:
+        return await self.list_records(
+            datatypes.TAX_RATES,
+            company_id,
+            page=page,
+            page_size=page_size,
+            query=query,
+            order_by=order_by,
+        )
+
+    async def get_tax_rate(self, company_id: CompanyId, tax_rate_id: str) -> TaxRate:
+        return await self.get_record(datatypes.TAX_RATES, company_id, tax_rate_id)
+
+    async def list_tracking_categories(
+        self,
+        company_id: CompanyId,
+        *,
+        page: int = 1,
+        page_size: int = 100,
+        query: QueryArg = None,
+        order_by: OrderArg = None,
+    ) -> Page[TrackingCategory]:
+        return await self.list_records(
+            datatypes.TRACKING_CATEGORIES,
+            company_id,
+            page=page,
+            page_size=page_size,
+            query=query,
+            order_by=order_by,
+        )
+
+    async def get_tracking_category(
+        self, company_id: CompanyId, tracking_category_id: str
+    ) -> TrackingCategoryTree:
+        return await self.get_record(
+            datatypes.TRACKING_CATEGORIES, company_id, tracking_category_id
+        )
+
+    # -- sync: push history, refresh, datasets ----------------------------------------------------
+
+    async def list_push_operations(
+        self,
+        company_id: CompanyId,
+        *,
+        page: int = 1,
+        page_size: int = 100,
+        query: QueryArg = None,
+        order_by: OrderArg = None,
+    ) -> Page[PushOperation]:
+        return await self._get_page(
+            PushOperation,
+            f"{_company_path(company_id)}/push",
+            company_id=company_id,
+            page=page,
+            page_size=page_size,
+            query=query,
+            order_by=order_by,
+        )
+
+    async def get_push_operation(
+        self, company_id: CompanyId, push_operation_key: str
+    ) -> PushOperation:
+        return await self._get_one(
+            PushOperation,
+            f"{_company_path(company_id)}/push/{_segment(push_operation_key)}",
+            company_id=company_id,
+            data_type=None,
+        )
+
+    async def refresh_all(self, company_id: CompanyId) -> None:
+        """Queue a sync of every data type set to fetch on first link (Codat answers 204)."""
+        # Queueing twice is harmless (Codat refuses a duplicate sync), so this POST may retry.
+        await self._transport.request(
+            "POST", f"{_company_path(company_id)}/data/all", company_id=company_id, idempotent=True
+        )
+
+    async def refresh_data_type(
+        self,
+        company_id: CompanyId,
+        data_type: DataType | str,
+        connection_id: ConnectionId | None = None,
+    ) -> PullOperation:
+        """Queue a sync of one data type (optionally for one connection); returns the dataset."""
+        name = DataType(data_type).value
+        response = await self._transport.request(
+            "POST",
+            f"{_company_path(company_id)}/data/queue/{_segment(name)}",
+            company_id=company_id,
+            params={"connectionId": connection_id},
+            idempotent=True,
+        )
+        return PullOperation.model_validate(_decode(response))
+
+    async def get_pull_operation(self, company_id: CompanyId, dataset_id: str) -> PullOperation:
+        return await self._get_one(
+            PullOperation,
+            f"{_company_path(company_id)}/data/history/{_segment(dataset_id)}",
+            company_id=company_id,
+            data_type=None,
+        )
+
+    # -- writes -----------------------------------------------------------------------------------
+
+    async def create_bill(
+        self,
+        company_id: CompanyId,
+        connection_id: ConnectionId,
+        bill: BillInput,
+        *,
+        idempotency_key: str | None = None,
+        timeout_in_minutes: int | None = None,
+    ) -> BillPushOperation:
+        return await self._push(
+            BillPushOperation,
+            "POST",
+            f"{_connection_path(company_id, connection_id)}/push/bills",
+            bill,
+            company_id=company_id,
+            idempotency_key=idempotency_key,
+            timeout_in_minutes=timeout_in_minutes,
+        )
+
+    async def update_bill(
+        self,
+        company_id: CompanyId,
+        connection_id: ConnectionId,
+        bill_id: str,
+        bill: BillInput,
+        *,
+        idempotency_key: str | None = None,
+        timeout_in_minutes: int | None = None,
+        force_update: bool = False,
+    ) -> BillPushOperation:
+        return await self._push(
+            BillPushOperation,
+            "PUT",
+            f"{_connection_path(company_id, connection_id)}/push/bills/{_segment(bill_id)}",
+            bill,
+            company_id=company_id,
+            idempotency_key=idempotency_key,
+            timeout_in_minutes=timeout_in_minutes,
+            force_update=force_update,
+        )
+
+    async def create_bill_payment(
+        self,
+        company_id: CompanyId,
+        connection_id: ConnectionId,
+        bill_payment: BillPaymentInput,
+        *,
+        idempotency_key: str | None = None,
+        timeout_in_minutes: int | None = None,
+    ) -> BillPaymentPushOperation:
+        return await self._push(
+            BillPaymentPushOperation,
+            "POST",
+            f"{_connection_path(company_id, connection_id)}/push/billPayments",
+            bill_payment,
+            company_id=company_id,
+            idempotency_key=idempotency_key,
+            timeout_in_minutes=timeout_in_minutes,
+        )
+
+    async def create_bill_credit_note(
+        self,
+        company_id: CompanyId,
+        connection_id: ConnectionId,
+        bill_credit_note: BillCreditNoteInput,
+        *,
+        idempotency_key: str | None = None,
+        timeout_in_minutes: int | None = None,
+    ) -> BillCreditNotePushOperation:
+        return await self._push(
+            BillCreditNotePushOperation,
+            "POST",
+            f"{_connection_path(company_id, connection_id)}/push/billCreditNotes",
+            bill_credit_note,
+            company_id=company_id,
+            idempotency_key=idempotency_key,
+            timeout_in_minutes=timeout_in_minutes,
+        )
+
+    async def update_bill_credit_note(
+        self,
+        company_id: CompanyId,
+        connection_id: ConnectionId,
+        bill_credit_note_id: str,
+        bill_credit_note: BillCreditNoteInput,
+        *,
+        idempotency_key: str | None = None,
+        timeout_in_minutes: int | None = None,
+        force_update: bool = False,
+    ) -> BillCreditNotePushOperation:
+        path = _connection_path(company_id, connection_id)
+        return await self._push(
+            BillCreditNotePushOperation,
+            "PUT",
+            f"{path}/push/billCreditNotes/{_segment(bill_credit_note_id)}",
+            bill_credit_note,
+            company_id=company_id,
+            idempotency_key=idempotency_key,
+            timeout_in_minutes=timeout_in_minutes,
+            force_update=force_update,
+        )
+
+    async def create_supplier(
+        self,
+        company_id: CompanyId,
+        connection_id: ConnectionId,
+        supplier: SupplierInput,
+        *,
+        idempotency_key: str | None = None,
+        timeout_in_minutes: int | None = None,
+    ) -> SupplierPushOperation:
+        return await self._push(
+            SupplierPushOperation,
+            "POST",
+            f"{_connection_path(company_id, connection_id)}/push/suppliers",
+            supplier,
+            company_id=company_id,
+            idempotency_key=idempotency_key,
+            timeout_in_minutes=timeout_in_minutes,
+        )
+
+    async def update_supplier(
+        self,
+        company_id: CompanyId,
+        connection_id: ConnectionId,
+        supplier_id: str,
+        supplier: SupplierInput,
+        *,
+        idempotency_key: str | None = None,
+        timeout_in_minutes: int | None = None,
+        force_update: bool = False,
+    ) -> SupplierPushOperation:
+        return await self._push(
+            SupplierPushOperation,
+            "PUT",
+            f"{_connection_path(company_id, connection_id)}/push/suppliers/{_segment(supplier_id)}",
+            supplier,
+            company_id=company_id,
+            idempotency_key=idempotency_key,
+            timeout_in_minutes=timeout_in_minutes,
+            force_update=force_update,
+        )
+
+    async def get_push_options(
+        self, company_id: CompanyId, connection_id: ConnectionId, data_type: DataType | str
+    ) -> PushOption:
+        """What the connection's software accepts when creating or updating `data_type`."""
+        kind = DataType(data_type)
+        if kind not in PUSH_OPTION_DATA_TYPES:
+            raise ValueError(f"Codat has no push options for {data_type!r}")
+        return await self._get_one(
+            PushOption,
+            f"{_connection_path(company_id, connection_id)}/options/{kind.value}",
+            company_id=company_id,
+            data_type=None,
+        )
+
+    # -- bill attachments (read live per connection, not from the cache) -------------------------
+
+    def _attachments_path(self, company_id: str, connection_id: str, bill_id: str) -> str:
+        path = _connection_path(company_id, connection_id)
+        return f"{path}/data/bills/{_segment(bill_id)}/attachments"
+
+    async def list_bill_attachments(
+        self, company_id: CompanyId, connection_id: ConnectionId, bill_id: str
+    ) -> list[Attachment]:
+        data = await self._get_json(
+            self._attachments_path(company_id, connection_id, bill_id),
+            company_id=company_id,
+            data_type=DataType.BILLS.value,
+        )
+        return list(_Attachments.model_validate(data).attachments)
+
+    async def get_bill_attachment(
+        self,
+        company_id: CompanyId,
+        connection_id: ConnectionId,
+        bill_id: str,
+        attachment_id: str,
+    ) -> Attachment:
+        path = self._attachments_path(company_id, connection_id, bill_id)
+        return await self._get_one(
+            Attachment,
+            f"{path}/{_segment(attachment_id)}",
+            company_id=company_id,
+            data_type=DataType.BILLS.value,
+        )
+
+    async def download_bill_attachment(
+        self,
+        company_id: CompanyId,
+        connection_id: ConnectionId,
+        bill_id: str,
+        attachment_id: str,
+    ) -> bytes:
+        path = self._attachments_path(company_id, connection_id, bill_id)
+        response = await self._transport.request(
+            "GET",
+            f"{path}/{_segment(attachment_id)}/download",
+            company_id=company_id,
+            headers={"Accept": "application/octet-stream"},
+            data_type=DataType.BILLS.value,
+        )
+        return response.content
+
+    async def upload_bill_attachment(
+        self,
+        company_id: CompanyId,
+        connection_id: ConnectionId,
+        bill_id: str,
+        *,
+        filename: str,
+        content: bytes,
+        content_type: str,
+    ) -> None:
+        """Attach a file to a bill (multipart field `file`); Codat answers 200 with no body."""
+        path = _connection_path(company_id, connection_id)
+        await self._transport.request(
+            "POST",
+            f"{path}/push/bills/{_segment(bill_id)}/attachments",
+            company_id=company_id,
+            files={"file": (filename, content, content_type)},
+        )
+
+
+def _entry(data_type: ReadableDataType[Any, Any] | DataType | str) -> ReadableDataType[Any, Any]:
+    if isinstance(data_type, ReadableDataType):
+        return data_type
+    return datatypes.readable(data_type)
+
+
+def _check_paging(page: int, page_size: int) -> None:
+    if page < 1:
+        raise ValueError(f"page is 1-based, got {page}")
+    if not 1 <= page_size <= MAX_PAGE_SIZE:
+        raise ValueError(f"page_size must be between 1 and {MAX_PAGE_SIZE}, got {page_size}")
+
+
+def _decode(response: httpx.Response) -> Any:
+    try:
+        return _json.loads(response.content)
+    except ValueError as exc:
+        request = response.request
+        raise CodatTransportError(
+            f"Codat answered {response.status_code} with a body that is not JSON",
+            method=request.method,
+            url=str(request.url),
+        ) from exc
