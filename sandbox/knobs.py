@@ -1,0 +1,237 @@
+"""The /_sandbox control API: reset, requests, latency, faults, webhooks, record edits, seed."""
+
+from __future__ import annotations
+
+import re
+from typing import Any, Literal
+
+from fastapi import APIRouter, Request, Response
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
+
+from sandbox import syncs
+from sandbox.errors import CodatError
+from sandbox.jsonio import JSONResponse, loads
+from sandbox.knobs_state import Fault, Latency
+from sandbox.runtime import Sandbox, sandbox_of
+from sandbox.store import DATA_TYPES
+from sandbox.webhooks import Target
+
+router = APIRouter(prefix="/_sandbox")
+
+
+class _Body(BaseModel):
+    model_config = ConfigDict(extra="forbid", populate_by_name=True)
+
+
+class LatencyBody(_Body):
+    ms: float = Field(ge=0, le=120_000)
+    jitter_ms: float = Field(0.0, alias="jitterMs", ge=0)
+    path_pattern: str | None = Field(None, alias="pathPattern")
+
+
+class FaultBody(_Body):
+    path_pattern: str = Field(".*", alias="pathPattern")
+    methods: list[str] | None = None
+    kind: Literal["status", "slow", "drop"] = "status"
+    status: int = Field(500, ge=400, le=599)
+    retry_after: str | None = Field(None, alias="retryAfter")
+    delay_ms: float = Field(0.0, alias="delayMs", ge=0, le=120_000)
+    rate: float = Field(1.0, ge=0.0, le=1.0)
+    times: int | None = Field(None, ge=1)
+
+
+class TargetBody(_Body):
+    url: str
+    format: Literal["standard", "legacy"] = "standard"
+
+
+class WebhooksBody(_Body):
+    targets: list[TargetBody] | None = None
+    paused: bool | None = None
+
+
+def _invalid(exc: Exception) -> JSONResponse:
+    return JSONResponse({"error": str(exc)}, status_code=400)
+
+
+async def _json(request: Request) -> Any:
+    raw = await request.body()
+    try:
+        return loads(raw) if raw else {}
+    except ValueError as exc:
+        raise _KnobError(f"invalid JSON: {exc}") from None
+
+
+class _KnobError(Exception):
+    pass
+
+
+def _check_pattern(pattern: str | None) -> None:
+    if pattern is not None:
+        try:
+            re.compile(pattern)
+        except re.error as exc:
+            raise _KnobError(f"pathPattern is not a valid regex: {exc}") from None
+
+
+@router.post("/reset")
+async def reset(request: Request) -> JSONResponse:
+    sandbox_of(request).reset()
+    return JSONResponse({"reset": True})
+
+
+@router.get("/requests")
+async def get_requests(request: Request) -> JSONResponse:
+    return JSONResponse({"requests": list(sandbox_of(request).knobs.requests)})
+
+
+@router.delete("/requests")
+async def clear_requests(request: Request) -> Response:
+    sandbox_of(request).knobs.requests.clear()
+    return Response(status_code=204)
+
+
+@router.put("/latency")
+async def set_latency(request: Request) -> JSONResponse:
+    try:
+        body = LatencyBody.model_validate(await _json(request))
+        _check_pattern(body.path_pattern)
+    except (ValidationError, _KnobError) as exc:
+        return _invalid(exc)
+    latency = Latency(body.ms, body.jitter_ms, body.path_pattern)
+    sandbox_of(request).knobs.latency = latency
+    return JSONResponse(latency.as_json())
+
+
+@router.delete("/latency")
+async def clear_latency(request: Request) -> Response:
+    sandbox_of(request).knobs.latency = None
+    return Response(status_code=204)
+
+
+@router.post("/faults")
+async def add_fault(request: Request) -> JSONResponse:
+    try:
+        body = FaultBody.model_validate(await _json(request))
+        _check_pattern(body.path_pattern)
+    except (ValidationError, _KnobError) as exc:
+        return _invalid(exc)
+    methods = tuple(m.upper() for m in body.methods) if body.methods is not None else None
+    fault = Fault(
+        id="",
+        path_pattern=body.path_pattern,
+        methods=methods,
+        kind=body.kind,
+        status=body.status,
+        retry_after=body.retry_after,
+        delay_ms=body.delay_ms,
+        rate=body.rate,
+        times=body.times,
+    )
+    fault = sandbox_of(request).knobs.add_fault(fault)
+    return JSONResponse({"id": fault.id, "fault": fault.as_json()})
+
+
+@router.get("/faults")
+async def list_faults(request: Request) -> JSONResponse:
+    return JSONResponse({"faults": [fault.as_json() for fault in sandbox_of(request).knobs.faults]})
+
+
+@router.delete("/faults")
+async def clear_faults(request: Request) -> Response:
+    sandbox_of(request).knobs.faults.clear()
+    return Response(status_code=204)
+
+
+def _webhooks_state(sandbox: Sandbox) -> dict[str, Any]:
+    dispatcher = sandbox.dispatcher
+    return {
+        "targets": [target.as_json() for target in dispatcher.targets],
+        "paused": dispatcher.paused,
+        "deliveries": list(dispatcher.deliveries),
+    }
+
+
+@router.put("/webhooks")
+async def set_webhooks(request: Request) -> JSONResponse:
+    try:
+        body = WebhooksBody.model_validate(await _json(request))
+    except (ValidationError, _KnobError) as exc:
+        return _invalid(exc)
+    sandbox = sandbox_of(request)
+    if body.targets is not None:
+        sandbox.dispatcher.targets = [Target(t.url, t.format) for t in body.targets]
+    if body.paused is not None:
+        sandbox.dispatcher.paused = body.paused
+    return JSONResponse(_webhooks_state(sandbox))
+
+
+@router.get("/webhooks")
+async def get_webhooks(request: Request) -> JSONResponse:
+    return JSONResponse(_webhooks_state(sandbox_of(request)))
+
+
+def _data_type(data_type: str) -> str:
+    if data_type not in DATA_TYPES:
+        known = ", ".join(DATA_TYPES)
+        raise CodatError(404, f"Unknown data type {data_type}; one of {known}")
+    return data_type
+
+
+@router.patch("/companies/{company_id}/data/{data_type}/{record_id}")
+async def patch_record(
+    request: Request, company_id: str, data_type: str, record_id: str
+) -> JSONResponse:
+    """Merge a partial record into the cache, as if a sync had brought the change in."""
+    sandbox = sandbox_of(request)
+    company = sandbox.store.company(company_id)
+    path = _data_type(data_type)
+    record = company.records[path].get(record_id)
+    if record is None:
+        raise CodatError(404, f"No {path} record with ID {record_id}")
+    try:
+        change = await _json(request)
+    except _KnobError as exc:
+        return _invalid(exc)
+    if not isinstance(change, dict):
+        return _invalid(ValueError("body must be a JSON object"))
+    _merge(record, {k: v for k, v in change.items() if k != "id"})
+    sandbox.store.touch(company, path, record)
+    syncs.announce_change(sandbox, company, [DATA_TYPES[path].data_type])
+    return JSONResponse(record)
+
+
+@router.post("/companies/{company_id}/data/{data_type}")
+async def add_record(request: Request, company_id: str, data_type: str) -> JSONResponse:
+    """Add a record to the cache (id generated unless given) and announce the change."""
+    sandbox = sandbox_of(request)
+    company = sandbox.store.company(company_id)
+    path = _data_type(data_type)
+    try:
+        record = await _json(request)
+    except _KnobError as exc:
+        return _invalid(exc)
+    if not isinstance(record, dict):
+        return _invalid(ValueError("body must be a JSON object"))
+    record.setdefault("id", sandbox.store.new_uuid())
+    record.setdefault("metadata", {"isDeleted": False})
+    company.records[path][str(record["id"])] = record
+    sandbox.store.touch(company, path, record)
+    syncs.announce_change(sandbox, company, [DATA_TYPES[path].data_type])
+    return JSONResponse(record, status_code=201)
+
+
+def _merge(target: dict[str, Any], change: dict[str, Any]) -> None:
+    """JSON merge patch: objects merge recursively, null removes, anything else replaces."""
+    for key, value in change.items():
+        if value is None:
+            target.pop(key, None)
+        elif isinstance(value, dict) and isinstance(target.get(key), dict):
+            _merge(target[key], value)
+        else:
+            target[key] = value
+
+
+@router.get("/seed")
+async def seed_summary(request: Request) -> JSONResponse:
+    return JSONResponse(sandbox_of(request).store.summary())

@@ -1,0 +1,221 @@
+"""The sandbox's mutable state: companies, their cached records, sync status, pulls and pushes."""
+
+from __future__ import annotations
+
+import random
+import uuid
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from typing import Any
+
+from sandbox import fields
+from sandbox.config import SandboxConfig
+from sandbox.errors import (
+    NOT_REQUESTED,
+    STILL_SYNCING,
+    CodatError,
+    company_not_found,
+    connection_not_found,
+    record_not_found,
+)
+from sandbox.fields import Kind
+from sandbox.seed import Attachment, codat_utc, generate
+
+Record = dict[str, Any]
+
+
+@dataclass(frozen=True)
+class DataTypeSpec:
+    """A cached data type: its URL segment, its Codat dataType name and its queryable fields."""
+
+    path: str
+    data_type: str
+    fields: Mapping[str, Kind]
+
+
+DATA_TYPES: dict[str, DataTypeSpec] = {
+    spec.path: spec
+    for spec in (
+        DataTypeSpec("bills", "bills", fields.BILLS),
+        DataTypeSpec("billPayments", "billPayments", fields.BILL_PAYMENTS),
+        DataTypeSpec("billCreditNotes", "billCreditNotes", fields.BILL_CREDIT_NOTES),
+        DataTypeSpec("suppliers", "suppliers", fields.SUPPLIERS),
+        DataTypeSpec("accounts", "chartOfAccounts", fields.ACCOUNTS),
+        DataTypeSpec("paymentMethods", "paymentMethods", fields.PAYMENT_METHODS),
+        DataTypeSpec("taxRates", "taxRates", fields.TAX_RATES),
+        DataTypeSpec("trackingCategories", "trackingCategories", fields.TRACKING_CATEGORIES),
+    )
+}
+BY_DATA_TYPE: dict[str, DataTypeSpec] = {spec.data_type: spec for spec in DATA_TYPES.values()}
+# Every data type the sandbox syncs; "company" is the company info (/data/info).
+SYNCED_DATA_TYPES: tuple[str, ...] = (*BY_DATA_TYPE, "company")
+
+
+def utc_now() -> str:
+    """Now, as Codat writes UTC instants."""
+    return codat_utc(datetime.now(UTC))
+
+
+@dataclass
+class SyncState:
+    """One data type's dataset status for one company."""
+
+    data_type: str
+    current_status: str = "Initial"
+    ever_completed: bool = False
+    last_successful_sync: str | None = None
+    latest_sync_id: str | None = None
+    latest_successful_sync_id: str | None = None
+    modified_since_sync: bool = False
+
+    @property
+    def in_progress(self) -> bool:
+        return self.current_status in {"Queued", "Fetching"}
+
+    def as_data_status(self) -> Record:
+        status: Record = {"dataType": self.data_type, "currentStatus": self.current_status}
+        if self.last_successful_sync is not None:
+            status["lastSuccessfulSync"] = self.last_successful_sync
+        if self.latest_sync_id is not None:
+            status["latestSyncId"] = self.latest_sync_id
+        if self.latest_successful_sync_id is not None:
+            status["latestSuccessfulSyncId"] = self.latest_successful_sync_id
+        return status
+
+
+@dataclass
+class Company:
+    """One company: its Company and Connection records, cache, sync state and operations."""
+
+    record: Record
+    connection: Record
+    info: Record
+    records: dict[str, dict[str, Record]]
+    attachments: dict[str, list[Attachment]]
+    sync: dict[str, SyncState]
+    pulls: dict[str, Record] = field(default_factory=dict)
+    pushes: dict[str, Record] = field(default_factory=dict)
+    initial_read_done: bool = True
+
+    @property
+    def id(self) -> str:
+        return str(self.record["id"])
+
+    @property
+    def connection_id(self) -> str:
+        return str(self.connection["id"])
+
+    def reference(self) -> Record:
+        """The companyReference used in webhook payloads."""
+        return {
+            "id": self.id,
+            "name": self.record["name"],
+            "description": self.record.get("description", ""),
+            "links": {"portal": f"https://app.codat.io/companies/{self.id}/summary"},
+            "tags": dict(self.record.get("tags", {})),
+        }
+
+    def require_connection(self, connection_id: str) -> Record:
+        if connection_id != self.connection_id:
+            raise connection_not_found(connection_id)
+        return self.connection
+
+    def require_synced(self, data_type: str) -> None:
+        """409 unless this data type has completed at least one sync."""
+        state = self.sync[data_type]
+        if not state.ever_completed:
+            raise CodatError(409, STILL_SYNCING if state.in_progress else NOT_REQUESTED)
+
+    def cached(self, path: str) -> dict[str, Record]:
+        """The cached records of a data type (by URL segment), or 409 if never synced."""
+        spec = DATA_TYPES[path]
+        self.require_synced(spec.data_type)
+        return self.records[path]
+
+    def cached_record(self, path: str, record_id: str) -> Record:
+        record = self.cached(path).get(record_id)
+        if record is None:
+            raise record_not_found(path, record_id)
+        return record
+
+
+class Store:
+    """All companies, rebuilt from the seed on reset."""
+
+    def __init__(self, config: SandboxConfig) -> None:
+        self.config = config
+        self.companies: dict[str, Company] = {}
+        self.rng = random.Random(config.seed)
+        self.reset()
+
+    def reset(self) -> None:
+        self.rng = random.Random(f"{self.config.seed}:runtime")
+        seeds = generate(self.config)
+        first_unsynced = len(seeds) - self.config.unsynced_companies
+        self.companies = {}
+        for index, seed in enumerate(seeds):
+            synced = index < first_unsynced
+            sync = {
+                name: self._initial_sync(name, seed.company, synced) for name in SYNCED_DATA_TYPES
+            }
+            company = Company(
+                record=seed.company,
+                connection=seed.connection,
+                info=seed.info,
+                records=seed.records,
+                attachments=seed.attachments,
+                sync=sync,
+                initial_read_done=synced,
+            )
+            if not synced:
+                company.record.pop("lastSync", None)
+                company.connection.pop("lastSync", None)
+            self.companies[company.id] = company
+
+    def _initial_sync(self, data_type: str, company: Record, synced: bool) -> SyncState:
+        if not synced:
+            return SyncState(data_type)
+        sync_id = self.new_uuid()
+        return SyncState(
+            data_type,
+            current_status="Complete",
+            ever_completed=True,
+            last_successful_sync=company["lastSync"],
+            latest_sync_id=sync_id,
+            latest_successful_sync_id=sync_id,
+        )
+
+    def new_uuid(self) -> str:
+        """A fresh id; deterministic for a seed, so runs are reproducible."""
+        return str(uuid.UUID(int=self.rng.getrandbits(128), version=4))
+
+    def company(self, company_id: str) -> Company:
+        found = self.companies.get(company_id)
+        if found is None:
+            raise company_not_found(company_id)
+        return found
+
+    def touch(self, company: Company, path: str, record: Record) -> None:
+        """Mark a record as changed in Codat's cache now."""
+        record["modifiedDate"] = utc_now()
+        record.setdefault("sourceModifiedDate", record["modifiedDate"])
+        company.sync[DATA_TYPES[path].data_type].modified_since_sync = True
+
+    def summary(self) -> Record:
+        """Company ids and record counts, for tests and benchmarks."""
+        return {
+            "seed": self.config.seed,
+            "today": self.config.today.isoformat(),
+            "companies": [
+                {
+                    "id": company.id,
+                    "name": company.record["name"],
+                    "connectionId": company.connection_id,
+                    "synced": company.initial_read_done,
+                    "counts": {path: len(records) for path, records in company.records.items()},
+                    "attachments": sum(len(files) for files in company.attachments.values()),
+                }
+                for company in self.companies.values()
+            ],
+        }

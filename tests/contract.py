@@ -1,0 +1,164 @@
+"""Contract checks: httpx requests, responses and webhook bodies against Codat's OpenAPI specs."""
+
+from __future__ import annotations
+
+import functools
+import json
+from pathlib import Path
+from typing import Any
+from urllib.parse import parse_qs
+
+import httpx
+from openapi_core import OpenAPI
+from openapi_core.datatypes import RequestParameters
+from werkzeug.datastructures import Headers, ImmutableMultiDict
+
+SPEC_DIR = Path("/work/shared/codat")
+PAYABLES_V1 = SPEC_DIR / "sync-for-payables-v1.json"
+PLATFORM = SPEC_DIR / "platform-api.json"
+
+# Codat's only declared server. Requests to a local sandbox are matched as if they went there.
+CODAT_HOST = "https://api.codat.io"
+
+
+@functools.cache
+def _spec(path: Path) -> OpenAPI:
+    return OpenAPI.from_file_path(str(path))
+
+
+def payables_spec() -> OpenAPI:
+    """The Sync for Payables v1 spec, loaded once per process."""
+    return _spec(PAYABLES_V1)
+
+
+def platform_spec() -> OpenAPI:
+    """The Platform API spec (webhook payloads live here), loaded once per process."""
+    return _spec(PLATFORM)
+
+
+class _OpenAPIRequest:
+    """An httpx.Request seen through openapi-core's Request protocol."""
+
+    def __init__(self, request: httpx.Request) -> None:
+        self._request = request
+        query = parse_qs(request.url.query.decode("ascii"), keep_blank_values=True)
+        self.parameters = RequestParameters(
+            query=ImmutableMultiDict(query),
+            header=Headers(dict(request.headers)),
+            cookie=ImmutableMultiDict({}),
+        )
+
+    @property
+    def host_url(self) -> str:
+        return CODAT_HOST
+
+    @property
+    def path(self) -> str:
+        return self._request.url.path
+
+    @property
+    def method(self) -> str:
+        return self._request.method.lower()
+
+    @property
+    def body(self) -> bytes | None:
+        content = self._request.content
+        return content or None
+
+    @property
+    def content_type(self) -> str:
+        return str(self._request.headers.get("content-type", "")).lower()
+
+
+class _OpenAPIResponse:
+    """An httpx.Response seen through openapi-core's Response protocol."""
+
+    def __init__(self, response: httpx.Response) -> None:
+        self._response = response
+
+    @property
+    def status_code(self) -> int:
+        return self._response.status_code
+
+    @property
+    def content_type(self) -> str:
+        return str(self._response.headers.get("content-type", "")).lower()
+
+    @property
+    def headers(self) -> Headers:
+        return Headers(dict(self._response.headers))
+
+    @property
+    def data(self) -> bytes | None:
+        return self._response.content or None
+
+
+class _WebhookRequest:
+    """A webhook body as openapi-core's WebhookRequest (named by the spec's `webhooks:` key)."""
+
+    def __init__(self, name: str, body: bytes) -> None:
+        self.name = name
+        self.body = body
+        self.method = "post"
+        self.content_type = "application/json"
+        self.parameters = RequestParameters(
+            query=ImmutableMultiDict({}),
+            header=Headers({"content-type": "application/json"}),
+            cookie=ImmutableMultiDict({}),
+        )
+
+
+def _describe(exc: BaseException) -> str:
+    """Flatten openapi-core's nested schema errors into readable lines."""
+    lines = [f"{type(exc).__name__}: {exc}"]
+    pending: list[BaseException] = [exc]
+    while pending:
+        current = pending.pop()
+        nested = getattr(current, "schema_errors", None) or []
+        for error in nested:
+            location = "/".join(str(part) for part in getattr(error, "absolute_path", []))
+            lines.append(f"  at /{location}: {getattr(error, 'message', error)}")
+        cause = current.__cause__
+        if cause is not None:
+            lines.append(f"  caused by {type(cause).__name__}: {cause}")
+            pending.append(cause)
+    return "\n".join(lines)
+
+
+def _fail(what: str, request: httpx.Request, exc: Exception) -> AssertionError:
+    return AssertionError(
+        f"{what} {request.method} {request.url} breaks the spec:\n{_describe(exc)}"
+    )
+
+
+def spec_for(path: str) -> OpenAPI:
+    """The v1 spec, which covers every sandbox path (companies and connections included)."""
+    del path
+    return payables_spec()
+
+
+def check_request(request: httpx.Request) -> None:
+    """Raise AssertionError listing the schema errors if `request` is not a valid v1 request."""
+    try:
+        spec_for(request.url.path).validate_request(_OpenAPIRequest(request))
+    except Exception as exc:
+        raise _fail("request", request, exc) from exc
+
+
+def check_response(request: httpx.Request, response: httpx.Response) -> None:
+    """Raise AssertionError listing the schema errors if `response` does not match the v1 spec."""
+    try:
+        spec_for(request.url.path).validate_response(
+            _OpenAPIRequest(request), _OpenAPIResponse(response)
+        )
+    except Exception as exc:
+        raise _fail(f"response {response.status_code} to", request, exc) from exc
+
+
+def check_webhook(event_name: str, body: bytes | dict[str, Any]) -> None:
+    """Raise AssertionError if a webhook body breaks the Platform API's `webhooks.<event_name>`."""
+    raw = body if isinstance(body, bytes) else json.dumps(body).encode()
+    try:
+        platform_spec().validate_request(_WebhookRequest(event_name, raw))
+    except Exception as exc:
+        raise AssertionError(f"webhook {event_name} breaks the spec:\n{_describe(exc)}") from exc
