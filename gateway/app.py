@@ -1,4 +1,4 @@
-"""Builds the gateway: the one place where the client, cache, loaders and schema are wired together."""
+"""Builds the gateway: the one place where client, cache, loaders and schema are wired."""
 
 from __future__ import annotations
 
@@ -60,7 +60,9 @@ def create_app(settings: Settings) -> FastAPI:
             loaders=Loaders(request.app.state.upstream), max_page_size=settings.max_page_size
         )
 
-    app = FastAPI(title="Payables GraphQL Gateway", lifespan=lifespan, docs_url=None, redoc_url=None)
+    app = FastAPI(
+        title="Payables GraphQL Gateway", lifespan=lifespan, docs_url=None, redoc_url=None
+    )
     graphql = GraphQLRouter(
         build_schema(),
         context_getter=context_getter,

@@ -1,4 +1,4 @@
-"""The per-process cache of upstream results: TTL-bounded, single-flight, evicted precisely per company and data type."""
+"""The per-process cache of upstream results: TTL, single flight, precise eviction."""
 
 from __future__ import annotations
 

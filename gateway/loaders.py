@@ -1,9 +1,9 @@
-"""Per-request DataLoaders: every edge of the graph batched, deduplicated and fetched level by level."""
+"""Per-request DataLoaders: every edge batched, deduplicated and fetched level by level."""
 
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Iterable
+from collections.abc import Awaitable, Callable, Iterable, Sequence
 from dataclasses import dataclass
 from typing import Any, Generic, TypeVar
 
@@ -88,19 +88,12 @@ class _CompanyLoader(DataLoader[CompanyId, Company | None]):
 class _PerCompanyLoader(DataLoader[CompanyId, T]):
     """One upstream read per company, all companies of a level at once."""
 
-    def __init__(self, upstream: Upstream, kind: str) -> None:
+    def __init__(self, read: Callable[[CompanyId], Awaitable[T]]) -> None:
         super().__init__()
-        self._upstream = upstream
-        self._kind = kind
+        self._read = read
 
     async def batch_load_fn(self, keys: list[CompanyId]) -> list[T]:
-        read = {
-            "info": self._upstream.company_info,
-            "connections": self._upstream.connections,
-            "dataStatus": self._upstream.data_status,
-        }[self._kind]
-        results: list[T] = list(await asyncio.gather(*(read(key) for key in keys)))
-        return results
+        return list(await asyncio.gather(*(self._read(key) for key in keys)))
 
 
 class _PushOperationLoader(DataLoader[tuple[CompanyId, str], PushOperation | None]):
@@ -158,7 +151,9 @@ class RecordByIdLoader(DataLoader[RecordKey, Any]):
     length limit; a single id is one get.
     """
 
-    def __init__(self, upstream: Upstream, data_type: DataType, whole_sets: _WholeSetLoader) -> None:
+    def __init__(
+        self, upstream: Upstream, data_type: DataType, whole_sets: _WholeSetLoader
+    ) -> None:
         super().__init__()
         self._upstream = upstream
         self._data_type = data_type
@@ -177,7 +172,9 @@ class RecordByIdLoader(DataLoader[RecordKey, Any]):
         )
         return [found.get(key) for key in keys]
 
-    async def _fetch(self, company_id: CompanyId, ids: list[str], found: dict[RecordKey, Any]) -> None:
+    async def _fetch(
+        self, company_id: CompanyId, ids: list[str], found: dict[RecordKey, Any]
+    ) -> None:
         if self._data_type in WHOLE_SET_TYPES:
             records = await self._whole_sets.load(ListRequest(company_id, self._data_type))
         elif len(ids) == 1:
@@ -212,12 +209,12 @@ class Loaders:
     def __init__(self, upstream: Upstream) -> None:
         self._upstream = upstream
         self.companies = _CompanyLoader(upstream)
-        self.company_info: _PerCompanyLoader[CompanyInfo] = _PerCompanyLoader(upstream, "info")
+        self.company_info: _PerCompanyLoader[CompanyInfo] = _PerCompanyLoader(upstream.company_info)
         self.connections: _PerCompanyLoader[list[Connection]] = _PerCompanyLoader(
-            upstream, "connections"
+            upstream.connections
         )
         self.data_status: _PerCompanyLoader[dict[str, DataStatus | None]] = _PerCompanyLoader(
-            upstream, "dataStatus"
+            upstream.data_status
         )
         self.push_operations = _PushOperationLoader(upstream)
         self._pages = _PageLoader(upstream)
@@ -309,7 +306,7 @@ class Loaders:
             self.push_operations.prime((company_id, operation.push_operation_key), operation)
         return Slice(operations, pages[0].total_results)
 
-    def _prime(self, request: ListRequest, records: list[Any]) -> None:
+    def _prime(self, request: ListRequest, records: Sequence[Any]) -> None:
         # A record read in a list answers later lookups of it by id in the same request, when the
         # list and the lookup return the same shape (tracking categories fetch as trees).
         entry = readable(request.data_type)

@@ -1,4 +1,4 @@
-"""Maps a Relay window (first/after, last/before) onto Codat's page/pageSize paging with the fewest pages."""
+"""Maps a Relay window (first/after, last/before) onto the fewest Codat pages."""
 
 from __future__ import annotations
 
@@ -42,7 +42,7 @@ class Window:
 
 @dataclass(frozen=True, slots=True)
 class PagePlan:
-    """One upstream page that covers a window: fetch `page` of `page_size`, keep [skip, skip+take)."""
+    """One upstream page covering a window: fetch `page` of `page_size`, keep [skip, skip+take)."""
 
     page: int
     page_size: int
@@ -53,10 +53,9 @@ class PagePlan:
 def plan_page(window: Window, max_page_size: int = CODAT_MAX_PAGE_SIZE) -> PagePlan:
     """The smallest single page (1-based) that contains the whole window.
 
-    A window [s, s+n) fits in one page of size p when s // p == (s+n-1) // p. Sizes from n upward are
-    tried; `s + n` always fits (page 1), so the answer exists while s + n <= max_page_size. Longer
-    offsets fall back to the first fitting size within the limit (the window is then split by the
-    caller into several plans, which `plan_pages` does).
+    A window [s, s+n) fits in one page of size p when s // p == (s+n-1) // p. Sizes from n up
+    are tried; `s + n` always fits (page 1), so an answer exists while s + n <= max_page_size.
+    Beyond that `plan_pages` splits the window into consecutive pages.
     """
     n = max(1, window.size)
     s = window.start

@@ -1,4 +1,4 @@
-"""The gateway's settings: one frozen object, read once from an injectable mapping of environment variables."""
+"""The gateway's settings: one frozen object, read once from a mapping of environment variables."""
 
 from __future__ import annotations
 

@@ -38,7 +38,11 @@ class Upstream:
         self.cache = cache
 
     async def _cached(
-        self, company_id: str, scope: str, request: tuple[Any, ...], fetch: Callable[[], Awaitable[T]]
+        self,
+        company_id: str,
+        scope: str,
+        request: tuple[Any, ...],
+        fetch: Callable[[], Awaitable[T]],
     ) -> T:
         return await self.cache.get_or_fetch(CacheKey(company_id, scope, request), fetch)
 

@@ -1,4 +1,4 @@
-"""Shared fixtures: the sandbox as a real server on 127.0.0.1, reset before each test that uses it."""
+"""Shared fixtures: the sandbox and the gateway as real servers on 127.0.0.1."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""The upstream cache: TTL, precise eviction, single flight, and no stale write after an invalidation."""
+"""The upstream cache: TTL, precise eviction, single flight, no stale write after eviction."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""Settings: read once from a mapping, typed, secrets masked, one-line errors naming the variable."""
+"""Settings: read once from a mapping, typed, secrets masked, errors naming the variable."""
 
 from __future__ import annotations
 
