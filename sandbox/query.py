@@ -9,7 +9,8 @@ Grammar (&& binds tighter than ||; braces group)::
     comparison := path op value
     path       := name ( "." name )*
     op         := "!=" | ">=" | "<=" | "=" | "~" | ">" | "<"
-    value      := everything up to "&&", "||", "}" or the end, trimmed; never empty
+    value      := everything up to "&&", "||", "}" or the end, trimmed; never empty and
+                  never starting with "=", "<", ">" or "~" (so `a==b` is malformed, not a="=b")
 
 Semantics: strings compare case-insensitively (`=`, `!=`, `~` contains); numbers and dates
 support every comparison except `~`; booleans only `=`/`!=` with true/false. A missing
@@ -62,7 +63,7 @@ def tokenize(text: str) -> list[Token]:
         if expect_value:
             end = _value_end(text, i)
             value = text[i:end].strip()
-            if not value:
+            if not value or value[0] in "=<>~":
                 raise malformed_query()
             tokens.append(Token("VALUE", value, i))
             i, expect_value = end, False

@@ -91,7 +91,11 @@ _ITEMS = [
 ]  # fmt: skip
 
 
-_FIRST_STATUSES = ["Open", "PartiallyPaid", "Paid", "Void", "Draft"]
+# The first bills of every company cover every state and currency, whatever the seed rolls.
+_FIRST_BILLS = [
+    ("Open", "GBP"), ("PartiallyPaid", "GBP"), ("Paid", "GBP"), ("Void", "GBP"), ("Draft", "GBP"),
+    ("Open", "USD"), ("Open", "EUR"), ("PartiallyPaid", "USD"), ("Paid", "EUR"), ("Open", "GBP"),
+]  # fmt: skip
 
 
 def codat_date(day: date) -> str:
@@ -434,6 +438,9 @@ class _CompanyBuilder:
             supplier = (
                 suppliers[i % len(suppliers)] if i < len(suppliers) else rng.choice(suppliers)
             )
+            forced = _FIRST_BILLS[i] if i < len(_FIRST_BILLS) else None
+            if forced is not None:
+                supplier = _first_live(suppliers, forced[1]) or supplier
             currency = supplier["defaultCurrency"]
             issue = self.today - timedelta(days=rng.randint(0, 120))
             due = issue + timedelta(days=rng.choice([14, 30, 30, 45, 60]))
@@ -444,8 +451,8 @@ class _CompanyBuilder:
                 "Draft" if roll < 0.05 else "Void" if roll < 0.10 else "Paid" if roll < 0.42
                 else "PartiallyPaid" if roll < 0.57 else "Open"
             )  # fmt: skip
-            if i < len(_FIRST_STATUSES):  # every company shows every state
-                status = _FIRST_STATUSES[i]
+            if forced is not None:
+                status = forced[0]
             bill: Record = {
                 "id": self.ids.uuid(),
                 "reference": f"INV-{self.index + 1:02d}{i + 1:05d}",
@@ -583,6 +590,13 @@ class _CompanyBuilder:
                 files.append(Attachment(record, content))
             result[bill["id"]] = files
         return result
+
+
+def _first_live(suppliers: list[Record], currency: str) -> Record | None:
+    for supplier in suppliers:
+        if supplier["defaultCurrency"] == currency and not supplier["metadata"]["isDeleted"]:
+            return supplier
+    return None
 
 
 def generate(config: SandboxConfig) -> list[CompanySeed]:
