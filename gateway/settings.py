@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import base64
 import os
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, fields, replace
@@ -78,6 +79,25 @@ def _parse_http_url(raw: str) -> str:
     return raw.strip().rstrip("/")
 
 
+def _parse_webhook_secret(raw: str) -> Secret:
+    value = raw.strip()
+    if not value.startswith("whsec_"):
+        raise ValueError("must be a Standard Webhooks signing secret starting with whsec_")
+    try:
+        base64.b64decode(value.removeprefix("whsec_"), validate=True)
+    except ValueError:
+        raise ValueError("must be whsec_ followed by base64") from None
+    return Secret(value)
+
+
+def _parse_redis_url(raw: str) -> Secret:
+    value = raw.strip()
+    parts = urlsplit(value)
+    if parts.scheme not in {"redis", "rediss", "unix"} or not (parts.netloc or parts.path):
+        raise ValueError("must be a redis:// or rediss:// URL such as redis://127.0.0.1:6379/0")
+    return Secret(value)
+
+
 def _parse_log_level(raw: str) -> str:
     level = raw.strip().upper()
     if level not in {"DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL"}:
@@ -98,14 +118,15 @@ class _Reader:
     def __init__(self, environ: Mapping[str, str]) -> None:
         self._environ = environ
 
-    def get(self, name: str, parse: Callable[[str], T], default: T) -> T:
+    def get(self, name: str, parse: Callable[[str], T], default: T, *, show: bool = True) -> T:
         raw = self._environ.get(name)
         if raw is None or raw.strip() == "":
             return default
         try:
             return parse(raw)
         except ValueError as exc:
-            raise ConfigError(name, f"{exc} (got {raw!r})") from exc
+            got = f" (got {raw!r})" if show else ""
+            raise ConfigError(name, f"{exc}{got}") from exc
 
     def secret(self, name: str) -> Secret | None:
         raw = self._environ.get(name)
@@ -137,6 +158,15 @@ class Settings:
     max_page_size: int = 500
     log_level: str = "INFO"
     log_format: str = "json"
+
+    webhook_secret: Secret | None = None
+    webhook_legacy_authorization: Secret | None = None
+    webhook_max_body_bytes: int = 1_048_576
+    webhook_dedupe_seconds: float = 86_400.0
+    redis_url: Secret | None = None
+    redis_key_prefix: str = "gateway"
+    cache_degraded_ttl_seconds: float = 15.0
+    event_queue_size: int = 1000
 
     @property
     def uses_sandbox(self) -> bool:
@@ -170,6 +200,20 @@ class Settings:
             max_page_size=env.get("GATEWAY_MAX_PAGE_SIZE", _parse_positive_int, 500),
             log_level=env.get("LOG_LEVEL", _parse_log_level, "INFO"),
             log_format=env.get("LOG_FORMAT", _parse_log_format, "json"),
+            webhook_secret=env.get("WEBHOOK_SECRET", _parse_webhook_secret, None, show=False),
+            webhook_legacy_authorization=env.secret("WEBHOOK_LEGACY_AUTHORIZATION"),
+            webhook_max_body_bytes=env.get(
+                "WEBHOOK_MAX_BODY_BYTES", _parse_positive_int, 1_048_576
+            ),
+            webhook_dedupe_seconds=env.get(
+                "WEBHOOK_DEDUPE_SECONDS", _parse_positive_float, 86_400.0
+            ),
+            redis_url=env.get("REDIS_URL", _parse_redis_url, None, show=False),
+            redis_key_prefix=env.get("REDIS_KEY_PREFIX", str.strip, "gateway"),
+            cache_degraded_ttl_seconds=env.get(
+                "CACHE_DEGRADED_TTL_SECONDS", _parse_positive_float, 15.0
+            ),
+            event_queue_size=env.get("EVENT_QUEUE_SIZE", _parse_positive_int, 1000),
         )
 
     def pointed_at(self, base_url: str, api_key: str) -> Settings:
