@@ -1,0 +1,134 @@
+"""The one mapping from gateway errors to GraphQL errors with an `extensions.code`.
+
+    code                    raised as
+    BAD_USER_INPUT          UserInputError (filters, page sizes, ids), CodatQueryError,
+                            CursorError, CodatBadRequest (Codat refused the query)
+    NOT_FOUND               NotFoundError (asked for by id and absent), CodatNotFound
+    DATA_NOT_READY          CodatDataNotReady (+ dataType)
+    UPSTREAM_RATE_LIMITED   CodatRateLimited (+ retryAfter, in seconds)
+    UPSTREAM_UNAVAILABLE    CodatServerError, CodatUnavailable, CodatTransportError
+    GRAPHQL_PARSE_FAILED    a document that does not parse
+    GRAPHQL_VALIDATION_FAILED  a document that does not fit the schema
+    BAD_USER_INPUT          also: variables that do not fit their types
+    INTERNAL_SERVER_ERROR   anything else, with a generic message (the cause is only logged)
+
+Every error from Codat adds `correlationId` (when Codat sent one) and `companyId` (when known).
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Iterator
+from typing import Any
+
+from graphql import GraphQLError, GraphQLSyntaxError
+from strawberry.extensions import SchemaExtension
+from strawberry.relay import GlobalIDValueError
+
+from gateway.errors import (
+    CodatBadRequest,
+    CodatDataNotReady,
+    CodatError,
+    CodatHTTPError,
+    CodatNotFound,
+    CodatQueryError,
+    CodatRateLimited,
+    CodatServerError,
+    CodatTransportError,
+)
+from gateway.pagination import CursorError
+
+log = logging.getLogger("schema.errors")
+
+INTERNAL_MESSAGE = "Internal server error."
+
+
+class UserInputError(ValueError):
+    """Input the schema refuses before asking Codat: a filter, page size, cursor or id."""
+
+
+class NotFoundError(LookupError):
+    """A company or record asked for by id does not exist."""
+
+
+def error_extensions(error: BaseException | None) -> tuple[str, dict[str, Any]]:
+    """The message to show and the extensions (with `code`) for an error raised in a resolver."""
+    if isinstance(error, UserInputError | CursorError | GlobalIDValueError):
+        return str(error), {"code": "BAD_USER_INPUT"}
+    if isinstance(error, CodatQueryError):
+        return f"invalid query: {error.message}", {"code": "BAD_USER_INPUT"}
+    if isinstance(error, NotFoundError):
+        return str(error), {"code": "NOT_FOUND"}
+    if isinstance(error, CodatError):
+        message, extensions = _codat(error)
+        if isinstance(error, CodatHTTPError) and error.correlation_id:
+            extensions["correlationId"] = error.correlation_id
+        if error.company_id:
+            extensions["companyId"] = error.company_id
+        return message, extensions
+    return INTERNAL_MESSAGE, {"code": "INTERNAL_SERVER_ERROR"}
+
+
+def _codat(error: CodatError) -> tuple[str, dict[str, Any]]:
+    if isinstance(error, CodatBadRequest):
+        return f"Codat refused the request: {error.message}", {"code": "BAD_USER_INPUT"}
+    if isinstance(error, CodatNotFound):
+        return f"not found in Codat: {error.message}", {"code": "NOT_FOUND"}
+    if isinstance(error, CodatDataNotReady):
+        what = error.data_type or "this data type"
+        return (
+            f"Codat has not finished syncing {what} for this company yet",
+            {"code": "DATA_NOT_READY", "dataType": error.data_type},
+        )
+    if isinstance(error, CodatRateLimited):
+        return (
+            "Codat's rate limit was reached; retry later",
+            {"code": "UPSTREAM_RATE_LIMITED", "retryAfter": error.retry_after},
+        )
+    if isinstance(error, CodatServerError | CodatTransportError):
+        return "Codat is unavailable; retry later", {"code": "UPSTREAM_UNAVAILABLE"}
+    # 401/402/403/409/422 on a read are the gateway's problem, not the client's.
+    return INTERNAL_MESSAGE, {"code": "INTERNAL_SERVER_ERROR"}
+
+
+def to_graphql_error(error: GraphQLError) -> GraphQLError:
+    """The error as the client sees it: a code always, and no exception text it should not see."""
+    if error.extensions and "code" in error.extensions:
+        return error
+    original = error.original_error
+    if error.path is None:
+        # Raised before execution: the document or the variables; graphql-core's text is for
+        # the client (it names the variable and what was wrong with it).
+        if isinstance(error, GraphQLSyntaxError):
+            code = "GRAPHQL_PARSE_FAILED"
+        elif original is not None:
+            code = "BAD_USER_INPUT"
+        else:
+            code = "GRAPHQL_VALIDATION_FAILED"
+        message, extensions = error.message, {"code": code}
+    elif original is None or isinstance(original, GraphQLError):
+        message, extensions = error.message, {"code": "INTERNAL_SERVER_ERROR"}
+    else:
+        message, extensions = error_extensions(original)
+        if extensions["code"] == "INTERNAL_SERVER_ERROR":
+            log.error("unexpected error at %s", error.path, exc_info=original)
+    return GraphQLError(
+        message,
+        nodes=error.nodes,
+        source=error.source,
+        positions=error.positions,
+        path=error.path,
+        original_error=original,
+        extensions={**(error.extensions or {}), **extensions},
+    )
+
+
+class GatewayErrors(SchemaExtension):
+    """Rewrites every error of a result into `to_graphql_error`'s shape, once, at the end."""
+
+    def on_operation(self) -> Iterator[None]:
+        yield
+        result = self.execution_context.result
+        errors = getattr(result, "errors", None)
+        if result is not None and errors:
+            result.errors = [to_graphql_error(error) for error in errors]

@@ -1,0 +1,489 @@
+# strawberry.field(description=...) is typed as returning Any, so its decorations are "untyped".
+# mypy: disable-error-code="untyped-decorator"
+"""Bills and bill credit notes, their lines and payment allocations, and bill attachments."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Iterable
+from decimal import Decimal
+from typing import TYPE_CHECKING, Annotated, Self
+
+import strawberry
+from strawberry import relay
+from strawberry.scalars import JSON
+
+from gateway.codat import models
+from gateway.codat.models import BillPaymentLineLinkType, DataType
+from gateway.codat.types import CodatDateTime, CompanyId
+from schema.context import Info
+from schema.enums import BillCreditNoteStatus, BillStatus
+from schema.ids import format_node_id
+from schema.types.common import (
+    AccountRef,
+    Allocation,
+    LineRef,
+    Metadata,
+    NamedRef,
+    PaymentAllocationPayment,
+    SupplierRef,
+    TaxRateRef,
+    Tracking,
+    WithholdingTax,
+    load_record,
+    load_records,
+    many,
+    resolve_record_nodes,
+    supplemental,
+)
+from schema.types.ledger import CODAT_ID, Account, TaxRate, TrackingCategory
+from schema.types.suppliers import Supplier
+
+if TYPE_CHECKING:
+    # Payments refer back to bills, so BillPayment is lazy (imported when resolved).
+    from schema.types.payments import BillPayment
+
+_LazyBillPayment = Annotated["BillPayment", strawberry.lazy("schema.types.payments")]
+
+
+def _tracking_ids(
+    refs: Iterable[models.TrackingCategoryRef] | None, tracking: models.Tracking | None
+) -> list[str]:
+    # `trackingCategoryRefs` is deprecated in favour of `tracking.categoryRefs`; read both.
+    ids = [ref.id for ref in refs or ()]
+    ids += [ref.id for ref in (tracking.category_refs if tracking else ())]
+    return list(dict.fromkeys(ids))
+
+
+async def _account(
+    info: Info, company_id: CompanyId, ref: models.AccountRef | None
+) -> Account | None:
+    record = await load_record(
+        info, DataType.CHART_OF_ACCOUNTS, company_id, ref.id if ref else None
+    )
+    return None if record is None else Account.from_model(company_id, record)
+
+
+async def _tax_rate(
+    info: Info, company_id: CompanyId, ref: models.TaxRateRef | None
+) -> TaxRate | None:
+    record = await load_record(info, DataType.TAX_RATES, company_id, ref.id if ref else None)
+    return None if record is None else TaxRate.from_model(company_id, record)
+
+
+async def _tracking_categories(
+    info: Info, company_id: CompanyId, ids: list[str]
+) -> list[TrackingCategory]:
+    records = await load_records(info, DataType.TRACKING_CATEGORIES, company_id, ids)
+    return [TrackingCategory.from_model(company_id, record) for record in records]
+
+
+async def _supplier(
+    info: Info, company_id: CompanyId, ref: models.SupplierRef | None
+) -> Supplier | None:
+    record = await load_record(info, DataType.SUPPLIERS, company_id, ref.id if ref else None)
+    return None if record is None else Supplier.from_model(company_id, record)
+
+
+@strawberry.type(description="A purchase order a bill was raised against.")
+class PurchaseOrderRef:
+    id: str | None
+    purchase_order_number: str | None
+
+    @classmethod
+    def from_model(cls, model: models.PurchaseOrderRef) -> PurchaseOrderRef:
+        return cls(id=model.id, purchase_order_number=model.purchase_order_number)
+
+
+@strawberry.type(description="One line of a bill.")
+class BillLineItem:
+    company_id: strawberry.Private[CompanyId]
+    model: strawberry.Private[models.BillLineItem]
+    line_number: str | None
+    description: str | None
+    unit_amount: Decimal | None
+    quantity: Decimal | None
+    unit_of_measurement: str | None
+    discount_amount: Decimal | None
+    sub_total: Decimal | None
+    tax_amount: Decimal | None
+    total_amount: Decimal | None
+    discount_percentage: Decimal | None
+    account_ref: AccountRef | None
+    tax_rate_ref: TaxRateRef | None
+    item_ref: NamedRef | None
+    purchase_order_line_ref: LineRef | None
+    tracking_category_refs: list[NamedRef] | None = strawberry.field(
+        deprecation_reason="Codat deprecated it: use tracking.categoryRefs."
+    )
+    tracking: Tracking | None
+    is_direct_cost: bool | None
+
+    @classmethod
+    def from_model(cls, company_id: CompanyId, model: models.BillLineItem) -> Self:
+        return cls(
+            company_id=company_id,
+            model=model,
+            line_number=model.line_number,
+            description=model.description,
+            unit_amount=model.unit_amount,
+            quantity=model.quantity,
+            unit_of_measurement=model.unit_of_measurement,
+            discount_amount=model.discount_amount,
+            sub_total=model.sub_total,
+            tax_amount=model.tax_amount,
+            total_amount=model.total_amount,
+            discount_percentage=model.discount_percentage,
+            account_ref=None
+            if model.account_ref is None
+            else AccountRef.from_model(model.account_ref),
+            tax_rate_ref=None
+            if model.tax_rate_ref is None
+            else TaxRateRef.from_model(model.tax_rate_ref),
+            item_ref=None if model.item_ref is None else NamedRef.from_model(model.item_ref),
+            purchase_order_line_ref=None
+            if model.purchase_order_line_ref is None
+            else LineRef.from_model(model.purchase_order_line_ref),
+            tracking_category_refs=many(model.tracking_category_refs, NamedRef.from_model),
+            tracking=None if model.tracking is None else Tracking.from_model(model.tracking),
+            is_direct_cost=model.is_direct_cost,
+        )
+
+    @strawberry.field(description="The account the line is coded to (`accountRef`).")
+    async def account(self, info: Info) -> Account | None:
+        return await _account(info, self.company_id, self.model.account_ref)
+
+    @strawberry.field(description="The line's tax rate (`taxRateRef`).")
+    async def tax_rate(self, info: Info) -> TaxRate | None:
+        return await _tax_rate(info, self.company_id, self.model.tax_rate_ref)
+
+    @strawberry.field(description="The line's tracking categories (from either kind of ref).")
+    async def tracking_categories(self, info: Info) -> list[TrackingCategory]:
+        ids = _tracking_ids(self.model.tracking_category_refs, self.model.tracking)
+        return await _tracking_categories(info, self.company_id, ids)
+
+
+@strawberry.type(description="A payment (or credit note) applied here, and how much of it.")
+class PaymentAllocation:
+    company_id: strawberry.Private[CompanyId]
+    model: strawberry.Private[models.PaymentAllocation]
+    payment: PaymentAllocationPayment
+    allocation: Allocation
+
+    @classmethod
+    def from_model(cls, company_id: CompanyId, model: models.PaymentAllocation) -> Self:
+        return cls(
+            company_id=company_id,
+            model=model,
+            payment=PaymentAllocationPayment.from_model(model.payment),
+            allocation=Allocation.from_model(model.allocation),
+        )
+
+    @strawberry.field(description="The bill payment `payment.id` names, when it is one.")
+    async def bill_payment(self, info: Info) -> _LazyBillPayment | None:
+        from schema.types.payments import BillPayment
+
+        record = await load_record(
+            info, DataType.BILL_PAYMENTS, self.company_id, self.model.payment.id
+        )
+        return None if record is None else BillPayment.from_model(self.company_id, record)
+
+    @strawberry.field(description="The credit note `payment.id` names, when it is one.")
+    async def bill_credit_note(self, info: Info) -> BillCreditNote | None:
+        record = await load_record(
+            info, DataType.BILL_CREDIT_NOTES, self.company_id, self.model.payment.id
+        )
+        return None if record is None else BillCreditNote.from_model(self.company_id, record)
+
+
+@strawberry.type(description="A bill (an accounts-payable invoice) from a supplier.")
+class Bill(relay.Node):
+    node_id: relay.NodeID[str]
+    company_id: strawberry.Private[CompanyId]
+    model: strawberry.Private[models.Bill]
+    codat_id: str = strawberry.field(description=CODAT_ID)
+    reference: str | None
+    supplier_ref: SupplierRef | None
+    purchase_order_refs: list[PurchaseOrderRef] | None
+    issue_date: CodatDateTime
+    due_date: CodatDateTime | None
+    currency: str | None
+    currency_rate: Decimal | None
+    line_items: list[BillLineItem] | None
+    withholding_tax: list[WithholdingTax] | None
+    status: BillStatus
+    sub_total: Decimal
+    tax_amount: Decimal
+    total_amount: Decimal
+    amount_due: Decimal | None
+    note: str | None
+    payment_allocations: list[PaymentAllocation] | None
+    metadata: Metadata | None
+    supplemental_data: JSON | None
+    modified_date: CodatDateTime | None
+    source_modified_date: CodatDateTime | None
+
+    @classmethod
+    def from_model(cls, company_id: CompanyId, model: models.Bill) -> Self:
+        return cls(
+            node_id=format_node_id(company_id, model.id),
+            company_id=company_id,
+            model=model,
+            codat_id=model.id,
+            reference=model.reference,
+            supplier_ref=None
+            if model.supplier_ref is None
+            else SupplierRef.from_model(model.supplier_ref),
+            purchase_order_refs=many(model.purchase_order_refs, PurchaseOrderRef.from_model),
+            issue_date=model.issue_date,
+            due_date=model.due_date,
+            currency=model.currency,
+            currency_rate=model.currency_rate,
+            line_items=many(model.line_items, lambda m: BillLineItem.from_model(company_id, m)),
+            withholding_tax=many(model.withholding_tax, WithholdingTax.from_model),
+            status=model.status,
+            sub_total=model.sub_total,
+            tax_amount=model.tax_amount,
+            total_amount=model.total_amount,
+            amount_due=model.amount_due,
+            note=model.note,
+            payment_allocations=many(
+                model.payment_allocations, lambda m: PaymentAllocation.from_model(company_id, m)
+            ),
+            metadata=Metadata.from_model(model.metadata),
+            supplemental_data=supplemental(model.supplemental_data),
+            modified_date=model.modified_date,
+            source_modified_date=model.source_modified_date,
+        )
+
+    @classmethod
+    async def resolve_nodes(  # type: ignore[override]
+        cls, *, info: Info, node_ids: Iterable[str], required: bool = False
+    ) -> list[Self | None]:
+        return await resolve_record_nodes(
+            info, DataType.BILLS, node_ids, cls.from_model, required=required
+        )
+
+    def _allocated_ids(self) -> list[str | None]:
+        return [allocation.payment.id for allocation in self.model.payment_allocations or ()]
+
+    @strawberry.field(description="The supplier (`supplierRef`).")
+    async def supplier(self, info: Info) -> Supplier | None:
+        return await _supplier(info, self.company_id, self.model.supplier_ref)
+
+    @strawberry.field(
+        description="The bill payments allocated to this bill (from `paymentAllocations`)."
+    )
+    async def bill_payments(self, info: Info) -> list[_LazyBillPayment]:
+        from schema.types.payments import BillPayment
+
+        ids = self._allocated_ids()
+        records = await load_records(info, DataType.BILL_PAYMENTS, self.company_id, ids)
+        return [BillPayment.from_model(self.company_id, record) for record in records]
+
+    @strawberry.field(
+        description=(
+            "Credit notes applied to this bill: allocations that are credit notes, and "
+            "`CreditNote` links on the lines of its payments that settle this bill."
+        )
+    )
+    async def bill_credit_notes(self, info: Info) -> list[BillCreditNote]:
+        ids = self._allocated_ids()
+        as_credit_notes, payments = await asyncio.gather(
+            load_records(info, DataType.BILL_CREDIT_NOTES, self.company_id, ids),
+            load_records(info, DataType.BILL_PAYMENTS, self.company_id, ids),
+        )
+        linked = [
+            link.id
+            for payment in payments
+            for line in payment.lines or ()
+            if any(
+                link.type is BillPaymentLineLinkType.Bill and link.id == self.model.id
+                for link in line.links or ()
+            )
+            for link in line.links or ()
+            if link.type is BillPaymentLineLinkType.CreditNote
+        ]
+        from_links = await load_records(info, DataType.BILL_CREDIT_NOTES, self.company_id, linked)
+        unique = {record.id: record for record in [*as_credit_notes, *from_links]}
+        return [BillCreditNote.from_model(self.company_id, record) for record in unique.values()]
+
+
+@strawberry.type(description="One line of a bill credit note.")
+class BillCreditNoteLineItem:
+    company_id: strawberry.Private[CompanyId]
+    model: strawberry.Private[models.BillCreditNoteLineItem]
+    description: str | None
+    unit_amount: Decimal
+    quantity: Decimal
+    unit_of_measurement: str | None
+    discount_amount: Decimal | None
+    sub_total: Decimal | None
+    tax_amount: Decimal | None
+    total_amount: Decimal | None
+    discount_percentage: Decimal | None
+    account_ref: AccountRef | None
+    tax_rate_ref: TaxRateRef | None
+    item_ref: NamedRef | None
+    created_from_line_ref: LineRef | None
+    tracking_category_refs: list[NamedRef] | None = strawberry.field(
+        deprecation_reason="Codat deprecated it: use tracking.categoryRefs."
+    )
+    tracking: Tracking | None
+
+    @classmethod
+    def from_model(cls, company_id: CompanyId, model: models.BillCreditNoteLineItem) -> Self:
+        return cls(
+            company_id=company_id,
+            model=model,
+            description=model.description,
+            unit_amount=model.unit_amount,
+            quantity=model.quantity,
+            unit_of_measurement=model.unit_of_measurement,
+            discount_amount=model.discount_amount,
+            sub_total=model.sub_total,
+            tax_amount=model.tax_amount,
+            total_amount=model.total_amount,
+            discount_percentage=model.discount_percentage,
+            account_ref=None
+            if model.account_ref is None
+            else AccountRef.from_model(model.account_ref),
+            tax_rate_ref=None
+            if model.tax_rate_ref is None
+            else TaxRateRef.from_model(model.tax_rate_ref),
+            item_ref=None if model.item_ref is None else NamedRef.from_model(model.item_ref),
+            created_from_line_ref=None
+            if model.created_from_line_ref is None
+            else LineRef.from_model(model.created_from_line_ref),
+            tracking_category_refs=many(model.tracking_category_refs, NamedRef.from_model),
+            tracking=None if model.tracking is None else Tracking.from_model(model.tracking),
+        )
+
+    @strawberry.field(description="The account the line is coded to (`accountRef`).")
+    async def account(self, info: Info) -> Account | None:
+        return await _account(info, self.company_id, self.model.account_ref)
+
+    @strawberry.field(description="The line's tax rate (`taxRateRef`).")
+    async def tax_rate(self, info: Info) -> TaxRate | None:
+        return await _tax_rate(info, self.company_id, self.model.tax_rate_ref)
+
+    @strawberry.field(description="The line's tracking categories (from either kind of ref).")
+    async def tracking_categories(self, info: Info) -> list[TrackingCategory]:
+        ids = _tracking_ids(self.model.tracking_category_refs, self.model.tracking)
+        return await _tracking_categories(info, self.company_id, ids)
+
+
+@strawberry.type(description="The record a credit note was created from.")
+class CreatedFromRef:
+    id: str | None
+    data_type: str | None
+
+    @classmethod
+    def from_model(cls, model: models.CreatedFromRef) -> CreatedFromRef:
+        return cls(id=model.id, data_type=model.data_type)
+
+
+@strawberry.type(description="A supplier's credit note, which can be allocated against bills.")
+class BillCreditNote(relay.Node):
+    node_id: relay.NodeID[str]
+    company_id: strawberry.Private[CompanyId]
+    model: strawberry.Private[models.BillCreditNote]
+    codat_id: str = strawberry.field(description=CODAT_ID)
+    bill_credit_note_number: str | None
+    supplier_ref: SupplierRef | None
+    withholding_tax: list[WithholdingTax] | None
+    total_amount: Decimal
+    total_discount: Decimal
+    sub_total: Decimal
+    total_tax_amount: Decimal
+    discount_percentage: Decimal
+    remaining_credit: Decimal | None
+    status: BillCreditNoteStatus
+    issue_date: CodatDateTime | None
+    allocated_on_date: CodatDateTime | None
+    currency: str | None
+    currency_rate: Decimal | None
+    line_items: list[BillCreditNoteLineItem] | None
+    payment_allocations: list[PaymentAllocation] | None
+    created_from_refs: list[CreatedFromRef] | None
+    note: str | None
+    metadata: Metadata | None
+    supplemental_data: JSON | None
+    modified_date: CodatDateTime | None
+    source_modified_date: CodatDateTime | None
+
+    @classmethod
+    def from_model(cls, company_id: CompanyId, model: models.BillCreditNote) -> Self:
+        return cls(
+            node_id=format_node_id(company_id, model.id),
+            company_id=company_id,
+            model=model,
+            codat_id=model.id,
+            bill_credit_note_number=model.bill_credit_note_number,
+            supplier_ref=None
+            if model.supplier_ref is None
+            else SupplierRef.from_model(model.supplier_ref),
+            withholding_tax=many(model.withholding_tax, WithholdingTax.from_model),
+            total_amount=model.total_amount,
+            total_discount=model.total_discount,
+            sub_total=model.sub_total,
+            total_tax_amount=model.total_tax_amount,
+            discount_percentage=model.discount_percentage,
+            remaining_credit=model.remaining_credit,
+            status=model.status,
+            issue_date=model.issue_date,
+            allocated_on_date=model.allocated_on_date,
+            currency=model.currency,
+            currency_rate=model.currency_rate,
+            line_items=many(
+                model.line_items, lambda m: BillCreditNoteLineItem.from_model(company_id, m)
+            ),
+            payment_allocations=many(
+                model.payment_allocations, lambda m: PaymentAllocation.from_model(company_id, m)
+            ),
+            created_from_refs=many(model.created_from_refs, CreatedFromRef.from_model),
+            note=model.note,
+            metadata=Metadata.from_model(model.metadata),
+            supplemental_data=supplemental(model.supplemental_data),
+            modified_date=model.modified_date,
+            source_modified_date=model.source_modified_date,
+        )
+
+    @classmethod
+    async def resolve_nodes(  # type: ignore[override]
+        cls, *, info: Info, node_ids: Iterable[str], required: bool = False
+    ) -> list[Self | None]:
+        return await resolve_record_nodes(
+            info, DataType.BILL_CREDIT_NOTES, node_ids, cls.from_model, required=required
+        )
+
+    @strawberry.field(description="The supplier (`supplierRef`).")
+    async def supplier(self, info: Info) -> Supplier | None:
+        return await _supplier(info, self.company_id, self.model.supplier_ref)
+
+
+@strawberry.type(description="A file attached to a bill in the company's software.")
+class Attachment:
+    model: strawberry.Private[models.Attachment]
+    id: str
+    name: str | None
+    content_type: str | None
+    date_created: CodatDateTime | None
+    file_size: int | None
+    include_when_sent: bool
+    modified_date: CodatDateTime | None
+    source_modified_date: CodatDateTime | None
+
+    @classmethod
+    def from_model(cls, model: models.Attachment) -> Self:
+        return cls(
+            model=model,
+            id=model.id,
+            name=model.name,
+            content_type=model.content_type,
+            date_created=model.date_created,
+            file_size=model.file_size,
+            include_when_sent=model.include_when_sent,
+            modified_date=model.modified_date,
+            source_modified_date=model.source_modified_date,
+        )
