@@ -13,6 +13,7 @@ from urllib.parse import parse_qs
 import httpx
 from openapi_core import OpenAPI
 from openapi_core.datatypes import RequestParameters
+from openapi_core.validation.request.validators import V31WebhookRequestBodyValidator
 from werkzeug.datastructures import Headers, ImmutableMultiDict
 
 SPEC_DIR = Path("/work/shared/codat")
@@ -229,6 +230,10 @@ def check_webhook(event_name: str, body: bytes | dict[str, Any]) -> None:
     """Raise AssertionError if a webhook body breaks the Platform API's `webhooks.<event_name>`."""
     raw = body if isinstance(body, bytes) else json.dumps(body).encode()
     try:
-        platform_spec().validate_request(_WebhookRequest(event_name, raw))
+        # The body validator, not the full request validator: the Platform spec's top-level
+        # `security` (Codat's API key) would otherwise be demanded of Codat's own webhooks.
+        V31WebhookRequestBodyValidator(platform_spec().spec).validate(
+            _WebhookRequest(event_name, raw)
+        )
     except Exception as exc:
         raise AssertionError(f"webhook {event_name} breaks the spec:\n{_describe(exc)}") from exc
