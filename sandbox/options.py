@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from sandbox.pushes import REQUIRED
+from sandbox.push_rules import REQUIRED
 from sandbox.store import Company
 
 Record = dict[str, Any]

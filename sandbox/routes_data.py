@@ -9,8 +9,8 @@ from fastapi import APIRouter, Request, Response
 from sandbox.errors import CodatError, record_not_found
 from sandbox.jsonio import JSONResponse
 from sandbox.paging import paged
+from sandbox.records import Attachment
 from sandbox.runtime import sandbox_of
-from sandbox.seed import Attachment
 from sandbox.store import DATA_TYPES, Company, DataTypeSpec
 
 router = APIRouter()

@@ -13,9 +13,9 @@ from sandbox.errors import CodatError
 from sandbox.jsonio import JSONResponse, loads
 from sandbox.options import push_option
 from sandbox.paging import paged
-from sandbox.pushes import Outcome, PushValidator
+from sandbox.push_rules import REQUIRED, Outcome, PushValidator, has_required_fields
+from sandbox.records import Attachment
 from sandbox.runtime import Sandbox, sandbox_of
-from sandbox.seed import Attachment
 from sandbox.store import DATA_TYPES, Company, utc_now
 
 router = APIRouter()
@@ -63,7 +63,7 @@ async def _body(request: Request) -> Record:
 
 def _respond(operation: Record, path: str, body: Record) -> JSONResponse:
     """The Create/Update*Response: the PushOperation plus the (deprecated) `data` echo."""
-    if pushes.has_required_fields(path, body):
+    if has_required_fields(path, body):
         operation["data"] = copy.deepcopy(body)
     return JSONResponse(operation)
 
@@ -152,7 +152,7 @@ async def get_push_options(
     request: Request, company_id: str, connection_id: str, data_type: str
 ) -> JSONResponse:
     _, company = _target(request, company_id, connection_id)
-    if data_type not in pushes.REQUIRED:
+    if data_type not in REQUIRED:
         raise CodatError(
             404,
             f"Datatype {data_type} not supported by platform(s)"

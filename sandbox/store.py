@@ -20,7 +20,8 @@ from sandbox.errors import (
     record_not_found,
 )
 from sandbox.fields import Kind
-from sandbox.seed import Attachment, codat_utc, generate
+from sandbox.records import Attachment, codat_utc
+from sandbox.seed import generate
 
 Record = dict[str, Any]
 

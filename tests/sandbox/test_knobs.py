@@ -143,10 +143,8 @@ def test_slow_fault_delays_then_answers_normally(
     started = time.monotonic()
     assert codat.get(f"/companies/{company.id}/connections").status_code == 200
     assert time.monotonic() - started >= 0.3
+    knobs.post("/faults", json={"pathPattern": "/connections$", "kind": "slow", "delayMs": 1000})
     with pytest.raises(httpx.ReadTimeout):
-        knobs.post(
-            "/faults", json={"pathPattern": "/connections$", "kind": "slow", "delayMs": 1000}
-        )
         codat.get(f"/companies/{company.id}/connections", timeout=0.2)
 
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import threading
+import time
 from collections.abc import Callable
 from typing import Any
 
@@ -338,8 +339,6 @@ def test_idempotency_key_still_in_flight_is_409(
 
     thread = threading.Thread(target=first)
     thread.start()
-    import time
-
     time.sleep(0.15)
     racing = codat.post(push_url(company, "suppliers"), json=body, headers=headers)
     thread.join()

@@ -1,4 +1,4 @@
-"""Webhooks: signed Standard Webhooks events (verified with svix), legacy payloads, pause, retries."""
+"""Webhooks: signed Standard Webhooks events (checked with svix), legacy payloads, retries."""
 
 from __future__ import annotations
 
