@@ -17,13 +17,14 @@ Every error from Codat adds `correlationId` (when Codat sent one) and `companyId
 
 from __future__ import annotations
 
-import logging
 from collections.abc import Iterator
 from typing import Any
 
+import strawberry
 from graphql import GraphQLError, GraphQLSyntaxError
-from strawberry.extensions import SchemaExtension
+from strawberry.extensions import ParserCache, SchemaExtension
 from strawberry.relay import GlobalIDValueError
+from strawberry.types import ExecutionContext
 
 from gateway.errors import (
     CodatBadRequest,
@@ -37,8 +38,6 @@ from gateway.errors import (
     CodatTransportError,
 )
 from gateway.pagination import CursorError
-
-log = logging.getLogger("schema.errors")
 
 INTERNAL_MESSAGE = "Internal server error."
 
@@ -110,8 +109,6 @@ def to_graphql_error(error: GraphQLError) -> GraphQLError:
         message, extensions = error.message, {"code": "INTERNAL_SERVER_ERROR"}
     else:
         message, extensions = error_extensions(original)
-        if extensions["code"] == "INTERNAL_SERVER_ERROR":
-            log.error("unexpected error at %s", error.path, exc_info=original)
     return GraphQLError(
         message,
         nodes=error.nodes,
@@ -123,6 +120,11 @@ def to_graphql_error(error: GraphQLError) -> GraphQLError:
     )
 
 
+def is_unexpected(error: GraphQLError) -> bool:
+    """Whether the error is a fault of the gateway (worth a traceback in the log)."""
+    return (to_graphql_error(error).extensions or {}).get("code") == "INTERNAL_SERVER_ERROR"
+
+
 class GatewayErrors(SchemaExtension):
     """Rewrites every error of a result into `to_graphql_error`'s shape, once, at the end."""
 
@@ -132,3 +134,32 @@ class GatewayErrors(SchemaExtension):
         errors = getattr(result, "errors", None)
         if result is not None and errors:
             result.errors = [to_graphql_error(error) for error in errors]
+
+
+class GatewaySchema(strawberry.Schema):
+    """Logs only the unexpected errors: a bad filter or a 429 is an answer, not a fault."""
+
+    def process_errors(
+        self, errors: list[GraphQLError], execution_context: ExecutionContext | None = None
+    ) -> None:
+        unexpected = [error for error in errors if is_unexpected(error)]
+        if unexpected:
+            super().process_errors(unexpected, execution_context)
+
+
+class ReportingParserCache(ParserCache):
+    """`ParserCache` that leaves a document that does not parse to Strawberry's own parse.
+
+    Raised from the cache's hook, a syntax error escapes the operation hooks (so it would reach
+    the client without a code); parsed again by Strawberry it becomes an ordinary result error.
+    """
+
+    def on_parse(self) -> Iterator[None]:
+        context = self.execution_context
+        try:
+            context.graphql_document = self.cached_parse_document(
+                context.query, **context.parse_options
+            )
+        except GraphQLSyntaxError:
+            context.graphql_document = None
+        yield

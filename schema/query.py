@@ -16,8 +16,9 @@ from gateway.pagination import Window
 from schema.connections import Connection, paginate
 from schema.context import Info
 from schema.errors import NotFoundError, UserInputError
-from schema.filters import CompanyOrder, list_query, order_param
+from schema.filters import list_query
 from schema.ids import company_id_from_argument, parse_global_id
+from schema.ordering import CompanyOrder, order_param
 from schema.types.companies import QUERY, Company
 
 

@@ -21,27 +21,29 @@ from schema.context import Info
 from schema.errors import NotFoundError
 from schema.filters import (
     AccountFilter,
-    AccountOrder,
     BankAccountFilter,
     BillCreditNoteFilter,
-    BillCreditNoteOrder,
     BillFilter,
-    BillOrder,
     BillPaymentFilter,
-    BillPaymentOrder,
     Filter,
-    NameOrder,
     PaymentMethodFilter,
     PushOperationFilter,
-    PushOperationOrder,
     SupplierFilter,
-    SupplierOrder,
     TaxRateFilter,
     TrackingCategoryFilter,
     list_query,
-    order_param,
 )
 from schema.ids import parse_company_node_id
+from schema.ordering import (
+    AccountOrder,
+    BillCreditNoteOrder,
+    BillOrder,
+    BillPaymentOrder,
+    NameOrder,
+    PushOperationOrder,
+    SupplierOrder,
+    order_param,
+)
 from schema.types.bills import Bill, BillCreditNote
 from schema.types.ledger import Account, BankAccount, PaymentMethod, TaxRate, TrackingCategory
 from schema.types.payments import BillPayment

@@ -19,17 +19,9 @@ from gateway.loaders import ListRequest
 from schema.connections import Connection, paginate_list
 from schema.context import Info
 from schema.enums import SupplierStatus
-from schema.filters import (
-    BillCreditNoteFilter,
-    BillCreditNoteOrder,
-    BillFilter,
-    BillOrder,
-    BillPaymentFilter,
-    BillPaymentOrder,
-    list_query,
-    order_param,
-)
+from schema.filters import BillCreditNoteFilter, BillFilter, BillPaymentFilter, list_query
 from schema.ids import format_node_id
+from schema.ordering import BillCreditNoteOrder, BillOrder, BillPaymentOrder, order_param
 from schema.types.common import Address, Metadata, many, resolve_record_nodes, supplemental
 from schema.types.ledger import CODAT_ID
 

@@ -1,0 +1,191 @@
+# strawberry.field(description=...) is typed as returning Any, so its decorations are "untyped".
+# mypy: disable-error-code="untyped-decorator"
+"""Line items of bills and credit notes, with their edges to accounts, tax rates and tracking."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from decimal import Decimal
+from typing import Self
+
+import strawberry
+
+from gateway.codat import models
+from gateway.codat.models import DataType
+from gateway.codat.types import CompanyId
+from schema.context import Info
+from schema.types.common import (
+    AccountRef,
+    LineRef,
+    NamedRef,
+    TaxRateRef,
+    Tracking,
+    load_record,
+    load_records,
+    many,
+)
+from schema.types.ledger import Account, TaxRate, TrackingCategory
+
+
+def _tracking_ids(
+    refs: Iterable[models.TrackingCategoryRef] | None, tracking: models.Tracking | None
+) -> list[str]:
+    # `trackingCategoryRefs` is deprecated in favour of `tracking.categoryRefs`; read both.
+    ids = [ref.id for ref in refs or ()]
+    ids += [ref.id for ref in (tracking.category_refs if tracking else ())]
+    return list(dict.fromkeys(ids))
+
+
+async def _account(
+    info: Info, company_id: CompanyId, ref: models.AccountRef | None
+) -> Account | None:
+    record = await load_record(
+        info, DataType.CHART_OF_ACCOUNTS, company_id, ref.id if ref else None
+    )
+    return None if record is None else Account.from_model(company_id, record)
+
+
+async def _tax_rate(
+    info: Info, company_id: CompanyId, ref: models.TaxRateRef | None
+) -> TaxRate | None:
+    record = await load_record(info, DataType.TAX_RATES, company_id, ref.id if ref else None)
+    return None if record is None else TaxRate.from_model(company_id, record)
+
+
+async def _tracking_categories(
+    info: Info, company_id: CompanyId, ids: list[str]
+) -> list[TrackingCategory]:
+    records = await load_records(info, DataType.TRACKING_CATEGORIES, company_id, ids)
+    return [TrackingCategory.from_model(company_id, record) for record in records]
+
+
+@strawberry.type(description="One line of a bill.")
+class BillLineItem:
+    company_id: strawberry.Private[CompanyId]
+    model: strawberry.Private[models.BillLineItem]
+    line_number: str | None
+    description: str | None
+    unit_amount: Decimal | None
+    quantity: Decimal | None
+    unit_of_measurement: str | None
+    discount_amount: Decimal | None
+    sub_total: Decimal | None
+    tax_amount: Decimal | None
+    total_amount: Decimal | None
+    discount_percentage: Decimal | None
+    account_ref: AccountRef | None
+    tax_rate_ref: TaxRateRef | None
+    item_ref: NamedRef | None
+    purchase_order_line_ref: LineRef | None
+    tracking_category_refs: list[NamedRef] | None = strawberry.field(
+        deprecation_reason="Codat deprecated it: use tracking.categoryRefs."
+    )
+    tracking: Tracking | None
+    is_direct_cost: bool | None
+
+    @classmethod
+    def from_model(cls, company_id: CompanyId, model: models.BillLineItem) -> Self:
+        return cls(
+            company_id=company_id,
+            model=model,
+            line_number=model.line_number,
+            description=model.description,
+            unit_amount=model.unit_amount,
+            quantity=model.quantity,
+            unit_of_measurement=model.unit_of_measurement,
+            discount_amount=model.discount_amount,
+            sub_total=model.sub_total,
+            tax_amount=model.tax_amount,
+            total_amount=model.total_amount,
+            discount_percentage=model.discount_percentage,
+            account_ref=None
+            if model.account_ref is None
+            else AccountRef.from_model(model.account_ref),
+            tax_rate_ref=None
+            if model.tax_rate_ref is None
+            else TaxRateRef.from_model(model.tax_rate_ref),
+            item_ref=None if model.item_ref is None else NamedRef.from_model(model.item_ref),
+            purchase_order_line_ref=None
+            if model.purchase_order_line_ref is None
+            else LineRef.from_model(model.purchase_order_line_ref),
+            tracking_category_refs=many(model.tracking_category_refs, NamedRef.from_model),
+            tracking=None if model.tracking is None else Tracking.from_model(model.tracking),
+            is_direct_cost=model.is_direct_cost,
+        )
+
+    @strawberry.field(description="The account the line is coded to (`accountRef`).")
+    async def account(self, info: Info) -> Account | None:
+        return await _account(info, self.company_id, self.model.account_ref)
+
+    @strawberry.field(description="The line's tax rate (`taxRateRef`).")
+    async def tax_rate(self, info: Info) -> TaxRate | None:
+        return await _tax_rate(info, self.company_id, self.model.tax_rate_ref)
+
+    @strawberry.field(description="The line's tracking categories (from either kind of ref).")
+    async def tracking_categories(self, info: Info) -> list[TrackingCategory]:
+        ids = _tracking_ids(self.model.tracking_category_refs, self.model.tracking)
+        return await _tracking_categories(info, self.company_id, ids)
+
+
+@strawberry.type(description="One line of a bill credit note.")
+class BillCreditNoteLineItem:
+    company_id: strawberry.Private[CompanyId]
+    model: strawberry.Private[models.BillCreditNoteLineItem]
+    description: str | None
+    unit_amount: Decimal
+    quantity: Decimal
+    unit_of_measurement: str | None
+    discount_amount: Decimal | None
+    sub_total: Decimal | None
+    tax_amount: Decimal | None
+    total_amount: Decimal | None
+    discount_percentage: Decimal | None
+    account_ref: AccountRef | None
+    tax_rate_ref: TaxRateRef | None
+    item_ref: NamedRef | None
+    created_from_line_ref: LineRef | None
+    tracking_category_refs: list[NamedRef] | None = strawberry.field(
+        deprecation_reason="Codat deprecated it: use tracking.categoryRefs."
+    )
+    tracking: Tracking | None
+
+    @classmethod
+    def from_model(cls, company_id: CompanyId, model: models.BillCreditNoteLineItem) -> Self:
+        return cls(
+            company_id=company_id,
+            model=model,
+            description=model.description,
+            unit_amount=model.unit_amount,
+            quantity=model.quantity,
+            unit_of_measurement=model.unit_of_measurement,
+            discount_amount=model.discount_amount,
+            sub_total=model.sub_total,
+            tax_amount=model.tax_amount,
+            total_amount=model.total_amount,
+            discount_percentage=model.discount_percentage,
+            account_ref=None
+            if model.account_ref is None
+            else AccountRef.from_model(model.account_ref),
+            tax_rate_ref=None
+            if model.tax_rate_ref is None
+            else TaxRateRef.from_model(model.tax_rate_ref),
+            item_ref=None if model.item_ref is None else NamedRef.from_model(model.item_ref),
+            created_from_line_ref=None
+            if model.created_from_line_ref is None
+            else LineRef.from_model(model.created_from_line_ref),
+            tracking_category_refs=many(model.tracking_category_refs, NamedRef.from_model),
+            tracking=None if model.tracking is None else Tracking.from_model(model.tracking),
+        )
+
+    @strawberry.field(description="The account the line is coded to (`accountRef`).")
+    async def account(self, info: Info) -> Account | None:
+        return await _account(info, self.company_id, self.model.account_ref)
+
+    @strawberry.field(description="The line's tax rate (`taxRateRef`).")
+    async def tax_rate(self, info: Info) -> TaxRate | None:
+        return await _tax_rate(info, self.company_id, self.model.tax_rate_ref)
+
+    @strawberry.field(description="The line's tracking categories (from either kind of ref).")
+    async def tracking_categories(self, info: Info) -> list[TrackingCategory]:
+        ids = _tracking_ids(self.model.tracking_category_refs, self.model.tracking)
+        return await _tracking_categories(info, self.company_id, ids)
