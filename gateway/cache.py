@@ -89,6 +89,7 @@ class UpstreamCache:
     def __init__(
         self, *, ttl_seconds: float, max_entries: int, timer: Callable[[], float] = time.monotonic
     ) -> None:
+        self._timer = timer
         self._entries = _IndexedTTLCache(max_entries, ttl_seconds, timer)
         self._generations: dict[tuple[str, str], int] = defaultdict(int)
         self._company_generations: dict[str, int] = defaultdict(int)
@@ -167,13 +168,22 @@ class UpstreamCache:
         self.stats.evictions += dropped
         return dropped
 
-    def clear(self) -> None:
-        """Drop everything (Redis reconnect, operator request)."""
+    def clear(self, *, ttl_seconds: float | None = None) -> None:
+        """Drop everything (Redis reconnect, operator request); optionally change the TTL."""
         self.stats.invalidations += 1
         self._epoch += 1
         self._drop_inflight(lambda key: True)
         self.stats.evictions += len(self._entries)
-        self._entries.clear()
+        if ttl_seconds is None or ttl_seconds == self._entries.ttl:
+            self._entries.clear()
+        else:
+            evicted = self._entries.evicted
+            self._entries = _IndexedTTLCache(int(self._entries.maxsize), ttl_seconds, self._timer)
+            self._entries.evicted = evicted
+
+    @property
+    def ttl_seconds(self) -> float:
+        return float(self._entries.ttl)
 
     def _drop_inflight(self, matches: Callable[[CacheKey], bool]) -> None:
         # Callers already waiting keep their fetch; new callers must start a fresh one.

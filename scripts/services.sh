@@ -2,4 +2,31 @@
 # Provides what the tests need outside Python. Installs with apt-get only what is missing.
 set -euo pipefail
 cd "$(dirname "$0")/.."
-true
+
+# Redis on 127.0.0.1:6379 (the tests read REDIS_URL, defaulting to redis://127.0.0.1:6379/0).
+redis_answers() {
+  if command -v redis-cli >/dev/null 2>&1; then
+    redis-cli -h 127.0.0.1 -p 6379 ping 2>/dev/null | grep -q PONG
+  else
+    (exec 3<>/dev/tcp/127.0.0.1/6379 && printf 'PING\r\n' >&3 && head -c 5 <&3 | grep -q PONG) 2>/dev/null
+  fi
+}
+
+if ! redis_answers; then
+  if ! command -v redis-server >/dev/null 2>&1; then
+    echo "== installing redis-server"
+    SUDO=""
+    if [ "$(id -u)" -ne 0 ]; then SUDO="sudo"; fi
+    $SUDO env DEBIAN_FRONTEND=noninteractive apt-get update -q
+    $SUDO env DEBIAN_FRONTEND=noninteractive apt-get install -y -q redis-server
+  fi
+  echo "== starting redis-server on 127.0.0.1:6379"
+  redis-server --bind 127.0.0.1 --port 6379 --daemonize yes --save '' --appendonly no \
+    --protected-mode yes --logfile /tmp/gateway-tests-redis.log --dir /tmp
+  for _ in $(seq 1 100); do
+    if redis_answers; then break; fi
+    sleep 0.1
+  done
+  redis_answers || { echo "redis-server did not answer on 127.0.0.1:6379" >&2; exit 1; }
+fi
+echo "== redis on 127.0.0.1:6379"

@@ -1,0 +1,136 @@
+"""A small shared key-value store with expiry: webhook dedupe now, idempotency records next."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import time
+from collections import OrderedDict
+from collections.abc import Callable
+from typing import Protocol
+
+from redis.asyncio import Redis
+from redis.exceptions import RedisError
+
+log = logging.getLogger("gateway.store")
+
+
+class KeyValueStore(Protocol):
+    """Keys expire; `add` is atomic (set only when absent), which is all dedupe needs."""
+
+    async def add(self, key: str, value: str, ttl_seconds: float) -> bool:
+        """Store `value` under `key` unless present; True when this call stored it."""
+        ...
+
+    async def get(self, key: str) -> str | None: ...
+
+    async def delete(self, key: str) -> None: ...
+
+
+class MemoryStore:
+    """A bounded TTL map for one process; the oldest keys go first when it is full."""
+
+    def __init__(self, *, max_entries: int = 100_000, timer: Callable[[], float] = time.monotonic):
+        self._entries: OrderedDict[str, tuple[str, float]] = OrderedDict()
+        self._max_entries = max_entries
+        self._timer = timer
+
+    def __len__(self) -> int:
+        return len(self._entries)
+
+    def _live(self, key: str) -> str | None:
+        entry = self._entries.get(key)
+        if entry is None:
+            return None
+        if entry[1] <= self._timer():
+            del self._entries[key]
+            return None
+        return entry[0]
+
+    async def add(self, key: str, value: str, ttl_seconds: float) -> bool:
+        if self._live(key) is not None:
+            return False
+        self._entries[key] = (value, self._timer() + ttl_seconds)
+        self._entries.move_to_end(key)
+        while len(self._entries) > self._max_entries:
+            self._entries.popitem(last=False)
+        return True
+
+    async def get(self, key: str) -> str | None:
+        return self._live(key)
+
+    async def delete(self, key: str) -> None:
+        self._entries.pop(key, None)
+
+
+class RedisStore:
+    """The same contract on Redis (`SET key value NX PX ttl`), shared by every replica."""
+
+    def __init__(self, redis: Redis, *, prefix: str) -> None:
+        self._redis = redis
+        self._prefix = prefix
+
+    def _key(self, key: str) -> str:
+        return f"{self._prefix}:{key}"
+
+    async def add(self, key: str, value: str, ttl_seconds: float) -> bool:
+        stored = await self._redis.set(
+            self._key(key), value, nx=True, px=max(1, int(ttl_seconds * 1000))
+        )
+        return bool(stored)
+
+    async def get(self, key: str) -> str | None:
+        value = await self._redis.get(self._key(key))
+        if value is None:
+            return None
+        return value.decode() if isinstance(value, bytes) else str(value)
+
+    async def delete(self, key: str) -> None:
+        await self._redis.delete(self._key(key))
+
+
+class FallbackStore:
+    """The primary store (Redis) while it answers within `timeout`; a local one when it does not.
+
+    A replica cut off from Redis still dedupes what it receives itself.
+    """
+
+    def __init__(
+        self, primary: KeyValueStore, fallback: KeyValueStore, *, timeout: float = 1.0
+    ) -> None:
+        self._primary = primary
+        self._fallback = fallback
+        self._timeout = timeout
+        self.fallbacks = 0
+
+    def _failed(self, exc: Exception) -> None:
+        self.fallbacks += 1
+        log.warning("shared store unavailable (%s): using this replica's memory", exc)
+
+    async def add(self, key: str, value: str, ttl_seconds: float) -> bool:
+        try:
+            async with asyncio.timeout(self._timeout):
+                added = await self._primary.add(key, value, ttl_seconds)
+        except (RedisError, OSError, TimeoutError) as exc:
+            self._failed(exc)
+            return await self._fallback.add(key, value, ttl_seconds)
+        if added:
+            await self._fallback.add(key, value, ttl_seconds)
+        return added
+
+    async def get(self, key: str) -> str | None:
+        try:
+            async with asyncio.timeout(self._timeout):
+                value = await self._primary.get(key)
+        except (RedisError, OSError, TimeoutError) as exc:
+            self._failed(exc)
+            return await self._fallback.get(key)
+        return value if value is not None else await self._fallback.get(key)
+
+    async def delete(self, key: str) -> None:
+        await self._fallback.delete(key)
+        try:
+            async with asyncio.timeout(self._timeout):
+                await self._primary.delete(key)
+        except (RedisError, OSError, TimeoutError) as exc:
+            self._failed(exc)
