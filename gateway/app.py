@@ -5,16 +5,25 @@ from __future__ import annotations
 import logging
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
+from dataclasses import asdict
 
 from fastapi import FastAPI, Request
+from redis.asyncio import Redis
+from redis.backoff import NoBackoff
+from redis.retry import Retry
 from strawberry.fastapi import GraphQLRouter
 
 from gateway.cache import UpstreamCache
 from gateway.codat import CodatClient
 from gateway.codat.config import ClientConfig, RetryPolicy, Timeouts
+from gateway.events import EventBus, LocalBus, RedisBus
+from gateway.invalidation import CacheInvalidator
 from gateway.loaders import Loaders
 from gateway.settings import Settings
+from gateway.store import FallbackStore, KeyValueStore, MemoryStore, RedisStore
 from gateway.upstream import Upstream
+from gateway.webhooks import WebhookConfig, WebhookReceiver
+from gateway.webhooks import router as webhooks_router
 from schema import build_schema
 from schema.context import Context
 
@@ -40,6 +49,27 @@ def client_config(settings: Settings) -> ClientConfig:
     )
 
 
+def redis_client(url: str) -> Redis:
+    """One Redis client per app; fails fast (no client-side retries) so degrading is quick."""
+    return Redis.from_url(
+        url,
+        socket_connect_timeout=1.0,
+        socket_timeout=5.0,
+        retry=Retry(NoBackoff(), 0),
+        health_check_interval=10,
+    )
+
+
+def webhook_config(settings: Settings) -> WebhookConfig:
+    secret, legacy = settings.webhook_secret, settings.webhook_legacy_authorization
+    return WebhookConfig(
+        secret=None if secret is None else secret.reveal(),
+        legacy_authorization=None if legacy is None else legacy.reveal(),
+        max_body_bytes=settings.webhook_max_body_bytes,
+        dedupe_seconds=settings.webhook_dedupe_seconds,
+    )
+
+
 def create_app(settings: Settings) -> FastAPI:
     """The ASGI app. Nothing talks to Codat until the lifespan has opened the client."""
 
@@ -50,10 +80,40 @@ def create_app(settings: Settings) -> FastAPI:
             ttl_seconds=settings.cache_ttl_seconds, max_entries=settings.cache_max_entries
         )
         app.state.upstream = Upstream(client, cache)
+        redis = None if settings.redis_url is None else redis_client(settings.redis_url.reveal())
+        bus: EventBus
+        store: KeyValueStore
+        if redis is None:
+            bus = LocalBus(queue_size=settings.event_queue_size)
+            store = MemoryStore()
+        else:
+            prefix = settings.redis_key_prefix
+            bus = RedisBus(redis, channel=f"{prefix}:events", queue_size=settings.event_queue_size)
+            store = FallbackStore(RedisStore(redis, prefix=prefix), MemoryStore())
+        invalidator = CacheInvalidator(
+            bus,
+            cache,
+            ttl_seconds=settings.cache_ttl_seconds,
+            degraded_ttl_seconds=settings.cache_degraded_ttl_seconds,
+            queue_size=settings.event_queue_size,
+        )
+        if isinstance(bus, RedisBus):
+            bus.on_health_change(invalidator.on_bus_health)
+        app.state.bus = bus
+        app.state.invalidator = invalidator
+        app.state.webhooks = WebhookReceiver(webhook_config(settings), store=store, bus=bus)
         try:
+            await invalidator.start()
+            await bus.start()
             yield
         finally:
-            await client.aclose()
+            try:
+                await invalidator.stop()
+                await bus.stop()
+            finally:
+                if redis is not None:
+                    await redis.aclose()
+                await client.aclose()
 
     async def context_getter(request: Request) -> Context:
         return Context(
@@ -69,9 +129,35 @@ def create_app(settings: Settings) -> FastAPI:
         graphql_ide="graphiql" if settings.graphiql else None,
     )
     app.include_router(graphql, prefix="/graphql")
+    app.include_router(webhooks_router)
 
     @app.get("/healthz", include_in_schema=False)
     async def healthz() -> dict[str, str]:
         return {"status": "ok"}
+
+    @app.get("/readyz", include_in_schema=False)
+    async def readyz(request: Request) -> dict[str, object]:
+        """Serving either way; `degraded` when events cannot reach other replicas."""
+        state = request.app.state
+        bus = state.bus.health()
+        cache: UpstreamCache = state.upstream.cache
+        receiver: WebhookReceiver = state.webhooks
+        return {
+            "status": "ok" if bus.healthy else "degraded",
+            "bus": asdict(bus),
+            "cache": {
+                "entries": len(cache),
+                "ttlSeconds": cache.ttl_seconds,
+                "hits": cache.stats.hits,
+                "misses": cache.stats.misses,
+            },
+            "events": {"applied": state.invalidator.applied},
+            "webhooks": {
+                "accepted": receiver.accepted,
+                "duplicates": receiver.duplicates,
+                "rejected": receiver.rejected,
+                "ignored": receiver.ignored,
+            },
+        }
 
     return app

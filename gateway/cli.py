@@ -17,7 +17,7 @@ import uvicorn
 
 from gateway.errors import ConfigError
 from gateway.logs import configure_logging
-from gateway.settings import Settings
+from gateway.settings import Secret, Settings
 
 log = logging.getLogger("gateway.cli")
 
@@ -108,6 +108,13 @@ def serve(host: HostOption = None, port: PortOption = None) -> None:
             settings.codat_base_url,
         )
         settings = settings.pointed_at(sandbox_url, SANDBOX_KEY)
+        # Webhooks work out of the box: the sandbox signs with the secret the gateway verifies.
+        if settings.webhook_secret is not None:
+            sandbox_config = replace(
+                sandbox_config, webhook_secret=settings.webhook_secret.reveal()
+            )
+        else:
+            settings = replace(settings, webhook_secret=Secret(sandbox_config.webhook_secret))
         servers.append(
             _Server(
                 _uvicorn_config(
