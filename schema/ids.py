@@ -58,5 +58,5 @@ def company_id_from_argument(value: str) -> CompanyId:
     except GlobalIDValueError:
         return parse_company_node_id(value)
     if global_id.type_name != "Company":
-        return parse_company_node_id(value)
+        raise UserInputError(f"{value!r} is the id of a {global_id.type_name}, not of a company")
     return parse_company_node_id(global_id.node_id)
