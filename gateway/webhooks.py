@@ -180,14 +180,19 @@ def _parse_legacy(body: dict[str, Any], webhook_id: str | None) -> GatewayEvent 
     status = _optional_text(data.get("status"))
     key = _optional_text(data.get("pushOperationKey"))
     scopes: tuple[str, ...] | None
+    data_type = data.get("dataType")
     if kind is EventKind.DATASET_CHANGED:
-        scopes = _unique([_scope(data.get("dataType")), DATA_STATUS])
+        # Without a data type, what changed is unknown: all of that company is stale.
+        scopes = None if data_type is None else _unique([_scope(data_type), DATA_STATUS])
     elif kind in {EventKind.DATA_SYNC_COMPLETED, EventKind.DATA_SYNC_FAILED}:
         scopes = (DATA_STATUS,)
     elif kind is EventKind.COMPANY_SYNCHRONIZED:
         scopes = None
     elif kind is EventKind.PUSH_STATUS_CHANGED:
-        scopes = _written(data.get("dataType")) if status == "Success" else (PUSH_OPERATIONS,)
+        if status != "Success":
+            scopes = (PUSH_OPERATIONS,)
+        else:
+            scopes = None if data_type is None else _written(data_type)
     elif kind is EventKind.PUSH_TIMED_OUT:
         scopes = (PUSH_OPERATIONS,)
         status = status or "TimedOut"
