@@ -68,31 +68,44 @@ def _respond(operation: Record, path: str, body: Record) -> JSONResponse:
     return JSONResponse(operation)
 
 
-def _register_write(path: str, update: bool) -> None:
+async def _push(
+    request: Request,
+    company_id: str,
+    connection_id: str,
+    path: str,
+    record_id: str | None,
+) -> JSONResponse:
+    """Accept a create (record_id None) or update push: Pending now, decided later."""
+    sandbox, company = _target(request, company_id, connection_id)
+    timeout = _timeout(request)
+    if record_id is not None:
+        _force_update(request)
+    body = await _body(request)
+    validator = PushValidator(sandbox, company)
+    decide: Callable[[], Outcome]
+    if path == "billPayments":
+        decide = lambda: validator.bill_payment(body)  # noqa: E731
+    else:
+        decide = lambda: validator.record_write(path, body, record_id)  # noqa: E731
+    write_type = "Create" if record_id is None else "Update"
     data_type = DATA_TYPES[path].data_type
+    operation = pushes.start(sandbox, company, data_type, write_type, timeout, decide)
+    return _respond(operation, path, body)
 
-    async def write(
-        request: Request, company_id: str, connection_id: str, record_id: str | None = None
+
+def _register_write(path: str, update: bool) -> None:
+    async def create(request: Request, company_id: str, connection_id: str) -> JSONResponse:
+        return await _push(request, company_id, connection_id, path, None)
+
+    async def update_one(
+        request: Request, company_id: str, connection_id: str, record_id: str
     ) -> JSONResponse:
-        sandbox, company = _target(request, company_id, connection_id)
-        timeout = _timeout(request)
-        if update:
-            _force_update(request)
-        body = await _body(request)
-        validator = PushValidator(sandbox, company)
-        decide: Callable[[], Outcome]
-        if path == "billPayments":
-            decide = lambda: validator.bill_payment(body)  # noqa: E731
-        else:
-            decide = lambda: validator.record_write(path, body, record_id)  # noqa: E731
-        write_type = "Update" if update else "Create"
-        operation = pushes.start(sandbox, company, data_type, write_type, timeout, decide)
-        return _respond(operation, path, body)
+        return await _push(request, company_id, connection_id, path, record_id)
 
     suffix = "/{record_id}" if update else ""
     router.add_api_route(
         f"{CONNECTION}/push/{path}{suffix}",
-        write,
+        update_one if update else create,
         methods=["PUT" if update else "POST"],
         name=f"{'update' if update else 'create'}_{path}",
     )
