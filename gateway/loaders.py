@@ -69,6 +69,15 @@ def _ordered_unique(values: Iterable[T]) -> list[T]:
     return list(dict.fromkeys(values))
 
 
+async def _settle(calls: Iterable[Awaitable[T]]) -> list[T | BaseException]:
+    """Await calls together, each key keeping its own outcome.
+
+    aiodataloader rejects only the keys whose result is an exception, so one company's failure
+    (a 409 while it syncs, say) leaves the other companies in the same batch intact.
+    """
+    return list(await asyncio.gather(*calls, return_exceptions=True))
+
+
 class _CompanyLoader(DataLoader[CompanyId, Company | None]):
     def __init__(self, upstream: Upstream) -> None:
         super().__init__()
@@ -76,7 +85,7 @@ class _CompanyLoader(DataLoader[CompanyId, Company | None]):
 
     async def batch_load_fn(self, keys: list[CompanyId]) -> list[Company | None]:
         # Codat has no batch read of companies (its query language does not apply to them).
-        return list(await asyncio.gather(*(self._one(key) for key in keys)))
+        return await _settle(self._one(key) for key in keys)  # type: ignore[return-value]
 
     async def _one(self, company_id: CompanyId) -> Company | None:
         try:
@@ -93,7 +102,7 @@ class _PerCompanyLoader(DataLoader[CompanyId, T]):
         self._read = read
 
     async def batch_load_fn(self, keys: list[CompanyId]) -> list[T]:
-        return list(await asyncio.gather(*(self._read(key) for key in keys)))
+        return await _settle(self._read(key) for key in keys)  # type: ignore[return-value]
 
 
 class _PushOperationLoader(DataLoader[tuple[CompanyId, str], PushOperation | None]):
@@ -102,7 +111,7 @@ class _PushOperationLoader(DataLoader[tuple[CompanyId, str], PushOperation | Non
         self._upstream = upstream
 
     async def batch_load_fn(self, keys: list[tuple[CompanyId, str]]) -> list[PushOperation | None]:
-        return list(await asyncio.gather(*(self._one(*key) for key in keys)))
+        return await _settle(self._one(*key) for key in keys)  # type: ignore[return-value]
 
     async def _one(self, company_id: CompanyId, key: str) -> PushOperation | None:
         try:
@@ -117,7 +126,7 @@ class _PageLoader(DataLoader[_PageKey, Page[Any]]):
         self._upstream = upstream
 
     async def batch_load_fn(self, keys: list[_PageKey]) -> list[Page[Any]]:
-        return list(await asyncio.gather(*(self._one(key) for key in keys)))
+        return await _settle(self._one(key) for key in keys)  # type: ignore[return-value]
 
     async def _one(self, key: _PageKey) -> Page[Any]:
         request = key.request
@@ -137,10 +146,8 @@ class _WholeSetLoader(DataLoader[ListRequest, list[Any]]):
         self._upstream = upstream
 
     async def batch_load_fn(self, keys: list[ListRequest]) -> list[list[Any]]:
-        return list(
-            await asyncio.gather(
-                *(self._upstream.whole_set(k.company_id, k.data_type, k.query) for k in keys)
-            )
+        return await _settle(  # type: ignore[return-value]
+            self._upstream.whole_set(k.company_id, k.data_type, k.query) for k in keys
         )
 
 
@@ -164,13 +171,16 @@ class RecordByIdLoader(DataLoader[RecordKey, Any]):
         for company_id, record_id in keys:
             wanted.setdefault(company_id, []).append(record_id)
         found: dict[RecordKey, Any] = {}
-        await asyncio.gather(
-            *(
-                self._fetch(company_id, _ordered_unique(ids), found)
-                for company_id, ids in wanted.items()
-            )
+        outcomes = await _settle(
+            self._fetch(company_id, _ordered_unique(ids), found)
+            for company_id, ids in wanted.items()
         )
-        return [found.get(key) for key in keys]
+        failed = {
+            company_id: outcome
+            for company_id, outcome in zip(wanted, outcomes, strict=True)
+            if isinstance(outcome, BaseException)
+        }
+        return [failed.get(key[0]) or found.get(key) for key in keys]
 
     async def _fetch(
         self, company_id: CompanyId, ids: list[str], found: dict[RecordKey, Any]

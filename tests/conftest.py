@@ -7,6 +7,8 @@ from collections.abc import Iterator
 import httpx
 import pytest
 
+from gateway.app import create_app
+from gateway.settings import Settings
 from sandbox.app import create_app as create_sandbox_app
 from sandbox.config import SandboxConfig
 from tests.servers import ServerThread, running
@@ -27,3 +29,16 @@ def sandbox_url(sandbox_server: ServerThread) -> str:
     response = httpx.post(f"{sandbox_server.url}/_sandbox/reset", timeout=10)
     response.raise_for_status()
     return sandbox_server.url
+
+
+def gateway_settings(sandbox_url: str, **environ: str) -> Settings:
+    """Settings for a gateway in front of the test sandbox, quick to give up on a failing call."""
+    base = {"CODAT_MAX_ATTEMPTS": "2", "CODAT_RETRY_MAX_ELAPSED_SECONDS": "3", **environ}
+    return Settings.from_env(base).pointed_at(sandbox_url, SANDBOX_API_KEY)
+
+
+@pytest.fixture
+def gateway_url(sandbox_url: str) -> Iterator[str]:
+    """A fresh gateway (cold cache) as a real server in front of the freshly reset sandbox."""
+    with running(create_app(gateway_settings(sandbox_url))) as server:
+        yield server.url
