@@ -1,0 +1,253 @@
+"""Gateway replicas for webhook tests: settings, signed deliveries, Redis, and cuttable links."""
+
+from __future__ import annotations
+
+import asyncio
+import base64
+import contextlib
+import json
+import os
+import socket
+import threading
+import time
+import uuid
+from collections.abc import Callable, Iterator
+from dataclasses import replace
+from datetime import UTC, datetime
+from typing import Any
+
+import httpx
+from svix.webhooks import Webhook
+
+from gateway.settings import Secret, Settings
+from sandbox.config import SandboxConfig
+from tests.conftest import SANDBOX_API_KEY
+
+REDIS_URL = os.environ.get("REDIS_URL", "redis://127.0.0.1:6379/0")
+WEBHOOK_SECRET = SandboxConfig.small().webhook_secret
+LEGACY_AUTHORIZATION = "Bearer legacy-webhook-token"
+
+BILLS = """
+query Bills($company: ID!) {
+  company(id: $company) { bills(first: 5) { nodes { codatId amountDue } } }
+}
+"""
+
+
+def unique_prefix() -> str:
+    """A Redis key prefix (and channel) no other test or run shares."""
+    return f"test-{uuid.uuid4().hex[:12]}"
+
+
+def replica_settings(sandbox_url: str, *, redis_url: str | None, prefix: str) -> Settings:
+    return Settings(
+        codat_api_key=Secret(SANDBOX_API_KEY),
+        codat_base_url=sandbox_url,
+        codat_max_attempts=1,
+        webhook_secret=Secret(WEBHOOK_SECRET),
+        webhook_legacy_authorization=Secret(LEGACY_AUTHORIZATION),
+        webhook_max_body_bytes=64 * 1024,
+        redis_url=None if redis_url is None else Secret(redis_url),
+        redis_key_prefix=prefix,
+        cache_degraded_ttl_seconds=7.0,
+        graphiql=False,
+    )
+
+
+def with_changes(settings: Settings, **changes: Any) -> Settings:
+    return replace(settings, **changes)
+
+
+def synced_company(sandbox_url: str) -> str:
+    """The first company with synced data."""
+    key = base64.b64encode(SANDBOX_API_KEY.encode()).decode()
+    response = httpx.get(
+        f"{sandbox_url}/companies",
+        headers={"authorization": f"Basic {key}"},
+        params={"page": 1, "pageSize": 10},
+        timeout=10,
+    )
+    response.raise_for_status()
+    companies: list[dict[str, Any]] = response.json()["results"]
+    synced = [company for company in companies if company.get("lastSync")]
+    return str(synced[0]["id"])
+
+
+def bills(gateway_url: str, company_id: str) -> list[dict[str, Any]]:
+    response = httpx.post(
+        f"{gateway_url}/graphql",
+        json={"query": BILLS, "variables": {"company": company_id}},
+        timeout=15,
+    )
+    response.raise_for_status()
+    body: dict[str, Any] = response.json()
+    assert "errors" not in body, body["errors"]
+    nodes: list[dict[str, Any]] = body["data"]["company"]["bills"]["nodes"]
+    return nodes
+
+
+def readiness(gateway_url: str) -> dict[str, Any]:
+    body: dict[str, Any] = httpx.get(f"{gateway_url}/readyz", timeout=5).json()
+    return body
+
+
+def applied(gateway_url: str) -> int:
+    return int(readiness(gateway_url)["events"]["applied"])
+
+
+def wait_until(condition: Callable[[], bool], *, timeout: float = 8.0, what: str = "") -> None:
+    deadline = time.monotonic() + timeout
+    while not condition():
+        if time.monotonic() > deadline:
+            raise AssertionError(f"timed out waiting for {what or condition}")
+        time.sleep(0.02)
+
+
+def send_webhooks_to(sandbox_url: str, *urls: str) -> None:
+    targets = [{"url": url} for url in urls]
+    httpx.put(f"{sandbox_url}/_sandbox/webhooks", json={"targets": targets}, timeout=10)
+
+
+def patch_record(
+    sandbox_url: str, company_id: str, data_type: str, record_id: str, change: dict[str, Any]
+) -> None:
+    url = f"{sandbox_url}/_sandbox/companies/{company_id}/data/{data_type}/{record_id}"
+    httpx.patch(url, json=change, timeout=10).raise_for_status()
+
+
+def signed_headers(
+    body: bytes,
+    *,
+    message_id: str | None = None,
+    at: datetime | None = None,
+    secret: str = WEBHOOK_SECRET,
+    prefix: str = "webhook",
+) -> dict[str, str]:
+    """Standard Webhooks headers, as Codat (Svix) sends them."""
+    message_id = message_id or f"msg_{uuid.uuid4().hex}"
+    at = at or datetime.now(UTC)
+    signature = Webhook(secret).sign(message_id, at, body.decode())
+    return {
+        "content-type": "application/json",
+        f"{prefix}-id": message_id,
+        f"{prefix}-timestamp": str(int(at.timestamp())),
+        f"{prefix}-signature": signature,
+    }
+
+
+def read_completed(company_id: str, *data_types: str) -> bytes:
+    """A read.completed body in which each of `data_types` has modified records."""
+    summaries = [
+        {"connectionId": str(uuid.uuid4()), "dataType": t, "recordsModified": True}
+        | {"status": "Complete"}
+        for t in data_types
+    ]
+    body = {
+        "id": str(uuid.uuid4()),
+        "eventType": "read.completed",
+        "generatedDate": datetime.now(UTC).isoformat().replace("+00:00", "Z"),
+        "payload": {
+            "referenceCompany": {"id": company_id, "name": "Test"},
+            "modifiedFromDate": datetime.now(UTC).isoformat(),
+            "dataTypes": summaries,
+        },
+    }
+    return json.dumps(body).encode()
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port: int = sock.getsockname()[1]
+    return port
+
+
+class Link:
+    """A TCP forwarder on 127.0.0.1 that a test can cut (close everything) and restore."""
+
+    def __init__(self, target_host: str, target_port: int) -> None:
+        self._target = (target_host, target_port)
+        self.port = free_port()
+        self._loop = asyncio.new_event_loop()
+        self._thread = threading.Thread(target=self._loop.run_forever, daemon=True)
+        self._server: asyncio.Server | None = None
+        self._writers: set[asyncio.StreamWriter] = set()
+        self._tasks: set[asyncio.Task[None]] = set()
+
+    @property
+    def url(self) -> str:
+        return f"redis://127.0.0.1:{self.port}/0"
+
+    def _call(self, coroutine: Any) -> Any:
+        return asyncio.run_coroutine_threadsafe(coroutine, self._loop).result(timeout=10)
+
+    async def _pump(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        try:
+            while data := await reader.read(65536):
+                writer.write(data)
+                await writer.drain()
+        except (ConnectionError, OSError):
+            pass
+        finally:
+            writer.close()
+
+    async def _accept(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        try:
+            upstream_reader, upstream_writer = await asyncio.open_connection(*self._target)
+        except OSError:
+            writer.close()
+            return
+        self._writers |= {writer, upstream_writer}
+        for pump in (
+            self._pump(reader, upstream_writer),
+            self._pump(upstream_reader, writer),
+        ):
+            task = asyncio.create_task(pump)
+            self._tasks.add(task)
+            task.add_done_callback(self._tasks.discard)
+
+    async def _listen(self) -> None:
+        self._server = await asyncio.start_server(
+            self._accept, "127.0.0.1", self.port, reuse_address=True
+        )
+
+    async def _cut(self) -> None:
+        if self._server is not None:
+            self._server.close()
+            await self._server.wait_closed()
+            self._server = None
+        for writer in self._writers:
+            writer.close()
+        self._writers.clear()
+        for task in list(self._tasks):
+            task.cancel()
+        await asyncio.gather(*self._tasks, return_exceptions=True)
+
+    def start(self) -> None:
+        self._thread.start()
+        self._call(self._listen())
+
+    def cut(self) -> None:
+        self._call(self._cut())
+
+    def restore(self) -> None:
+        self._call(self._listen())
+
+    def stop(self) -> None:
+        with contextlib.suppress(Exception):
+            self._call(self._cut())
+        self._loop.call_soon_threadsafe(self._loop.stop)
+        self._thread.join(timeout=5)
+        self._loop.close()
+
+
+@contextlib.contextmanager
+def redis_link() -> Iterator[Link]:
+    """A cuttable path to the test Redis."""
+    parts = httpx.URL(REDIS_URL)
+    link = Link(parts.host or "127.0.0.1", parts.port or 6379)
+    link.start()
+    try:
+        yield link
+    finally:
+        link.stop()
