@@ -1,0 +1,365 @@
+"""Realistic frontend queries over HTTP against the sandbox, at the fewest upstream calls possible.
+
+Each test states the minimum number of Codat calls its query needs and why, then asserts from the
+sandbox's request record that the gateway made exactly that many, none twice, in as many sequential
+waves as the query's data-dependency depth. Upstream latency is injected so waves are measurable.
+"""
+
+from __future__ import annotations
+
+import base64
+from concurrent.futures import ThreadPoolExecutor
+from decimal import Decimal
+from typing import Any
+
+import httpx
+import pytest
+
+from gateway.app import create_app
+from tests.conftest import SANDBOX_API_KEY, gateway_settings
+from tests.queries import AP_DASHBOARD, NODES, PAYMENT_DETAIL, SUPPLIER_PAGE
+from tests.servers import running
+from tests.upstream import UpstreamCall, clear_calls, recorded_calls, sequential_round_trips
+
+LATENCY_MS = 40
+
+
+def graphql(gateway_url: str, query: str, **variables: Any) -> dict[str, Any]:
+    response = httpx.post(
+        f"{gateway_url}/graphql", json={"query": query, "variables": variables}, timeout=30
+    )
+    assert response.status_code == 200, response.text
+    body: dict[str, Any] = response.json()
+    return body
+
+
+def codat(sandbox_url: str, path: str, **params: str) -> Any:
+    """Read the sandbox directly, as Codat, to check the gateway's answers against the seed."""
+    token = base64.b64encode(SANDBOX_API_KEY.encode()).decode()
+    response = httpx.get(
+        f"{sandbox_url}{path}", params=params, headers={"Authorization": f"Basic {token}"}
+    )
+    response.raise_for_status()
+    return response.json()
+
+
+def seed(sandbox_url: str) -> dict[str, Any]:
+    body: dict[str, Any] = httpx.get(f"{sandbox_url}/_sandbox/seed").json()
+    return body
+
+
+def with_latency(sandbox_url: str) -> None:
+    httpx.put(f"{sandbox_url}/_sandbox/latency", json={"ms": LATENCY_MS}).raise_for_status()
+    clear_calls(sandbox_url)
+
+
+def assert_no_call_twice(calls: list[UpstreamCall]) -> None:
+    seen = [(call.method, call.path, call.query) for call in calls]
+    assert len(seen) == len(set(seen)), f"an upstream call was repeated: {seen}"
+
+
+def global_id(type_name: str, node_id: str) -> str:
+    return base64.b64encode(f"{type_name}:{node_id}".encode()).decode()
+
+
+def test_ap_dashboard_reads_every_level_in_one_wave_of_the_fewest_calls(
+    sandbox_url: str, gateway_url: str
+) -> None:
+    # given
+    with_latency(sandbox_url)
+    # when
+    body = graphql(
+        gateway_url, AP_DASHBOARD, companies=2, bills=10, dueFrom="2026-10-01", dueTo="2027-01-31"
+    )
+    # then
+    assert "errors" not in body, body.get("errors")
+    companies = body["data"]["companies"]["nodes"]
+    assert len(companies) == 2
+    # Minimum: 1 companies page; per company 1 bills page; then per company one call for each
+    # referenced kind that is present: suppliers (one OR-chain of ids), bill payments (one
+    # OR-chain, or one get for a single id), the chart of accounts and the tax rates (whole
+    # reference sets, one call each). Dependency depth 3: companies -> bills -> the rest.
+    minimum = 1
+    for company in companies:
+        bills = company["bills"]["nodes"]
+        assert bills, "the seed has open bills due in this window for every synced company"
+        minimum += 1
+        minimum += any(bill["supplier"] for bill in bills)
+        minimum += any(bill["billPayments"] for bill in bills)
+        lines = [line for bill in bills for line in bill["lineItems"] or []]
+        minimum += any(line["account"] for line in lines)
+        minimum += any(line["taxRate"] for line in lines)
+    calls = recorded_calls(sandbox_url)
+    assert len(calls) == minimum
+    assert_no_call_twice(calls)
+    assert sequential_round_trips(calls) == 3
+
+
+def test_ap_dashboard_data_matches_the_seeded_records(sandbox_url: str, gateway_url: str) -> None:
+    # when
+    body = graphql(
+        gateway_url, AP_DASHBOARD, companies=2, bills=10, dueFrom="2026-10-01", dueTo="2027-01-31"
+    )
+    # then
+    for company in body["data"]["companies"]["nodes"]:
+        company_id = base64.b64decode(company["id"]).decode().split(":", 1)[1]
+        due = [bill["dueDate"] for bill in company["bills"]["nodes"]]
+        assert due == sorted(due)
+        for bill in company["bills"]["nodes"]:
+            record = codat(sandbox_url, f"/companies/{company_id}/data/bills/{bill['codatId']}")
+            assert (
+                bill["status"]
+                in {"Open", "PartiallyPaid"}
+                == {record["status"]}
+                | {
+                    "Open",
+                    "PartiallyPaid",
+                }
+            )
+            assert Decimal(str(bill["amountDue"])) == Decimal(str(record["amountDue"]))
+            assert "2026-10-01" <= bill["dueDate"][:10] <= "2027-01-31"
+            assert bill["supplier"]["codatId"] == record["supplierRef"]["id"]
+            supplier = codat(
+                sandbox_url, f"/companies/{company_id}/data/suppliers/{record['supplierRef']['id']}"
+            )
+            assert bill["supplier"]["supplierName"] == supplier["supplierName"]
+            allocated = {a["payment"]["id"] for a in record.get("paymentAllocations") or []}
+            assert {p["codatId"] for p in bill["billPayments"]} <= allocated
+            for line, seeded in zip(bill["lineItems"], record["lineItems"], strict=True):
+                assert line["account"]["codatId"] == seeded["accountRef"]["id"]
+                assert line["taxRate"]["codatId"] == seeded["taxRateRef"]["id"]
+
+
+def test_the_bills_filter_is_pushed_down_to_codats_query_language(
+    sandbox_url: str, gateway_url: str
+) -> None:
+    # when
+    graphql(
+        gateway_url, AP_DASHBOARD, companies=1, bills=5, dueFrom="2026-11-01", dueTo="2026-11-30"
+    )
+    # then
+    [bills_call] = [call for call in recorded_calls(sandbox_url) if call.path.endswith("/bills")]
+    assert bills_call.params["query"] == (
+        "{status=Open||status=PartiallyPaid}&&dueDate>=2026-11-01&&dueDate<=2026-11-30"
+        "&&metadata.isDeleted!=true"
+    )
+    assert bills_call.params["orderBy"] == "dueDate"
+    assert bills_call.params["pageSize"] == "5"
+
+
+def test_supplier_page_costs_one_call_per_level_and_list(
+    sandbox_url: str, gateway_url: str
+) -> None:
+    # given
+    company = seed(sandbox_url)["companies"][0]["id"]
+    suppliers = codat(sandbox_url, f"/companies/{company}/data/suppliers", pageSize="1")
+    supplier = suppliers["results"][0]
+    seeded_bills = codat(
+        sandbox_url,
+        f"/companies/{company}/data/bills",
+        query=f"supplierRef.id={supplier['id']}&&metadata.isDeleted!=true",
+    )
+    with_latency(sandbox_url)
+    # when
+    body = graphql(gateway_url, SUPPLIER_PAGE, company=company, supplier=supplier["id"])
+    # then
+    assert "errors" not in body, body.get("errors")
+    page = body["data"]["company"]["supplier"]
+    assert page["supplierName"] == supplier["supplierName"]
+    assert page["bills"]["totalCount"] == seeded_bills["totalResults"]
+    # Minimum: the company (1), the supplier (1), then its bills, payments and credit notes
+    # (one filtered page each, 3). Depth 3: company -> supplier -> its three lists.
+    calls = recorded_calls(sandbox_url)
+    assert len(calls) == 5
+    assert_no_call_twice(calls)
+    assert sequential_round_trips(calls) == 3
+
+
+def test_payment_detail_resolves_links_by_type_at_the_fewest_calls(
+    sandbox_url: str, gateway_url: str
+) -> None:
+    # given: a payment that settles at least one bill
+    company = seed(sandbox_url)["companies"][0]["id"]
+    payments = codat(sandbox_url, f"/companies/{company}/data/billPayments", pageSize="100")
+    payment = next(
+        p
+        for p in payments["results"]
+        if p.get("paymentMethodRef")
+        and any(link["type"] == "Bill" for line in p["lines"] for link in line["links"])
+    )
+    with_latency(sandbox_url)
+    # when
+    body = graphql(gateway_url, PAYMENT_DETAIL, company=company, payment=payment["id"])
+    # then
+    assert "errors" not in body, body.get("errors")
+    detail = body["data"]["company"]["billPayment"]
+    bill_ids = {
+        link["id"] for line in payment["lines"] for link in line["links"] if link["type"] == "Bill"
+    }
+    credit_ids = {
+        link["id"]
+        for line in payment["lines"]
+        for link in line["links"]
+        if link["type"] == "CreditNote"
+    }
+    assert {bill["codatId"] for bill in detail["bills"]} == bill_ids
+    assert {note["codatId"] for note in detail["billCreditNotes"]} == credit_ids
+    assert detail["supplier"]["codatId"] == payment["supplierRef"]["id"]
+    assert detail["account"]["codatId"] == payment["accountRef"]["id"]
+    assert detail["paymentMethod"]["codatId"] == payment["paymentMethodRef"]["id"]
+    # Minimum: the company (1), the payment (1), then at once: its supplier (1), the chart of
+    # accounts (1), the payment methods (1), its bills (1: one get or one OR-chain, shared by
+    # `bills` and the links' `bill`) and, if it uses any, its credit notes (1). Depth 3.
+    calls = recorded_calls(sandbox_url)
+    assert len(calls) == 6 + bool(credit_ids)
+    assert_no_call_twice(calls)
+    assert sequential_round_trips(calls) == 3
+
+
+def test_node_lookups_in_one_company_batch_into_one_call_per_level(
+    sandbox_url: str, gateway_url: str
+) -> None:
+    # given
+    company = seed(sandbox_url)["companies"][0]["id"]
+    bills = codat(sandbox_url, f"/companies/{company}/data/bills", pageSize="3")["results"]
+    ids = [global_id("Bill", f"{company}:{bill['id']}") for bill in bills]
+    with_latency(sandbox_url)
+    # when
+    body = graphql(gateway_url, NODES, a=ids[0], b=ids[1], c=ids[2])
+    # then
+    assert "errors" not in body, body.get("errors")
+    assert [body["data"][alias]["codatId"] for alias in "abc"] == [bill["id"] for bill in bills]
+    # Minimum: the three bills as one OR-chain (1), then their suppliers as one (1). Depth 2.
+    calls = recorded_calls(sandbox_url)
+    assert len(calls) == 2
+    assert sequential_round_trips(calls) == 2
+
+
+def test_concurrent_identical_queries_share_their_upstream_calls(
+    sandbox_url: str, gateway_url: str
+) -> None:
+    # given
+    with_latency(sandbox_url)
+    variables = {"companies": 2, "bills": 10, "dueFrom": "2026-10-01", "dueTo": "2027-01-31"}
+    graphql(gateway_url, AP_DASHBOARD, **variables)
+    single = len(recorded_calls(sandbox_url))
+    httpx.post(f"{sandbox_url}/_sandbox/reset").raise_for_status()
+    httpx.put(f"{sandbox_url}/_sandbox/latency", json={"ms": LATENCY_MS}).raise_for_status()
+    # when: a cold gateway gets five identical dashboards at once
+    with running(create_app(gateway_settings(sandbox_url))) as cold, ThreadPoolExecutor(5) as pool:
+        bodies = list(pool.map(lambda _: graphql(cold.url, AP_DASHBOARD, **variables), range(5)))
+    # then
+    assert all(body == bodies[0] for body in bodies)
+    assert len(recorded_calls(sandbox_url)) == single
+
+
+def test_one_company_failing_leaves_the_others_intact(sandbox_url: str, gateway_url: str) -> None:
+    # when: the third seeded company has not finished its first sync
+    body = graphql(gateway_url, AP_DASHBOARD, companies=3, bills=5)
+    # then
+    nodes = body["data"]["companies"]["nodes"]
+    assert nodes[0]["bills"]["nodes"]
+    assert nodes[1]["bills"]["nodes"]
+    assert nodes[2]["bills"] is None
+    [error] = body["errors"]
+    assert error["path"] == ["companies", "nodes", 2, "bills"]
+    assert error["extensions"]["code"] == "DATA_NOT_READY"
+    assert error["extensions"]["dataType"] == "bills"
+    assert error["extensions"]["correlationId"]
+
+
+@pytest.mark.parametrize(
+    ("fault", "code", "extra"),
+    [
+        (
+            {"kind": "status", "status": 429, "retryAfter": "1"},
+            "UPSTREAM_RATE_LIMITED",
+            "retryAfter",
+        ),
+        ({"kind": "status", "status": 503}, "UPSTREAM_UNAVAILABLE", "correlationId"),
+    ],
+)
+def test_upstream_failures_are_graphql_errors_with_codes(
+    sandbox_url: str, gateway_url: str, fault: dict[str, Any], code: str, extra: str
+) -> None:
+    # given
+    company = seed(sandbox_url)["companies"][0]["id"]
+    httpx.post(
+        f"{sandbox_url}/_sandbox/faults", json={"pathPattern": "/data/bills$", **fault}
+    ).raise_for_status()
+    # when
+    body = graphql(
+        gateway_url,
+        "query($id: ID!) { company(id: $id) { name bills(first: 1) { totalCount } } }",
+        id=company,
+    )
+    # then
+    assert body["data"]["company"]["name"]
+    assert body["data"]["company"]["bills"] is None
+    [error] = body["errors"]
+    assert error["extensions"]["code"] == code
+    assert extra in error["extensions"]
+
+
+@pytest.mark.parametrize(
+    ("query", "code"),
+    [
+        ('{ company(id: "00000000-0000-0000-0000-000000000000") { name } }', "NOT_FOUND"),
+        ("{ companies(first: 100000) { totalCount } }", "BAD_USER_INPUT"),
+        ('{ companies(first: 1, after: "not-a-cursor") { totalCount } }', "BAD_USER_INPUT"),
+        ('{ node(id: "bm9wZQ==") { id } }', "BAD_USER_INPUT"),
+    ],
+)
+def test_bad_requests_get_a_clear_error_code(gateway_url: str, query: str, code: str) -> None:
+    body = graphql(gateway_url, query)
+    assert body["errors"][0]["extensions"]["code"] == code
+
+
+def test_raw_query_is_validated_and_refused_when_malformed(
+    sandbox_url: str, gateway_url: str
+) -> None:
+    company = seed(sandbox_url)["companies"][0]["id"]
+    query = (
+        "query($id: ID!, $q: String) "
+        "{ company(id: $id) { bills(first: 2, query: $q) { totalCount } } }"
+    )
+    good = graphql(gateway_url, query, id=company, q="currency=USD")
+    assert "errors" not in good
+    bad = graphql(gateway_url, query, id=company, q="currency=USD&&{oops")
+    assert bad["errors"][0]["extensions"]["code"] == "BAD_USER_INPUT"
+    too_long = graphql(gateway_url, query, id=company, q="||".join(["currency=USD"] * 300))
+    assert too_long["errors"][0]["extensions"]["code"] == "BAD_USER_INPUT"
+    bills_calls = [c for c in recorded_calls(sandbox_url) if c.path.endswith("/bills")]
+    assert len(bills_calls) == 1
+
+
+def test_pagination_walks_forward_and_back_over_codat_pages(
+    sandbox_url: str, gateway_url: str
+) -> None:
+    company = seed(sandbox_url)["companies"][0]["id"]
+    page_query = """query($id: ID!, $first: Int, $after: String, $last: Int, $before: String) {
+      company(id: $id) { bills(first: $first, after: $after, last: $last, before: $before,
+        orderBy: {field: REFERENCE, direction: ASC}) {
+        totalCount pageInfo { hasNextPage hasPreviousPage startCursor endCursor }
+        edges { cursor node { codatId } } } } }"""
+    first = graphql(gateway_url, page_query, id=company, first=7)["data"]["company"]["bills"]
+    second = graphql(
+        gateway_url, page_query, id=company, first=7, after=first["pageInfo"]["endCursor"]
+    )["data"]["company"]["bills"]
+    back = graphql(
+        gateway_url, page_query, id=company, last=7, before=second["pageInfo"]["startCursor"]
+    )["data"]["company"]["bills"]
+    seeded = codat(
+        sandbox_url,
+        f"/companies/{company}/data/bills",
+        query="metadata.isDeleted!=true",
+        orderBy="reference",
+        pageSize="14",
+    )["results"]
+    ids = [edge["node"]["codatId"] for edge in first["edges"] + second["edges"]]
+    assert ids == [bill["id"] for bill in seeded]
+    assert [edge["node"]["codatId"] for edge in back["edges"]] == ids[:7]
+    assert first["pageInfo"]["hasNextPage"]
+    assert not first["pageInfo"]["hasPreviousPage"]
+    assert second["pageInfo"]["hasPreviousPage"]
+    assert first["totalCount"] == second["totalCount"] > 14
