@@ -93,6 +93,7 @@ class Subscription:
         self._bus = bus
         self._queue: asyncio.Queue[GatewayEvent | None] = asyncio.Queue(maxsize=maxsize)
         self.dropped = False
+        self.closed = False
 
     def _offer(self, event: GatewayEvent) -> bool:
         try:
@@ -102,10 +103,14 @@ class Subscription:
         return True
 
     def _close(self, *, dropped: bool) -> None:
-        self.dropped = self.dropped or dropped
-        while not self._queue.empty():
-            self._queue.get_nowait()
-        self._queue.put_nowait(_CLOSED)
+        """End iteration: at once when dropped (what it missed is gone), after a drain otherwise."""
+        self.closed = True
+        if dropped:
+            self.dropped = True
+            while not self._queue.empty():
+                self._queue.get_nowait()
+        with contextlib.suppress(asyncio.QueueFull):
+            self._queue.put_nowait(_CLOSED)
 
     def close(self) -> None:
         self._bus._unsubscribe(self)
@@ -115,9 +120,10 @@ class Subscription:
         return self
 
     async def __anext__(self) -> GatewayEvent:
+        if self.closed and self._queue.empty():
+            raise StopAsyncIteration
         event = await self._queue.get()
         if event is None:
-            self._queue.put_nowait(_CLOSED)  # stay closed for any later reader
             raise StopAsyncIteration
         return event
 

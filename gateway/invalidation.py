@@ -78,6 +78,8 @@ class CacheInvalidator:
                     self.applied += 1
                     self.lag_seconds.append((event.id, time.time() - event.received_at))
                     log.debug("event %s evicted %d entries", event.id, dropped)
+                if not subscription.dropped:
+                    return
                 # Dropped for falling behind: what we missed is unknown, so drop everything.
                 self._cache.clear()
                 subscription = self._bus.subscribe(self._queue_size)
