@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 AP_DASHBOARD = """
 query ApDashboard($companies: Int!, $bills: Int!, $dueFrom: Date, $dueTo: Date) {
   companies(first: $companies) {
@@ -84,3 +86,33 @@ query Nodes($a: ID!, $b: ID!, $c: ID!) {
   c: node(id: $c) { id ... on Bill { codatId reference supplier { supplierName } } }
 }
 """
+
+
+def dashboard_minimum_calls(data: dict[str, Any]) -> int:
+    """The fewest Codat calls that can answer AP_DASHBOARD, given its result.
+
+    1 companies page; per company 1 bills page; then per company one call for each referenced kind
+    that is present: suppliers (one OR-chain of ids), bill payments (one OR-chain, or one get for a
+    single id), the chart of accounts and the tax rates (whole reference sets, one call each).
+    """
+    minimum = 1
+    for company in data["companies"]["nodes"]:
+        bills = (company["bills"] or {}).get("nodes") or []
+        minimum += 1
+        minimum += any(bill["supplier"] for bill in bills)
+        minimum += any(bill["billPayments"] for bill in bills)
+        lines = [line for bill in bills for line in bill["lineItems"] or []]
+        minimum += any(line["account"] for line in lines)
+        minimum += any(line["taxRate"] for line in lines)
+    return minimum
+
+
+def dashboard_naive_calls(data: dict[str, Any]) -> int:
+    """What per-field resolvers without loaders would call for AP_DASHBOARD: one call per edge."""
+    calls = 1
+    for company in data["companies"]["nodes"]:
+        calls += 1
+        for bill in (company["bills"] or {}).get("nodes") or []:
+            calls += 1 + len(bill["billPayments"])
+            calls += 2 * len(bill["lineItems"] or [])
+    return calls

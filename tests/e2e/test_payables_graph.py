@@ -17,7 +17,13 @@ import pytest
 
 from gateway.app import create_app
 from tests.conftest import SANDBOX_API_KEY, gateway_settings
-from tests.queries import AP_DASHBOARD, NODES, PAYMENT_DETAIL, SUPPLIER_PAGE
+from tests.queries import (
+    AP_DASHBOARD,
+    NODES,
+    PAYMENT_DETAIL,
+    SUPPLIER_PAGE,
+    dashboard_minimum_calls,
+)
 from tests.servers import running
 from tests.upstream import UpstreamCall, clear_calls, recorded_calls, sequential_round_trips
 
@@ -75,20 +81,12 @@ def test_ap_dashboard_reads_every_level_in_one_wave_of_the_fewest_calls(
     assert "errors" not in body, body.get("errors")
     companies = body["data"]["companies"]["nodes"]
     assert len(companies) == 2
-    # Minimum: 1 companies page; per company 1 bills page; then per company one call for each
-    # referenced kind that is present: suppliers (one OR-chain of ids), bill payments (one
-    # OR-chain, or one get for a single id), the chart of accounts and the tax rates (whole
-    # reference sets, one call each). Dependency depth 3: companies -> bills -> the rest.
-    minimum = 1
+    # Minimum (see dashboard_minimum_calls): 1 companies page; per company 1 bills page and one
+    # call per referenced kind (suppliers, payments, accounts, tax rates). Depth 3: companies ->
+    # bills -> the rest.
     for company in companies:
-        bills = company["bills"]["nodes"]
-        assert bills, "the seed has open bills due in this window for every synced company"
-        minimum += 1
-        minimum += any(bill["supplier"] for bill in bills)
-        minimum += any(bill["billPayments"] for bill in bills)
-        lines = [line for bill in bills for line in bill["lineItems"] or []]
-        minimum += any(line["account"] for line in lines)
-        minimum += any(line["taxRate"] for line in lines)
+        assert company["bills"]["nodes"], "the seed has open bills due in this window"
+    minimum = dashboard_minimum_calls(body["data"])
     calls = recorded_calls(sandbox_url)
     assert len(calls) == minimum
     assert_no_call_twice(calls)

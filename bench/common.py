@@ -1,0 +1,143 @@
+"""What every benchmark needs: servers as subprocesses, wrk runs, process memory, result files."""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+from collections.abc import Iterator, Mapping
+from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import httpx
+
+ROOT = Path(__file__).resolve().parent.parent
+RESULTS = ROOT / "bench" / "results"
+GATEWAY_BIN = str(Path(sys.executable).parent / "gateway")
+API_KEY = "bench-key"
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port: int = sock.getsockname()[1]
+        return port
+
+
+@dataclass
+class Process:
+    popen: subprocess.Popen[bytes]
+    url: str
+
+    @property
+    def pid(self) -> int:
+        return self.popen.pid
+
+
+def _wait_until_up(url: str, path: str, process: subprocess.Popen[bytes], timeout: float) -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if process.poll() is not None:
+            raise RuntimeError(f"server for {url} exited with {process.returncode}")
+        try:
+            httpx.get(url + path, timeout=1)
+            return
+        except httpx.HTTPError:
+            time.sleep(0.1)
+    raise RuntimeError(f"server for {url} did not start within {timeout} s")
+
+
+@contextmanager
+def server(
+    args: list[str], env: Mapping[str, str], health_path: str, timeout: float = 60
+) -> Iterator[Process]:
+    """Run `gateway <args>` as a subprocess on a free port until the block ends."""
+    port = free_port()
+    full_env = {**os.environ, **env, "LOG_LEVEL": "WARNING"}
+    popen = subprocess.Popen(
+        [GATEWAY_BIN, *args, "--host", "127.0.0.1", "--port", str(port)],
+        env=full_env,
+        stdout=subprocess.DEVNULL,
+    )
+    url = f"http://127.0.0.1:{port}"
+    try:
+        _wait_until_up(url, health_path, popen, timeout)
+        yield Process(popen, url)
+    finally:
+        popen.terminate()
+        try:
+            popen.wait(timeout=15)
+        except subprocess.TimeoutExpired:
+            popen.kill()
+            popen.wait()
+
+
+def rss_bytes(pid: int) -> int:
+    """Resident memory of a process, from /proc."""
+    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+        if line.startswith("VmRSS:"):
+            return int(line.split()[1]) * 1024
+    raise RuntimeError(f"no VmRSS for pid {pid}")
+
+
+WRK_SCRIPT = """
+wrk.method = "POST"
+wrk.headers["Content-Type"] = "application/json"
+wrk.body = io.open(os.getenv("WRK_BODY_FILE")):read("*a")
+done = function(summary, latency, requests)
+  io.write(string.format(
+    "JSON {\\"rps\\":%.1f,\\"p50_ms\\":%.2f,\\"p99_ms\\":%.2f,\\"errors\\":%d,\\"non2xx\\":%d}\\n",
+    summary.requests/(summary.duration/1e6), latency:percentile(50)/1000,
+    latency:percentile(99)/1000, summary.errors.connect+summary.errors.read+
+    summary.errors.write+summary.errors.timeout, summary.errors.status))
+end
+"""
+
+
+def wrk(
+    url: str, body: Mapping[str, Any], *, seconds: int = 8, connections: int = 16
+) -> dict[str, float]:
+    """Requests/second and latency percentiles of POSTing `body` to `url` (wrk, one thread)."""
+    if shutil.which("wrk") is None:
+        raise RuntimeError("wrk is not installed (apt-get install wrk)")
+    with tempfile.TemporaryDirectory() as folder:
+        script = Path(folder) / "post.lua"
+        script.write_text(WRK_SCRIPT)
+        body_file = Path(folder) / "body.json"
+        body_file.write_text(json.dumps(body))
+        output = subprocess.run(
+            [
+                "wrk",
+                "-t1",
+                f"-c{connections}",
+                f"-d{seconds}s",
+                "--latency",
+                "-s",
+                str(script),
+                url,
+            ],
+            env={**os.environ, "WRK_BODY_FILE": str(body_file)},
+            capture_output=True,
+            text=True,
+            check=True,
+            timeout=seconds + 30,
+        ).stdout
+    line = next(line for line in output.splitlines() if line.startswith("JSON "))
+    result: dict[str, float] = json.loads(line[5:])
+    return result
+
+
+def write_results(name: str, title: str, lines: list[str], data: Mapping[str, Any]) -> Path:
+    """Write `bench/results/<name>.md` (the table) and `<name>.json` (the figures)."""
+    RESULTS.mkdir(parents=True, exist_ok=True)
+    markdown = RESULTS / f"{name}.md"
+    markdown.write_text(f"# {title}\n\n" + "\n".join(lines) + "\n")
+    (RESULTS / f"{name}.json").write_text(json.dumps(data, indent=2, default=str) + "\n")
+    return markdown
