@@ -22,7 +22,11 @@ class ServerThread:
         self.host = host
         self.port: int = self._sock.getsockname()[1]
         config = uvicorn.Config(
-            app, log_level="warning", lifespan="on", ws="websockets-sansio", timeout_graceful_shutdown=2
+            app,
+            log_level="warning",
+            lifespan="on",
+            ws="websockets-sansio",
+            timeout_graceful_shutdown=2,
         )
         self._server = uvicorn.Server(config)
         self._thread = threading.Thread(
