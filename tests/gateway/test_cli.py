@@ -1,0 +1,113 @@
+"""The `gateway` command as a user runs it: real subprocesses on 127.0.0.1."""
+
+from __future__ import annotations
+
+import base64
+import os
+import signal
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+
+import httpx
+
+from bench.common import free_port
+
+GATEWAY = str(Path(sys.executable).parent / "gateway")
+
+
+def run_cli(*args: str, **env: str) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [GATEWAY, *args],
+        env={**os.environ, **env},
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
+
+
+@contextmanager
+def serving(args: list[str], env: dict[str, str], health_url: str) -> Iterator[list[str]]:
+    """Run the command until the block ends; yields its stderr lines once it ended."""
+    process = subprocess.Popen(
+        [GATEWAY, *args],
+        env={**os.environ, **env},
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    lines: list[str] = []
+    try:
+        deadline = time.monotonic() + 30
+        while True:
+            assert process.poll() is None, "the server exited early"
+            try:
+                httpx.get(health_url, timeout=1)
+                break
+            except httpx.HTTPError:
+                assert time.monotonic() < deadline, "the server did not start"
+                time.sleep(0.1)
+        yield lines
+    finally:
+        process.send_signal(signal.SIGTERM)
+        _, stderr = process.communicate(timeout=30)
+        lines.extend(stderr.splitlines())
+    assert process.returncode == 0
+
+
+def test_check_config_prints_settings_with_the_key_masked() -> None:
+    result = run_cli("check-config", CODAT_API_KEY="do-not-print-me")
+    assert result.returncode == 0
+    assert "do-not-print-me" not in result.stdout + result.stderr
+    assert "codat_base_url" in result.stdout
+    assert "https://api.codat.io" in result.stdout
+
+
+def test_a_malformed_setting_is_a_one_line_error_naming_the_variable() -> None:
+    result = run_cli("check-config", CODAT_TIMEOUT_SECONDS="soon")
+    assert result.returncode == 2
+    assert result.stderr.strip().startswith("error: CODAT_TIMEOUT_SECONDS:")
+    assert len(result.stderr.strip().splitlines()) == 1
+
+
+def test_serve_without_a_key_runs_the_gateway_on_the_built_in_sandbox() -> None:
+    # given
+    port, sandbox_port = free_port(), free_port()
+    env = {
+        "GATEWAY_PORT": str(port),
+        "SANDBOX_PORT": str(sandbox_port),
+        "CODAT_API_KEY": "",
+        "LOG_FORMAT": "text",
+    }
+    url = f"http://127.0.0.1:{port}"
+    # when
+    with serving(["serve"], env, f"{url}/healthz") as logs:
+        body = httpx.post(
+            f"{url}/graphql",
+            json={"query": "{ companies(first: 2) { totalCount nodes { name } } }"},
+            timeout=30,
+        ).json()
+        graphiql = httpx.get(f"{url}/graphql", headers={"Accept": "text/html"}, timeout=10)
+    # then
+    assert "errors" not in body
+    assert body["data"]["companies"]["totalCount"] >= 2
+    assert graphiql.status_code == 200
+    assert "graphiql" in graphiql.text.lower()
+    assert any("built-in Codat sandbox" in line for line in logs)
+
+
+def test_sandbox_command_accepts_only_its_key_when_given_one() -> None:
+    port = free_port()
+    url = f"http://127.0.0.1:{port}"
+    with serving(["sandbox", "--port", str(port), "--api-key", "k1"], {}, f"{url}/_sandbox/seed"):
+        right = base64.b64encode(b"k1").decode()
+        wrong = base64.b64encode(b"k2").decode()
+        ok = httpx.get(f"{url}/companies", headers={"Authorization": f"Basic {right}"})
+        refused = httpx.get(f"{url}/companies", headers={"Authorization": f"Basic {wrong}"})
+    assert ok.status_code == 200
+    assert refused.status_code == 401
+    assert refused.json()["statusCode"] == 401
