@@ -6,7 +6,6 @@ import copy
 import functools
 import json
 import re
-from pathlib import Path
 from typing import Any
 from urllib.parse import parse_qs
 
@@ -16,7 +15,8 @@ from openapi_core.datatypes import RequestParameters
 from openapi_core.validation.request.validators import V31WebhookRequestBodyValidator
 from werkzeug.datastructures import Headers, ImmutableMultiDict
 
-SPEC_DIR = Path("/work/shared/codat")
+from tests.specs import SPEC_DIR
+
 PAYABLES_V1 = SPEC_DIR / "sync-for-payables-v1.json"
 PLATFORM = SPEC_DIR / "platform-api.json"
 

@@ -6,7 +6,6 @@ import copy
 import json
 from datetime import UTC, datetime
 from functools import cache
-from pathlib import Path
 from typing import Any
 
 import pytest
@@ -14,8 +13,9 @@ import yaml  # type: ignore[import-untyped]
 
 from gateway.events import EventKind, GatewayEvent
 from gateway.webhooks import MalformedWebhookError, parse_event
+from tests.specs import SPEC_DIR
 
-SPECS = Path(__file__).resolve().parents[3] / "shared" / "codat"
+SPECS = SPEC_DIR
 COMPANY = "0498e921-9b53-4396-a412-4f2f5983b0a2"
 WRITE_COMPANY = "70af3071-65d9-4ec3-b3cb-5283e8d55dac"
 LEGACY_COMPANY = "8a210b68-6988-11ed-a1eb-0242ac120002"
