@@ -11,12 +11,12 @@ from fastapi import FastAPI, Request
 from redis.asyncio import Redis
 from redis.backoff import NoBackoff
 from redis.retry import Retry
-from strawberry.fastapi import GraphQLRouter
 
 from gateway.cache import UpstreamCache
 from gateway.codat import CodatClient
 from gateway.codat.config import ClientConfig, RetryPolicy, Timeouts
 from gateway.events import EventBus, LocalBus, RedisBus
+from gateway.http import GatewayGraphQLRouter
 from gateway.invalidation import CacheInvalidator
 from gateway.loaders import Loaders
 from gateway.settings import Settings
@@ -123,7 +123,7 @@ def create_app(settings: Settings) -> FastAPI:
     app = FastAPI(
         title="Payables GraphQL Gateway", lifespan=lifespan, docs_url=None, redoc_url=None
     )
-    graphql = GraphQLRouter(
+    graphql = GatewayGraphQLRouter(
         build_schema(),
         context_getter=context_getter,
         graphql_ide="graphiql" if settings.graphiql else None,

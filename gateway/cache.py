@@ -111,7 +111,25 @@ class UpstreamCache:
         """The cached value, or None; counts neither hit nor miss."""
         return self._entries.get(key)
 
-    async def get_or_fetch(self, key: CacheKey, fetch: Callable[[], Awaitable[T]]) -> T:
+    def lookup(self, key: CacheKey) -> Any | None:
+        """The cached value (a hit), or None without fetching (not counted as a miss)."""
+        value = self._entries.get(key)
+        if value is not None:
+            self.stats.hits += 1
+        return value
+
+    async def get_or_fetch(
+        self,
+        key: CacheKey,
+        fetch: Callable[[], Awaitable[T]],
+        index: Callable[[T], Iterable[tuple[tuple[Hashable, ...], Any]]] | None = None,
+    ) -> T:
+        """The cached value, or the result of one shared `fetch`, stored unless made stale.
+
+        `index` names extra entries to store with the result, in the same company and data type
+        and under the same generation check: `(request, value)` pairs, e.g. each record of a page
+        under its id, so a later lookup by id needs no upstream call.
+        """
         try:
             value: T = self._entries[key]
         except KeyError:
@@ -124,18 +142,24 @@ class UpstreamCache:
             self.stats.joined += 1
         else:
             self.stats.misses += 1
-            task = asyncio.create_task(self._fill(key, fetch, self._generation(key)))
+            task = asyncio.create_task(self._fill(key, fetch, index, self._generation(key)))
             self._inflight[key] = task
             task.add_done_callback(lambda done: self._forget(key, done))
         result: T = await asyncio.shield(task)
         return result
 
     async def _fill(
-        self, key: CacheKey, fetch: Callable[[], Awaitable[T]], generation: tuple[int, int, int]
+        self,
+        key: CacheKey,
+        fetch: Callable[[], Awaitable[T]],
+        index: Callable[[T], Iterable[tuple[tuple[Hashable, ...], Any]]] | None,
+        generation: tuple[int, int, int],
     ) -> T:
         value = await fetch()
         if self._generation(key) == generation:
             self._entries[key] = value
+            for request, entry in index(value) if index is not None else ():
+                self._entries[CacheKey(key.company_id, key.data_type, request)] = entry
         else:
             self.stats.stale_writes_dropped += 1
         return value

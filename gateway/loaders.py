@@ -39,6 +39,9 @@ WHOLE_SET_TYPES = frozenset(
 
 RecordKey = tuple[CompanyId, str]
 
+MISSING: Any = object()
+"""What `peek` returns when a record is not in memory yet (None means "no such record")."""
+
 
 @dataclass(frozen=True, slots=True)
 class ListRequest:
@@ -161,10 +164,24 @@ class RecordByIdLoader(DataLoader[RecordKey, Any]):
     def __init__(
         self, upstream: Upstream, data_type: DataType, whole_sets: _WholeSetLoader
     ) -> None:
-        super().__init__()
+        self.futures: dict[RecordKey, asyncio.Future[Any]] = {}
+        super().__init__(cache_map=self.futures)
         self._upstream = upstream
         self._data_type = data_type
         self._whole_sets = whole_sets
+
+    def peek(self, key: RecordKey) -> Any:
+        """The record if this request or this process already holds it, else MISSING."""
+        future = self.futures.get(key)
+        if future is not None:
+            if future.done() and not future.cancelled() and future.exception() is None:
+                return future.result()
+            return MISSING
+        record = self._upstream.cached_record(key[0], self._data_type, key[1])
+        if record is None:
+            return MISSING
+        self.prime(key, record)
+        return record
 
     async def batch_load_fn(self, keys: list[RecordKey]) -> list[Any]:
         wanted: dict[CompanyId, list[str]] = {}
@@ -185,6 +202,19 @@ class RecordByIdLoader(DataLoader[RecordKey, Any]):
     async def _fetch(
         self, company_id: CompanyId, ids: list[str], found: dict[RecordKey, Any]
     ) -> None:
+        held = [
+            record
+            for record in (
+                self._upstream.cached_record(company_id, self._data_type, i) for i in ids
+            )
+            if record is not None
+        ]
+        if held:
+            for record in held:
+                found[(company_id, record.id)] = record
+            ids = [i for i in ids if (company_id, i) not in found]
+            if not ids:
+                return
         if self._data_type in WHOLE_SET_TYPES:
             records = await self._whole_sets.load(ListRequest(company_id, self._data_type))
         elif len(ids) == 1:

@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Hashable, Iterable, Iterator
 from typing import Any, TypeVar
 
 from gateway.cache import ALL_COMPANIES, CacheKey, UpstreamCache
 from gateway.codat import CodatClient, Page
+from gateway.codat.datatypes import readable
 from gateway.codat.models import (
     Company,
     CompanyInfo,
@@ -43,8 +44,13 @@ class Upstream:
         scope: str,
         request: tuple[Any, ...],
         fetch: Callable[[], Awaitable[T]],
+        index: Callable[[T], Iterable[tuple[tuple[Hashable, ...], Any]]] | None = None,
     ) -> T:
-        return await self.cache.get_or_fetch(CacheKey(company_id, scope, request), fetch)
+        return await self.cache.get_or_fetch(CacheKey(company_id, scope, request), fetch, index)
+
+    def cached_record(self, company_id: CompanyId, data_type: DataType, record_id: str) -> Any:
+        """A record this process already holds (from any list, page or get), or None."""
+        return self.cache.lookup(CacheKey(company_id, data_type.value, _by_id(record_id)))
 
     async def companies_page(
         self, *, page: int, page_size: int, query: str | None, order_by: str | None
@@ -136,14 +142,18 @@ class Upstream:
                 query=query,
                 order_by=order_by,
             ),
+            lambda page: _index_records(page.results),
         )
 
     async def record(self, company_id: CompanyId, data_type: DataType, record_id: str) -> Any:
+        # Tracking categories fetch as trees but list flat; only same-shaped records are indexed.
+        same_shape = readable(data_type).list_model is readable(data_type).get_model
         return await self._cached(
             company_id,
             data_type.value,
             ("get", record_id),
             lambda: self.client.get_record(data_type, company_id, record_id),
+            (lambda record: _index_records([record])) if same_shape else None,
         )
 
     async def whole_set(
@@ -167,4 +177,16 @@ class Upstream:
                     return records
                 page_number += 1
 
-        return await self._cached(company_id, data_type.value, ("all", query), fetch)
+        return await self._cached(
+            company_id, data_type.value, ("all", query), fetch, _index_records
+        )
+
+
+def _by_id(record_id: str) -> tuple[Hashable, ...]:
+    return ("id", record_id)
+
+
+def _index_records(records: Iterable[Any]) -> Iterator[tuple[tuple[Hashable, ...], Any]]:
+    """Each record under its id, so lookups by id are answered from what lists brought in."""
+    for record in records:
+        yield _by_id(record.id), record

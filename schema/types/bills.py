@@ -21,15 +21,19 @@ from schema.enums import BillCreditNoteStatus, BillStatus
 from schema.ids import format_node_id
 from schema.types.common import (
     Allocation,
+    MaybeAwaitable,
     Metadata,
     PaymentAllocationPayment,
     SupplierRef,
     WithholdingTax,
-    load_record,
+    field_result,
     load_records,
+    lookup,
+    lookup_many,
     many,
     resolve_record_nodes,
     supplemental,
+    then,
 )
 from schema.types.ledger import CODAT_ID
 from schema.types.lines import BillCreditNoteLineItem, BillLineItem
@@ -42,11 +46,11 @@ if TYPE_CHECKING:
 _LazyBillPayment = Annotated["BillPayment", strawberry.lazy("schema.types.payments")]
 
 
-async def _supplier(
+def _supplier(
     info: Info, company_id: CompanyId, ref: models.SupplierRef | None
-) -> Supplier | None:
-    record = await load_record(info, DataType.SUPPLIERS, company_id, ref.id if ref else None)
-    return None if record is None else Supplier.from_model(company_id, record)
+) -> MaybeAwaitable[Supplier | None]:
+    found = lookup(info, DataType.SUPPLIERS, company_id, ref.id if ref else None)
+    return then(found, lambda record: Supplier.from_model(company_id, record) if record else None)
 
 
 @strawberry.type(description="A purchase order a bill was raised against.")
@@ -76,20 +80,22 @@ class PaymentAllocation:
         )
 
     @strawberry.field(description="The bill payment `payment.id` names, when it is one.")
-    async def bill_payment(self, info: Info) -> _LazyBillPayment | None:
+    def bill_payment(self, info: Info) -> _LazyBillPayment | None:
         from schema.types.payments import BillPayment
 
-        record = await load_record(
-            info, DataType.BILL_PAYMENTS, self.company_id, self.model.payment.id
+        company_id = self.company_id
+        found = lookup(info, DataType.BILL_PAYMENTS, company_id, self.model.payment.id)
+        return field_result(
+            then(found, lambda r: BillPayment.from_model(company_id, r) if r else None)
         )
-        return None if record is None else BillPayment.from_model(self.company_id, record)
 
     @strawberry.field(description="The credit note `payment.id` names, when it is one.")
-    async def bill_credit_note(self, info: Info) -> BillCreditNote | None:
-        record = await load_record(
-            info, DataType.BILL_CREDIT_NOTES, self.company_id, self.model.payment.id
+    def bill_credit_note(self, info: Info) -> BillCreditNote | None:
+        company_id = self.company_id
+        found = lookup(info, DataType.BILL_CREDIT_NOTES, company_id, self.model.payment.id)
+        return field_result(
+            then(found, lambda r: BillCreditNote.from_model(company_id, r) if r else None)
         )
-        return None if record is None else BillCreditNote.from_model(self.company_id, record)
 
 
 @strawberry.type(description="A bill (an accounts-payable invoice) from a supplier.")
@@ -164,18 +170,20 @@ class Bill(relay.Node):
         return [allocation.payment.id for allocation in self.model.payment_allocations or ()]
 
     @strawberry.field(description="The supplier (`supplierRef`).")
-    async def supplier(self, info: Info) -> Supplier | None:
-        return await _supplier(info, self.company_id, self.model.supplier_ref)
+    def supplier(self, info: Info) -> Supplier | None:
+        return field_result(_supplier(info, self.company_id, self.model.supplier_ref))
 
     @strawberry.field(
         description="The bill payments allocated to this bill (from `paymentAllocations`)."
     )
-    async def bill_payments(self, info: Info) -> list[_LazyBillPayment]:
+    def bill_payments(self, info: Info) -> list[_LazyBillPayment]:
         from schema.types.payments import BillPayment
 
-        ids = self._allocated_ids()
-        records = await load_records(info, DataType.BILL_PAYMENTS, self.company_id, ids)
-        return [BillPayment.from_model(self.company_id, record) for record in records]
+        company_id = self.company_id
+        found = lookup_many(info, DataType.BILL_PAYMENTS, company_id, self._allocated_ids())
+        return field_result(
+            then(found, lambda records: [BillPayment.from_model(company_id, r) for r in records])
+        )
 
     @strawberry.field(
         description=(
@@ -290,8 +298,8 @@ class BillCreditNote(relay.Node):
         )
 
     @strawberry.field(description="The supplier (`supplierRef`).")
-    async def supplier(self, info: Info) -> Supplier | None:
-        return await _supplier(info, self.company_id, self.model.supplier_ref)
+    def supplier(self, info: Info) -> Supplier | None:
+        return field_result(_supplier(info, self.company_id, self.model.supplier_ref))
 
 
 @strawberry.type(description="A file attached to a bill in the company's software.")

@@ -17,12 +17,15 @@ from schema.context import Info
 from schema.types.common import (
     AccountRef,
     LineRef,
+    MaybeAwaitable,
     NamedRef,
     TaxRateRef,
     Tracking,
-    load_record,
-    load_records,
+    field_result,
+    lookup,
+    lookup_many,
     many,
+    then,
 )
 from schema.types.ledger import Account, TaxRate, TrackingCategory
 
@@ -36,27 +39,27 @@ def _tracking_ids(
     return list(dict.fromkeys(ids))
 
 
-async def _account(
+def _account(
     info: Info, company_id: CompanyId, ref: models.AccountRef | None
-) -> Account | None:
-    record = await load_record(
-        info, DataType.CHART_OF_ACCOUNTS, company_id, ref.id if ref else None
-    )
-    return None if record is None else Account.from_model(company_id, record)
+) -> MaybeAwaitable[Account | None]:
+    found = lookup(info, DataType.CHART_OF_ACCOUNTS, company_id, ref.id if ref else None)
+    return then(found, lambda record: Account.from_model(company_id, record) if record else None)
 
 
-async def _tax_rate(
+def _tax_rate(
     info: Info, company_id: CompanyId, ref: models.TaxRateRef | None
-) -> TaxRate | None:
-    record = await load_record(info, DataType.TAX_RATES, company_id, ref.id if ref else None)
-    return None if record is None else TaxRate.from_model(company_id, record)
+) -> MaybeAwaitable[TaxRate | None]:
+    found = lookup(info, DataType.TAX_RATES, company_id, ref.id if ref else None)
+    return then(found, lambda record: TaxRate.from_model(company_id, record) if record else None)
 
 
-async def _tracking_categories(
+def _tracking_categories(
     info: Info, company_id: CompanyId, ids: list[str]
-) -> list[TrackingCategory]:
-    records = await load_records(info, DataType.TRACKING_CATEGORIES, company_id, ids)
-    return [TrackingCategory.from_model(company_id, record) for record in records]
+) -> MaybeAwaitable[list[TrackingCategory]]:
+    found = lookup_many(info, DataType.TRACKING_CATEGORIES, company_id, ids)
+    return then(
+        found, lambda records: [TrackingCategory.from_model(company_id, r) for r in records]
+    )
 
 
 @strawberry.type(description="One line of a bill.")
@@ -114,17 +117,17 @@ class BillLineItem:
         )
 
     @strawberry.field(description="The account the line is coded to (`accountRef`).")
-    async def account(self, info: Info) -> Account | None:
-        return await _account(info, self.company_id, self.model.account_ref)
+    def account(self, info: Info) -> Account | None:
+        return field_result(_account(info, self.company_id, self.model.account_ref))
 
     @strawberry.field(description="The line's tax rate (`taxRateRef`).")
-    async def tax_rate(self, info: Info) -> TaxRate | None:
-        return await _tax_rate(info, self.company_id, self.model.tax_rate_ref)
+    def tax_rate(self, info: Info) -> TaxRate | None:
+        return field_result(_tax_rate(info, self.company_id, self.model.tax_rate_ref))
 
     @strawberry.field(description="The line's tracking categories (from either kind of ref).")
-    async def tracking_categories(self, info: Info) -> list[TrackingCategory]:
+    def tracking_categories(self, info: Info) -> list[TrackingCategory]:
         ids = _tracking_ids(self.model.tracking_category_refs, self.model.tracking)
-        return await _tracking_categories(info, self.company_id, ids)
+        return field_result(_tracking_categories(info, self.company_id, ids))
 
 
 @strawberry.type(description="One line of a bill credit note.")
@@ -178,14 +181,14 @@ class BillCreditNoteLineItem:
         )
 
     @strawberry.field(description="The account the line is coded to (`accountRef`).")
-    async def account(self, info: Info) -> Account | None:
-        return await _account(info, self.company_id, self.model.account_ref)
+    def account(self, info: Info) -> Account | None:
+        return field_result(_account(info, self.company_id, self.model.account_ref))
 
     @strawberry.field(description="The line's tax rate (`taxRateRef`).")
-    async def tax_rate(self, info: Info) -> TaxRate | None:
-        return await _tax_rate(info, self.company_id, self.model.tax_rate_ref)
+    def tax_rate(self, info: Info) -> TaxRate | None:
+        return field_result(_tax_rate(info, self.company_id, self.model.tax_rate_ref))
 
     @strawberry.field(description="The line's tracking categories (from either kind of ref).")
-    async def tracking_categories(self, info: Info) -> list[TrackingCategory]:
+    def tracking_categories(self, info: Info) -> list[TrackingCategory]:
         ids = _tracking_ids(self.model.tracking_category_refs, self.model.tracking)
-        return await _tracking_categories(info, self.company_id, ids)
+        return field_result(_tracking_categories(info, self.company_id, ids))
