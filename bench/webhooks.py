@@ -23,8 +23,8 @@ from typing import Any
 
 import httpx
 from fastapi import FastAPI
-from svix.webhooks import Webhook
 
+from bench.common import signed_webhook_headers
 from gateway.app import create_app
 from gateway.invalidation import CacheInvalidator
 from gateway.settings import Secret, Settings
@@ -79,17 +79,6 @@ async def _throughput(url: str, body: dict[str, Any], requests: int, concurrency
         return requests / (time.perf_counter() - started)
 
 
-def _signed(secret: str, body: bytes) -> dict[str, str]:
-    message_id = f"msg_{uuid.uuid4().hex}"
-    now = datetime.now(UTC)
-    return {
-        "content-type": "application/json",
-        "webhook-id": message_id,
-        "webhook-timestamp": str(int(now.timestamp())),
-        "webhook-signature": Webhook(secret).sign(message_id, now, body.decode()),
-    }
-
-
 def _read_completed(company_id: str) -> tuple[str, bytes]:
     event_id = str(uuid.uuid4())
     body = {
@@ -120,7 +109,7 @@ def _eviction_times(
         for n in range(events):
             event_id, body = _read_completed(companies[n % len(companies)])
             response = client.post(
-                f"{url}/webhooks/codat", content=body, headers=_signed(secret, body)
+                f"{url}/webhooks/codat", content=body, headers=signed_webhook_headers(secret, body)
             )
             response.raise_for_status()
             deadline = time.monotonic() + 5

@@ -19,11 +19,10 @@ from gateway.codat.models import (
     DataType,
     PushOperation,
 )
-from gateway.codat.query import id_chunks
 from gateway.codat.types import CompanyId
 from gateway.errors import CodatNotFound
 from gateway.pagination import Window, plan_pages
-from gateway.upstream import Upstream
+from gateway.upstream import ABSENT, Upstream
 
 T = TypeVar("T")
 
@@ -180,6 +179,8 @@ class RecordByIdLoader(DataLoader[RecordKey, Any]):
         record = self._upstream.cached_record(key[0], self._data_type, key[1])
         if record is None:
             return MISSING
+        if record is ABSENT:
+            record = None
         self.prime(key, record)
         return record
 
@@ -202,45 +203,25 @@ class RecordByIdLoader(DataLoader[RecordKey, Any]):
     async def _fetch(
         self, company_id: CompanyId, ids: list[str], found: dict[RecordKey, Any]
     ) -> None:
-        held = [
-            record
-            for record in (
-                self._upstream.cached_record(company_id, self._data_type, i) for i in ids
-            )
-            if record is not None
-        ]
-        if held:
-            for record in held:
-                found[(company_id, record.id)] = record
-            ids = [i for i in ids if (company_id, i) not in found]
-            if not ids:
-                return
+        missing: list[str] = []
+        for record_id in ids:
+            held = self._upstream.cached_record(company_id, self._data_type, record_id)
+            if held is None:
+                missing.append(record_id)
+            elif held is not ABSENT:
+                found[(company_id, record_id)] = held
+        if not missing:
+            return
         if self._data_type in WHOLE_SET_TYPES:
             records = await self._whole_sets.load(ListRequest(company_id, self._data_type))
-        elif len(ids) == 1:
-            try:
-                records = [await self._upstream.record(company_id, self._data_type, ids[0])]
-            except CodatNotFound:
-                records = []
-        else:
-            pages = await asyncio.gather(
-                *(
-                    self._upstream.records_page(
-                        company_id,
-                        self._data_type,
-                        page=1,
-                        page_size=min(len(ids), 5000),
-                        query=query,
-                        order_by=None,
-                    )
-                    for query in id_chunks("id", ids)
-                )
-            )
-            records = [record for page in pages for record in page.results]
-        wanted = set(ids)
-        for record in records:
-            if record.id in wanted:
-                found[(company_id, record.id)] = record
+            wanted = set(missing)
+            for record in records:
+                if record.id in wanted:
+                    found[(company_id, record.id)] = record
+            return
+        fetched = await self._upstream.records_by_id(company_id, self._data_type, missing)
+        for record_id, record in fetched.items():
+            found[(company_id, record_id)] = record
 
 
 class Loaders:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Awaitable, Callable, Hashable, Iterable, Iterator
 from typing import Any, TypeVar
 
@@ -16,7 +17,9 @@ from gateway.codat.models import (
     DataType,
     PushOperation,
 )
+from gateway.codat.query import id_chunks
 from gateway.codat.types import CompanyId
+from gateway.errors import CodatNotFound
 
 T = TypeVar("T")
 
@@ -49,7 +52,7 @@ class Upstream:
         return await self.cache.get_or_fetch(CacheKey(company_id, scope, request), fetch, index)
 
     def cached_record(self, company_id: CompanyId, data_type: DataType, record_id: str) -> Any:
-        """A record this process already holds (from any list, page or get), or None."""
+        """A record this process holds (from any list, page or get), ABSENT, or None (unknown)."""
         return self.cache.lookup(CacheKey(company_id, data_type.value, _by_id(record_id)))
 
     async def companies_page(
@@ -145,15 +148,52 @@ class Upstream:
             lambda page: _index_records(page.results),
         )
 
-    async def record(self, company_id: CompanyId, data_type: DataType, record_id: str) -> Any:
+    async def records_by_id(
+        self, company_id: CompanyId, data_type: DataType, ids: list[str]
+    ) -> dict[str, Any]:
+        """The records of these ids that exist: one get for one id, else OR-chains of ids.
+
+        Found records and the ids Codat does not have are both remembered (the latter as
+        ABSENT), so repeating the lookup costs no upstream call until a webhook evicts them.
+        """
+        if len(ids) == 1:
+            record = await self._one(company_id, data_type, ids[0])
+            return {} if record is ABSENT else {ids[0]: record}
+        pages = await asyncio.gather(
+            *(self._chunk(company_id, data_type, query, chunk) for query, chunk in _id_chunks(ids))
+        )
+        wanted = set(ids)
+        return {r.id: r for page in pages for r in page.results if r.id in wanted}
+
+    async def _chunk(
+        self, company_id: CompanyId, data_type: DataType, query: str, chunk: list[str]
+    ) -> Page[Any]:
+        # Cached like any page of the same query, so `records_page` callers share it.
+        return await self._cached(
+            company_id,
+            data_type.value,
+            ("page", 1, len(chunk), query, None),
+            lambda: self.client.list_records(
+                data_type, company_id, page=1, page_size=len(chunk), query=query
+            ),
+            lambda page: _index_records(page.results, expected=chunk),
+        )
+
+    async def _one(self, company_id: CompanyId, data_type: DataType, record_id: str) -> Any:
+        async def fetch() -> Any:
+            try:
+                return await self.client.get_record(data_type, company_id, record_id)
+            except CodatNotFound:
+                return ABSENT
+
         # Tracking categories fetch as trees but list flat; only same-shaped records are indexed.
         same_shape = readable(data_type).list_model is readable(data_type).get_model
         return await self._cached(
             company_id,
             data_type.value,
             ("get", record_id),
-            lambda: self.client.get_record(data_type, company_id, record_id),
-            (lambda record: _index_records([record])) if same_shape else None,
+            fetch,
+            lambda found: [(_by_id(record_id), found)] if same_shape or found is ABSENT else [],
         )
 
     async def whole_set(
@@ -186,7 +226,39 @@ def _by_id(record_id: str) -> tuple[Hashable, ...]:
     return ("id", record_id)
 
 
-def _index_records(records: Iterable[Any]) -> Iterator[tuple[tuple[Hashable, ...], Any]]:
-    """Each record under its id, so lookups by id are answered from what lists brought in."""
+def _index_records(
+    records: Iterable[Any], expected: Iterable[str] = ()
+) -> Iterator[tuple[tuple[Hashable, ...], Any]]:
+    """Each record under its id, and each expected id that did not come back as ABSENT."""
+    seen: set[str] = set()
     for record in records:
+        seen.add(record.id)
         yield _by_id(record.id), record
+    for record_id in expected:
+        if record_id not in seen:
+            yield _by_id(record_id), ABSENT
+
+
+def _id_chunks(ids: list[str]) -> Iterator[tuple[str, list[str]]]:
+    """OR-chain queries of ids that fit Codat's limit, each with the ids it asks for.
+
+    `id_chunks` keeps the ids' order, drops duplicates and puts each id in exactly one chunk, a
+    run of consecutive ids; ids never contain `||` (the builder refuses such values), so a
+    chunk's clause count tells which ids it holds.
+    """
+    unique = list(dict.fromkeys(ids))
+    start = 0
+    for query in id_chunks("id", unique):
+        count = query.count("||") + 1
+        yield query, unique[start : start + count]
+        start += count
+
+
+class _Absent:
+    """The marker for "Codat has no record with this id" in the cache."""
+
+    def __repr__(self) -> str:
+        return "ABSENT"
+
+
+ABSENT: Any = _Absent()

@@ -69,3 +69,16 @@ def max_overlap(calls: list[UpstreamCall], company_id: str | None = None) -> int
         current += change
         peak = max(peak, current)
     return peak
+
+
+def critical_path_seconds(calls: list[UpstreamCall]) -> float:
+    """The longest sum of call durations along a chain of sequential calls.
+
+    The least time any client could have waited for these calls, issued as they depend on each
+    other: what is left of a request's wall time beyond it is the client's own work.
+    """
+    longest: list[float] = []
+    for index, call in enumerate(calls):
+        before = [longest[i] for i in range(index) if calls[i].end <= call.start]
+        longest.append(call.end - call.start + max(before, default=0.0))
+    return max(longest, default=0.0)

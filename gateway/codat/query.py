@@ -246,26 +246,12 @@ def validate_query(text: str, *, limit: int = MAX_QUERY_LENGTH) -> str:
 
 
 _SYMBOLS = ("&&", "||", "{", "}")
+_SPLIT = re.compile(r"(&&|\|\||\{|\})")
 
 
 def _tokenize(text: str) -> list[str]:
-    tokens: list[str] = []
-    clause: list[str] = []
-    index = 0
-    while index < len(text):
-        symbol = next((s for s in _SYMBOLS if text.startswith(s, index)), None)
-        if symbol is None:
-            clause.append(text[index])
-            index += 1
-            continue
-        if "".join(clause).strip():
-            tokens.append("".join(clause).strip())
-        clause = []
-        tokens.append(symbol)
-        index += len(symbol)
-    if "".join(clause).strip():
-        tokens.append("".join(clause).strip())
-    return tokens
+    # Operators and braces split the text; what lies between them is a clause.
+    return [part.strip() for part in _SPLIT.split(text) if part.strip()]
 
 
 class _Parser:

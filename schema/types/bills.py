@@ -19,6 +19,7 @@ from gateway.codat.types import CodatDateTime, CompanyId
 from schema.context import Info
 from schema.enums import BillCreditNoteStatus, BillStatus
 from schema.ids import format_node_id
+from schema.memo import per_record
 from schema.types.common import (
     Allocation,
     MaybeAwaitable,
@@ -126,6 +127,7 @@ class Bill(relay.Node):
     source_modified_date: CodatDateTime | None
 
     @classmethod
+    @per_record
     def from_model(cls, company_id: CompanyId, model: models.Bill) -> Self:
         return cls(
             node_id=format_node_id(company_id, model.id),
@@ -253,6 +255,7 @@ class BillCreditNote(relay.Node):
     source_modified_date: CodatDateTime | None
 
     @classmethod
+    @per_record
     def from_model(cls, company_id: CompanyId, model: models.BillCreditNote) -> Self:
         return cls(
             node_id=format_node_id(company_id, model.id),

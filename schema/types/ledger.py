@@ -28,6 +28,7 @@ from schema.enums import (
 )
 from schema.filters import TrackingCategoryFilter, list_query
 from schema.ids import format_node_id
+from schema.memo import per_record
 from schema.types.common import (
     Metadata,
     ValidDataTypeLinks,
@@ -63,6 +64,7 @@ class Account(relay.Node):
     source_modified_date: CodatDateTime | None
 
     @classmethod
+    @per_record
     def from_model(cls, company_id: CompanyId, model: models.Account) -> Self:
         return cls(
             node_id=format_node_id(company_id, model.id),
@@ -116,6 +118,7 @@ class BankAccount(relay.Node):
     source_modified_date: CodatDateTime | None
 
     @classmethod
+    @per_record
     def from_model(cls, company_id: CompanyId, model: models.Account) -> Self:
         return cls(
             node_id=format_node_id(company_id, model.id),
@@ -167,6 +170,7 @@ class PaymentMethod(relay.Node):
     source_modified_date: CodatDateTime | None
 
     @classmethod
+    @per_record
     def from_model(cls, company_id: CompanyId, model: models.PaymentMethod) -> Self:
         return cls(
             node_id=format_node_id(company_id, model.id),
@@ -220,6 +224,7 @@ class TaxRate(relay.Node):
     source_modified_date: CodatDateTime | None
 
     @classmethod
+    @per_record
     def from_model(cls, company_id: CompanyId, model: models.TaxRate) -> Self:
         return cls(
             node_id=format_node_id(company_id, model.id),
@@ -263,6 +268,7 @@ class TrackingCategory(relay.Node):
     source_modified_date: CodatDateTime | None
 
     @classmethod
+    @per_record
     def from_model(cls, company_id: CompanyId, model: models.TrackingCategory) -> Self:
         return cls(
             node_id=format_node_id(company_id, model.id),

@@ -17,6 +17,7 @@ from gateway.codat.models import BillPaymentLineLinkType, DataType
 from gateway.codat.types import CodatDateTime, CompanyId
 from schema.context import Info
 from schema.ids import format_node_id
+from schema.memo import per_record
 from schema.types.bills import Bill, BillCreditNote
 from schema.types.common import (
     AccountRef,
@@ -127,6 +128,7 @@ class BillPayment(relay.Node):
     source_modified_date: CodatDateTime | None
 
     @classmethod
+    @per_record
     def from_model(cls, company_id: CompanyId, model: models.BillPayment) -> Self:
         return cls(
             node_id=format_node_id(company_id, model.id),

@@ -21,6 +21,7 @@ from schema.context import Info
 from schema.enums import SupplierStatus
 from schema.filters import BillCreditNoteFilter, BillFilter, BillPaymentFilter, list_query
 from schema.ids import format_node_id
+from schema.memo import per_record
 from schema.ordering import BillCreditNoteOrder, BillOrder, BillPaymentOrder, order_param
 from schema.types.common import Address, Metadata, many, resolve_record_nodes, supplemental
 from schema.types.ledger import CODAT_ID
@@ -54,6 +55,7 @@ class Supplier(relay.Node):
     source_modified_date: CodatDateTime | None
 
     @classmethod
+    @per_record
     def from_model(cls, company_id: CompanyId, model: models.Supplier) -> Self:
         return cls(
             node_id=format_node_id(company_id, model.id),

@@ -122,3 +122,38 @@ async def test_size_bound_evicts_the_least_recently_used_and_keeps_the_index_cle
         await cache.get_or_fetch(CacheKey("c1", "bills", (n,)), value)
     assert len(cache) == 2
     assert cache.invalidate("c1", ["bills"]) == 2
+
+
+async def test_entries_indexed_with_a_result_are_evicted_with_it() -> None:
+    cache = UpstreamCache(ttl_seconds=60, max_entries=100)
+
+    async def page() -> list[str]:
+        return ["r1", "r2"]
+
+    def index(records: list[str]) -> list[tuple[tuple[str, str], str]]:
+        return [(("id", record), record) for record in records]
+
+    await cache.get_or_fetch(CacheKey("c1", "bills", ("page", 1)), page, index)
+    assert cache.lookup(CacheKey("c1", "bills", ("id", "r2"))) == "r2"
+    cache.invalidate("c1", ["bills"])
+    assert cache.lookup(CacheKey("c1", "bills", ("id", "r2"))) is None
+
+
+async def test_a_stale_fetch_indexes_nothing() -> None:
+    cache = UpstreamCache(ttl_seconds=60, max_entries=100)
+    started, release = asyncio.Event(), asyncio.Event()
+
+    async def page() -> list[str]:
+        started.set()
+        await release.wait()
+        return ["old"]
+
+    def index(records: list[str]) -> list[tuple[tuple[str, str], str]]:
+        return [(("id", record), record) for record in records]
+
+    fetch = asyncio.create_task(cache.get_or_fetch(CacheKey("c1", "bills"), page, index))
+    await started.wait()
+    cache.invalidate("c1", ["bills"])
+    release.set()
+    await fetch
+    assert cache.peek(CacheKey("c1", "bills", ("id", "old"))) is None
