@@ -2,6 +2,7 @@
 
     GatewayError
     ├── ConfigError                  a setting is missing or malformed (names the variable)
+    ├── NoLinkedConnectionError      a company has no linked connection to reach its software
     └── CodatError                   anything that went wrong talking to Codat
         ├── CodatQueryError          a query we refuse to send (also a ValueError; before any I/O)
         ├── CodatTransportError      no usable HTTP response (connect/read failure, timeout)
@@ -27,6 +28,16 @@ from __future__ import annotations
 
 class GatewayError(Exception):
     """Root of every error the gateway raises on purpose."""
+
+
+class NoLinkedConnectionError(GatewayError):
+    """Reads and writes that go through a connection need a linked one; the company has none."""
+
+    def __init__(self, company_id: str) -> None:
+        super().__init__(
+            f"company {company_id} has no linked connection to its accounting software"
+        )
+        self.company_id = company_id
 
 
 class ConfigError(GatewayError):

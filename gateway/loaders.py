@@ -12,15 +12,18 @@ from aiodataloader import DataLoader
 from gateway.codat import Page
 from gateway.codat.datatypes import readable
 from gateway.codat.models import (
+    Attachment,
     Company,
     CompanyInfo,
     Connection,
+    ConnectionStatus,
     DataStatus,
     DataType,
     PushOperation,
+    SourceType,
 )
 from gateway.codat.types import CompanyId
-from gateway.errors import CodatNotFound
+from gateway.errors import CodatNotFound, NoLinkedConnectionError
 from gateway.pagination import Window, plan_pages
 from gateway.upstream import ABSENT, Upstream
 
@@ -120,6 +123,34 @@ class _PushOperationLoader(DataLoader[tuple[CompanyId, str], PushOperation | Non
             return await self._upstream.push_operation(company_id, key)
         except CodatNotFound:
             return None
+
+
+def accounting_connection(connections: Sequence[Connection]) -> Connection | None:
+    """The connection a company's bills live behind: a linked accounting one, if any."""
+    linked = [c for c in connections if c.status is ConnectionStatus.Linked]
+    accounting = [c for c in linked if c.source_type is SourceType.Accounting]
+    preferred = accounting or linked
+    return preferred[0] if preferred else None
+
+
+class _AttachmentsLoader(DataLoader[RecordKey, list[Attachment]]):
+    """A bill's attachments: Codat lists them per bill, behind the company's connection."""
+
+    def __init__(
+        self, upstream: Upstream, connections: _PerCompanyLoader[list[Connection]]
+    ) -> None:
+        super().__init__()
+        self._upstream = upstream
+        self._connections = connections
+
+    async def batch_load_fn(self, keys: list[RecordKey]) -> list[list[Attachment]]:
+        return await _settle(self._one(*key) for key in keys)  # type: ignore[return-value]
+
+    async def _one(self, company_id: CompanyId, bill_id: str) -> list[Attachment]:
+        connection = accounting_connection(await self._connections.load(company_id))
+        if connection is None:
+            raise NoLinkedConnectionError(company_id)
+        return await self._upstream.bill_attachments(company_id, connection.id, bill_id)
 
 
 class _PageLoader(DataLoader[_PageKey, Page[Any]]):
@@ -238,6 +269,7 @@ class Loaders:
             upstream.data_status
         )
         self.push_operations = _PushOperationLoader(upstream)
+        self.bill_attachments = _AttachmentsLoader(upstream, self.connections)
         self._pages = _PageLoader(upstream)
         self._whole_sets = _WholeSetLoader(upstream)
         self._records: dict[DataType, RecordByIdLoader] = {}

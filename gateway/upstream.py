@@ -10,6 +10,7 @@ from gateway.cache import ALL_COMPANIES, CacheKey, UpstreamCache
 from gateway.codat import CodatClient, Page
 from gateway.codat.datatypes import readable
 from gateway.codat.models import (
+    Attachment,
     Company,
     CompanyInfo,
     Connection,
@@ -18,7 +19,7 @@ from gateway.codat.models import (
     PushOperation,
 )
 from gateway.codat.query import id_chunks
-from gateway.codat.types import CompanyId
+from gateway.codat.types import CompanyId, ConnectionId
 from gateway.errors import CodatNotFound
 
 T = TypeVar("T")
@@ -95,6 +96,17 @@ class Upstream:
     async def data_status(self, company_id: CompanyId) -> dict[str, DataStatus | None]:
         return await self._cached(
             company_id, DATA_STATUS, ("get",), lambda: self.client.get_data_status(company_id)
+        )
+
+    async def bill_attachments(
+        self, company_id: CompanyId, connection_id: ConnectionId, bill_id: str
+    ) -> list[Attachment]:
+        """A bill's attachments, read live per connection; a write to bills evicts them."""
+        return await self._cached(
+            company_id,
+            DataType.BILLS.value,
+            ("attachments", connection_id, bill_id),
+            lambda: self.client.list_bill_attachments(company_id, connection_id, bill_id),
         )
 
     async def push_operation(self, company_id: CompanyId, key: str) -> PushOperation:

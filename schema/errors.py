@@ -36,6 +36,7 @@ from gateway.errors import (
     CodatRateLimited,
     CodatServerError,
     CodatTransportError,
+    NoLinkedConnectionError,
 )
 from gateway.pagination import CursorError
 
@@ -58,6 +59,8 @@ def error_extensions(error: BaseException | None) -> tuple[str, dict[str, Any]]:
         return f"invalid query: {error.message}", {"code": "BAD_USER_INPUT"}
     if isinstance(error, NotFoundError):
         return str(error), {"code": "NOT_FOUND"}
+    if isinstance(error, NoLinkedConnectionError):
+        return str(error), {"code": "NOT_FOUND", "companyId": error.company_id}
     if isinstance(error, CodatError):
         message, extensions = _codat(error)
         if isinstance(error, CodatHTTPError) and error.correlation_id:

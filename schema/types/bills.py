@@ -45,6 +45,7 @@ if TYPE_CHECKING:
     from schema.types.payments import BillPayment
 
 _LazyBillPayment = Annotated["BillPayment", strawberry.lazy("schema.types.payments")]
+_LazyAttachment = Annotated["Attachment", strawberry.lazy("schema.types.bills")]
 
 
 def _supplier(
@@ -186,6 +187,16 @@ class Bill(relay.Node):
         return field_result(
             then(found, lambda records: [BillPayment.from_model(company_id, r) for r in records])
         )
+
+    @strawberry.field(
+        description=(
+            "Files attached to the bill in the accounting software (read through the "
+            "company's linked connection)."
+        )
+    )
+    async def attachments(self, info: Info) -> list[_LazyAttachment]:
+        found = await info.context.loaders.bill_attachments.load((self.company_id, self.model.id))
+        return [Attachment.from_model(model) for model in found]
 
     @strawberry.field(
         description=(

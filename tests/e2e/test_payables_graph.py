@@ -376,3 +376,40 @@ def test_pagination_walks_forward_and_back_over_codat_pages(
     assert not first["pageInfo"]["hasPreviousPage"]
     assert second["pageInfo"]["hasPreviousPage"]
     assert first["totalCount"] == second["totalCount"] > 14
+
+
+def test_bill_attachments_are_read_through_the_linked_connection(
+    sandbox_url: str, gateway_url: str
+) -> None:
+    # given: a bill with an attachment in the seed
+    company = seed(sandbox_url)["companies"][0]
+    bills = codat(sandbox_url, f"/companies/{company['id']}/data/bills", pageSize="100")
+    with_attachments = None
+    for bill in bills["results"]:
+        listed = codat(
+            sandbox_url,
+            f"/companies/{company['id']}/connections/{company['connectionId']}"
+            f"/data/bills/{bill['id']}/attachments",
+        )["attachments"]
+        if listed:
+            with_attachments = (bill, listed)
+            break
+    assert with_attachments is not None
+    bill, listed = with_attachments
+    clear_calls(sandbox_url)
+    # when
+    body = graphql(
+        gateway_url,
+        "query($c: ID!, $b: ID!) { company(id: $c) { bill(id: $b) { "
+        "attachments { id name contentType fileSize } } } }",
+        c=company["id"],
+        b=bill["id"],
+    )
+    # then
+    assert "errors" not in body, body.get("errors")
+    attachments = body["data"]["company"]["bill"]["attachments"]
+    assert [a["id"] for a in attachments] == [a["id"] for a in listed]
+    assert attachments[0]["name"] == listed[0]["name"]
+    paths = [call.path for call in recorded_calls(sandbox_url)]
+    assert f"/companies/{company['id']}/connections" in paths
+    assert any(path.endswith(f"/bills/{bill['id']}/attachments") for path in paths)
