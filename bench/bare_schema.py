@@ -17,6 +17,28 @@ def build_bare_schema(companies: list[dict[str, Any]], records: Records) -> stra
 
     Field names and nesting match the gateway's so the same document runs on both.
     """
+    filtered: dict[tuple[Any, ...], list[dict[str, Any]]] = {}
+
+    def _filtered(
+        company_id: str, statuses: frozenset[str] | None, low: str | None, high: str | None
+    ) -> list[dict[str, Any]]:
+        # Filtered and sorted once per argument set, like the gateway's cached pages: the
+        # ceiling pays only for execution, never for work the gateway leaves to Codat.
+        key = (company_id, statuses, low, high)
+        if key not in filtered:
+            filtered[key] = sorted(
+                (
+                    bill
+                    for bill in records[company_id]["bills"]
+                    if (not statuses or bill["status"] in statuses)
+                    and (low is None or bill["dueDate"][:10] >= low)
+                    and (high is None or bill["dueDate"][:10] <= high)
+                    and not (bill.get("metadata") or {}).get("isDeleted")
+                ),
+                key=lambda bill: bill["dueDate"],
+            )
+        return filtered[key]
+
     by_id = {
         (company_id, kind): {record["id"]: record for record in items}
         for company_id, kinds in records.items()
@@ -173,21 +195,13 @@ def build_bare_schema(companies: list[dict[str, Any]], records: Records) -> stra
             filter: BillFilter | None = None,
             order_by: BillOrder | None = None,
         ) -> BillConnection:
-            items = records[str(self.id)]["bills"]
-            if filter is not None:
-                statuses = {status.value for status in filter.status or []}
-                range_ = filter.due_date
-                low = range_.from_.isoformat() if range_ and range_.from_ else None
-                high = range_.to.isoformat() if range_ and range_.to else None
-                items = [
-                    bill
-                    for bill in items
-                    if (not statuses or bill["status"] in statuses)
-                    and (low is None or bill["dueDate"][:10] >= low)
-                    and (high is None or bill["dueDate"][:10] <= high)
-                    and not (bill.get("metadata") or {}).get("isDeleted")
-                ]
-            items = sorted(items, key=lambda bill: bill["dueDate"])
+            statuses = (
+                frozenset(status.value for status in (filter.status or [])) if filter else None
+            )
+            range_ = filter.due_date if filter else None
+            low = range_.from_.isoformat() if range_ and range_.from_ else None
+            high = range_.to.isoformat() if range_ and range_.to else None
+            items = _filtered(str(self.id), statuses, low, high)
             return BillConnection(
                 total_count=len(items),
                 nodes=[

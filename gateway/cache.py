@@ -214,6 +214,10 @@ class UpstreamCache:
         for key in [key for key in self._inflight if matches(key)]:
             del self._inflight[key]
 
+    def values(self) -> list[Any]:
+        """Every value held now (for size and memory reports)."""
+        return list(self._entries.values())
+
     @property
     def expired(self) -> int:
         return self._entries.evicted
