@@ -11,14 +11,17 @@ from fastapi import FastAPI, Request
 from redis.asyncio import Redis
 from redis.backoff import NoBackoff
 from redis.retry import Retry
+from starlette.middleware.gzip import GZipMiddleware
 
-from gateway.cache import UpstreamCache
+from gateway.cache import ResponseCache, UpstreamCache
 from gateway.codat import CodatClient
 from gateway.codat.config import ClientConfig, RetryPolicy, Timeouts
 from gateway.events import EventBus, LocalBus, RedisBus
 from gateway.http import GatewayGraphQLRouter
 from gateway.invalidation import CacheInvalidator
 from gateway.loaders import Loaders
+from gateway.persisted import PersistedMode, PersistedQueries, load_allowlist
+from gateway.responses import GraphQLFront
 from gateway.settings import Settings
 from gateway.store import FallbackStore, KeyValueStore, MemoryStore, RedisStore
 from gateway.upstream import Upstream
@@ -90,12 +93,31 @@ def create_app(settings: Settings) -> FastAPI:
             prefix = settings.redis_key_prefix
             bus = RedisBus(redis, channel=f"{prefix}:events", queue_size=settings.event_queue_size)
             store = FallbackStore(RedisStore(redis, prefix=prefix), MemoryStore())
+        responses = (
+            ResponseCache(
+                ttl_seconds=settings.response_cache_ttl_seconds,
+                max_entries=settings.response_cache_max_entries,
+            )
+            if settings.response_cache
+            else None
+        )
+        app.state.responses = responses
+        app.state.persisted = PersistedQueries(
+            store,
+            PersistedMode(settings.persisted_queries),
+            allowlist=(
+                {}
+                if settings.persisted_queries_file is None
+                else load_allowlist(settings.persisted_queries_file)
+            ),
+        )
         invalidator = CacheInvalidator(
             bus,
             cache,
             ttl_seconds=settings.cache_ttl_seconds,
             degraded_ttl_seconds=settings.cache_degraded_ttl_seconds,
             queue_size=settings.event_queue_size,
+            responses=responses,
         )
         if isinstance(bus, RedisBus):
             bus.on_health_change(invalidator.on_bus_health)
@@ -129,6 +151,9 @@ def create_app(settings: Settings) -> FastAPI:
         graphql_ide="graphiql" if settings.graphiql else None,
     )
     app.include_router(graphql, prefix="/graphql")
+    app.state.graphql = graphql
+    app.add_middleware(GraphQLFront, path="/graphql", auth_required=False)
+    app.add_middleware(GZipMiddleware, minimum_size=settings.gzip_minimum_bytes)
     app.include_router(webhooks_router)
 
     @app.get("/healthz", include_in_schema=False)

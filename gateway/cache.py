@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
+import contextvars
 import time
 from collections import defaultdict
-from collections.abc import Awaitable, Callable, Hashable, Iterable
+from collections.abc import Awaitable, Callable, Hashable, Iterable, Iterator
 from dataclasses import dataclass
 from typing import Any, TypeVar
 
@@ -221,3 +223,128 @@ class UpstreamCache:
     @property
     def expired(self) -> int:
         return self._entries.evicted
+
+
+Scope = tuple[str, str]
+"""(company id, data type): what one webhook can make stale."""
+
+_dependencies: contextvars.ContextVar[set[Scope] | None] = contextvars.ContextVar(
+    "gateway_response_dependencies", default=None
+)
+
+
+def note_dependency(company_id: str, data_type: str) -> None:
+    """Record that the response being built reads this company's data type (if one is)."""
+    recorded = _dependencies.get()
+    if recorded is not None:
+        recorded.add((company_id, data_type))
+
+
+@dataclass(slots=True)
+class ResponseCacheStats:
+    hits: int = 0
+    misses: int = 0
+    stores: int = 0
+    evictions: int = 0
+    stale_stores_dropped: int = 0
+
+
+@dataclass(frozen=True, slots=True)
+class CachedResponse:
+    body: bytes
+    dependencies: frozenset[Scope]
+
+
+class ResponseCache:
+    """Serialized GraphQL responses, each dropped as soon as any data it was built from is.
+
+    Keys are opaque (the caller hashes operation, variables and the caller's scope). Every entry
+    remembers the (company, data type) scopes its execution read; an invalidation drops exactly
+    the entries that read an invalidated scope. A response whose build overlapped an
+    invalidation of one of its scopes is not stored (versions, as in UpstreamCache).
+    """
+
+    def __init__(
+        self, *, ttl_seconds: float, max_entries: int, timer: Callable[[], float] = time.monotonic
+    ) -> None:
+        self._entries: cachetools.TTLCache[str, CachedResponse] = cachetools.TTLCache(
+            maxsize=max_entries, ttl=ttl_seconds, timer=timer
+        )
+        self._by_scope: defaultdict[Scope, set[str]] = defaultdict(set)
+        self._version = 0
+        self._invalidated_at: dict[Scope, int] = {}
+        self._company_invalidated_at: dict[str, int] = {}
+        self._cleared_at = 0
+        self.stats = ResponseCacheStats()
+
+    def __len__(self) -> int:
+        return len(self._entries)
+
+    def get(self, key: str) -> bytes | None:
+        entry = self._entries.get(key)
+        if entry is None:
+            self.stats.misses += 1
+            return None
+        self.stats.hits += 1
+        return entry.body
+
+    @contextlib.contextmanager
+    def recording(self) -> Iterator[set[Scope]]:
+        """Collect the scopes read while building a response (see `note_dependency`)."""
+        recorded: set[Scope] = set()
+        token = _dependencies.set(recorded)
+        try:
+            yield recorded
+        finally:
+            _dependencies.reset(token)
+
+    @property
+    def version(self) -> int:
+        """Take before building a response; pass to `store`."""
+        return self._version
+
+    def store(self, key: str, body: bytes, dependencies: set[Scope], since: int) -> bool:
+        """Keep `body` unless something it read was invalidated after version `since`."""
+        stale = self._cleared_at > since or any(
+            self._invalidated_at.get(scope, 0) > since
+            or self._company_invalidated_at.get(scope[0], 0) > since
+            for scope in dependencies
+        )
+        if stale:
+            self.stats.stale_stores_dropped += 1
+            return False
+        self._entries[key] = CachedResponse(body, frozenset(dependencies))
+        for scope in dependencies:
+            keys = self._by_scope[scope]
+            keys.add(key)
+            if len(keys) > 2 * self._entries.maxsize:
+                # Keys that expired (TTL) or were pushed out (size) linger here until their
+                # scope is invalidated; prune them so the index stays bounded.
+                keys.intersection_update(self._entries.keys())
+        self.stats.stores += 1
+        return True
+
+    def invalidate(self, company_id: str, data_types: Iterable[str] | None = None) -> int:
+        """Drop the responses built from this company's data types (all of them when None)."""
+        self._version += 1
+        if data_types is None:
+            self._company_invalidated_at[company_id] = self._version
+            scopes = [scope for scope in self._by_scope if scope[0] == company_id]
+        else:
+            scopes = [(company_id, data_type) for data_type in data_types]
+            for scope in scopes:
+                self._invalidated_at[scope] = self._version
+        dropped = 0
+        for scope in scopes:
+            for key in self._by_scope.pop(scope, set()):
+                if self._entries.pop(key, None) is not None:
+                    dropped += 1
+        self.stats.evictions += dropped
+        return dropped
+
+    def clear(self) -> None:
+        self._version += 1
+        self._cleared_at = self._version
+        self.stats.evictions += len(self._entries)
+        self._entries.clear()
+        self._by_scope.clear()

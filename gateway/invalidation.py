@@ -8,7 +8,7 @@ import logging
 import time
 from collections import deque
 
-from gateway.cache import ALL_COMPANIES, UpstreamCache
+from gateway.cache import ALL_COMPANIES, ResponseCache, UpstreamCache
 from gateway.events import EventBus, GatewayEvent, Subscription
 
 log = logging.getLogger("gateway.invalidation")
@@ -16,7 +16,7 @@ log = logging.getLogger("gateway.invalidation")
 COMPANIES = "companies"
 
 
-def evict(cache: UpstreamCache, event: GatewayEvent) -> int:
+def evict(cache: UpstreamCache | ResponseCache, event: GatewayEvent) -> int:
     """Drop what `event` made stale; the companies list too when a company's entry changed."""
     if event.company_id is None:
         return 0
@@ -37,9 +37,11 @@ class CacheInvalidator:
         ttl_seconds: float,
         degraded_ttl_seconds: float,
         queue_size: int,
+        responses: ResponseCache | None = None,
     ) -> None:
         self._bus = bus
         self._cache = cache
+        self._responses = responses
         self._ttl = ttl_seconds
         self._degraded_ttl = degraded_ttl_seconds
         self._queue_size = queue_size
@@ -65,6 +67,8 @@ class CacheInvalidator:
         self.degraded = not healthy
         ttl = self._ttl if healthy else self._degraded_ttl
         self._cache.clear(ttl_seconds=ttl)
+        if self._responses is not None:
+            self._responses.clear()
         if healthy:
             log.info("event bus healthy: cache cleared, TTL back to %ss", ttl)
         else:
@@ -75,6 +79,8 @@ class CacheInvalidator:
             while True:
                 async for event in subscription:
                     dropped = evict(self._cache, event)
+                    if self._responses is not None:
+                        dropped += evict(self._responses, event)
                     self.applied += 1
                     self.lag_seconds.append((event.id, time.time() - event.received_at))
                     log.debug("event %s evicted %d entries", event.id, dropped)
@@ -82,6 +88,8 @@ class CacheInvalidator:
                     return
                 # Dropped for falling behind: what we missed is unknown, so drop everything.
                 self._cache.clear()
+                if self._responses is not None:
+                    self._responses.clear()
                 subscription = self._bus.subscribe(self._queue_size)
         finally:
             subscription.close()

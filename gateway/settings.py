@@ -6,6 +6,7 @@ import base64
 import os
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, fields, replace
+from pathlib import Path
 from typing import TypeVar
 from urllib.parse import urlsplit
 
@@ -112,6 +113,20 @@ def _parse_log_format(raw: str) -> str:
     return value
 
 
+def _parse_persisted_mode(raw: str) -> str:
+    value = raw.strip().lower()
+    if value not in {"apq", "allowlist", "off"}:
+        raise ValueError("must be apq, allowlist or off")
+    return value
+
+
+def _parse_existing_file(raw: str) -> Path:
+    path = Path(raw.strip())
+    if not path.is_file():
+        raise ValueError("must name an existing file")
+    return path
+
+
 class _Reader:
     """Reads typed values from the mapping, naming the variable in every error."""
 
@@ -150,6 +165,12 @@ class Settings:
 
     cache_ttl_seconds: float = 300.0
     cache_max_entries: int = 20_000
+    response_cache: bool = True
+    response_cache_ttl_seconds: float = 300.0
+    response_cache_max_entries: int = 5_000
+    persisted_queries: str = "apq"
+    persisted_queries_file: Path | None = None
+    gzip_minimum_bytes: int = 1024
 
     host: str = "127.0.0.1"
     port: int = 8000
@@ -176,7 +197,7 @@ class Settings:
     @classmethod
     def from_env(cls, environ: Mapping[str, str] | None = None) -> Settings:
         env = _Reader(os.environ if environ is None else environ)
-        return cls(
+        settings = cls(
             codat_api_key=env.secret("CODAT_API_KEY"),
             codat_base_url=env.get("CODAT_BASE_URL", _parse_http_url, CODAT_PRODUCTION_URL),
             codat_timeout_seconds=env.get("CODAT_TIMEOUT_SECONDS", _parse_positive_float, 30.0),
@@ -193,6 +214,16 @@ class Settings:
             codat_page_size=env.get("CODAT_PAGE_SIZE", _parse_positive_int, 100),
             cache_ttl_seconds=env.get("CACHE_TTL_SECONDS", _parse_positive_float, 300.0),
             cache_max_entries=env.get("CACHE_MAX_ENTRIES", _parse_positive_int, 20_000),
+            response_cache=env.get("RESPONSE_CACHE", _parse_bool, True),
+            response_cache_ttl_seconds=env.get(
+                "RESPONSE_CACHE_TTL_SECONDS", _parse_positive_float, 300.0
+            ),
+            response_cache_max_entries=env.get(
+                "RESPONSE_CACHE_MAX_ENTRIES", _parse_positive_int, 5_000
+            ),
+            persisted_queries=env.get("PERSISTED_QUERIES", _parse_persisted_mode, "apq"),
+            persisted_queries_file=env.get("PERSISTED_QUERIES_FILE", _parse_existing_file, None),
+            gzip_minimum_bytes=env.get("GZIP_MINIMUM_BYTES", _parse_positive_int, 1024),
             host=env.get("GATEWAY_HOST", str.strip, "127.0.0.1"),
             port=env.get("GATEWAY_PORT", _parse_port, 8000),
             sandbox_port=env.get("SANDBOX_PORT", _parse_port, 8001),
@@ -215,6 +246,9 @@ class Settings:
             ),
             event_queue_size=env.get("EVENT_QUEUE_SIZE", _parse_positive_int, 1000),
         )
+        if settings.persisted_queries == "allowlist" and settings.persisted_queries_file is None:
+            raise ConfigError("PERSISTED_QUERIES_FILE", "required when PERSISTED_QUERIES=allowlist")
+        return settings
 
     def pointed_at(self, base_url: str, api_key: str) -> Settings:
         """The same settings aimed at another Codat (the built-in sandbox)."""

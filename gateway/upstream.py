@@ -6,7 +6,7 @@ import asyncio
 from collections.abc import Awaitable, Callable, Hashable, Iterable, Iterator
 from typing import Any, TypeVar
 
-from gateway.cache import ALL_COMPANIES, CacheKey, UpstreamCache
+from gateway.cache import ALL_COMPANIES, CacheKey, UpstreamCache, note_dependency
 from gateway.codat import CodatClient, Page
 from gateway.codat.datatypes import readable
 from gateway.codat.models import (
@@ -50,10 +50,12 @@ class Upstream:
         fetch: Callable[[], Awaitable[T]],
         index: Callable[[T], Iterable[tuple[tuple[Hashable, ...], Any]]] | None = None,
     ) -> T:
+        note_dependency(company_id, scope)
         return await self.cache.get_or_fetch(CacheKey(company_id, scope, request), fetch, index)
 
     def cached_record(self, company_id: CompanyId, data_type: DataType, record_id: str) -> Any:
         """A record this process holds (from any list, page or get), ABSENT, or None (unknown)."""
+        note_dependency(company_id, data_type.value)
         return self.cache.lookup(CacheKey(company_id, data_type.value, _by_id(record_id)))
 
     async def companies_page(
