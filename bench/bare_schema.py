@@ -242,3 +242,69 @@ def build_bare_schema(companies: list[dict[str, Any]], records: Records) -> stra
         query=Query,
         extensions=[lambda: ParserCache(maxsize=100), lambda: ValidationCache(maxsize=100)],
     )
+
+
+def build_bare_bills_schema(
+    bills: list[dict[str, Any]], suppliers: dict[str, Any]
+) -> strawberry.Schema:
+    """bench/warm_path.py's bill list over dicts in memory: the execution ceiling."""
+
+    @strawberry.type
+    class Supplier:
+        codat_id: str
+        supplier_name: str | None
+
+    @strawberry.type
+    class Bill:
+        codat_id: str
+        reference: str | None
+        issue_date: str
+        due_date: str | None
+        currency: str | None
+        total_amount: Decimal
+        amount_due: Decimal | None
+        status: str
+        supplier_id: strawberry.Private[str]
+
+        @strawberry.field
+        def supplier(self) -> Supplier | None:
+            record = suppliers.get(self.supplier_id)
+            if record is None:
+                return None
+            return Supplier(codat_id=record["id"], supplier_name=record.get("supplierName"))
+
+    @strawberry.type
+    class BillConnection:
+        nodes: list[Bill]
+
+    @strawberry.type
+    class Company:
+        @strawberry.field
+        def bills(self, first: int) -> BillConnection:
+            return BillConnection(
+                nodes=[
+                    Bill(
+                        codat_id=bill["id"],
+                        reference=bill.get("reference"),
+                        issue_date=bill["issueDate"],
+                        due_date=bill.get("dueDate"),
+                        currency=bill.get("currency"),
+                        total_amount=Decimal(str(bill["totalAmount"])),
+                        amount_due=Decimal(str(bill.get("amountDue", 0))),
+                        status=bill["status"],
+                        supplier_id=bill["supplierRef"]["id"],
+                    )
+                    for bill in bills[:first]
+                ]
+            )
+
+    @strawberry.type
+    class Query:
+        @strawberry.field
+        def company(self, id: strawberry.ID) -> Company:
+            return Company()
+
+    return strawberry.Schema(
+        query=Query,
+        extensions=[lambda: ParserCache(maxsize=100), lambda: ValidationCache(maxsize=100)],
+    )
