@@ -46,6 +46,7 @@ from gateway.codat.paging import MAX_PAGE_SIZE, Page, iter_items, parse_page
 from gateway.codat.query import OrderBy, Query, order_by_param, parse_query, query_param, where
 from gateway.codat.transport import (
     IDEMPOTENCY_KEY_HEADER,
+    CallObserver,
     CodatTransport,
     RateLimitState,
     TransportStats,
@@ -118,6 +119,10 @@ class CodatClient:
     @property
     def stats(self) -> TransportStats:
         return self._transport.stats
+
+    def observe(self, observer: CallObserver | None) -> None:
+        """Report every request (retries included) to `observer`: metrics, traces, logs."""
+        self._transport.observer = observer
 
     async def aclose(self) -> None:
         await self._transport.aclose()

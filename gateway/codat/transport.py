@@ -13,9 +13,9 @@ import logging
 import random
 import time
 from collections.abc import AsyncIterator, Mapping
-from contextlib import asynccontextmanager
+from contextlib import AbstractContextManager, asynccontextmanager, nullcontext
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Protocol
 
 import httpx
 
@@ -106,6 +106,27 @@ class TransportStats:
     in_flight: int = 0
 
 
+@dataclass(slots=True)
+class CallRecord:
+    """What one logical request did, filled in as it goes: for metrics, traces and logs."""
+
+    method: str
+    path: str
+    status: int | None = None
+    """The last status Codat answered with; None when no response came back."""
+    correlation_id: str | None = None
+    """Codat's `correlationId` from an error body, when it sent one."""
+    retries: int = 0
+    error: str | None = None
+    """The error's class name when the call failed."""
+
+
+class CallObserver(Protocol):
+    """Watches every logical request (retries included) from start to end."""
+
+    def call(self, record: CallRecord) -> AbstractContextManager[None]: ...
+
+
 class CodatTransport:
     """Sends requests to Codat through an `httpx.AsyncClient`.
 
@@ -142,6 +163,7 @@ class CodatTransport:
         self._shared_slots = asyncio.Semaphore(config.max_concurrency_per_company)
         self.rate_limit = RateLimitState()
         self.stats = TransportStats()
+        self.observer: CallObserver | None = None
 
     async def aclose(self) -> None:
         await self._client.aclose()
@@ -174,6 +196,24 @@ class CodatTransport:
         query = {
             key: _param_text(value) for key, value in (params or {}).items() if value is not None
         }
+        record = CallRecord(method, path)
+        with nullcontext() if self.observer is None else self.observer.call(record):
+            return await self._attempts(
+                record, query, content, files, sent_headers, company_id, data_type, idempotent
+            )
+
+    async def _attempts(
+        self,
+        record: CallRecord,
+        query: Mapping[str, str],
+        content: bytes | None,
+        files: Mapping[str, tuple[str, bytes, str]] | None,
+        sent_headers: Mapping[str, str],
+        company_id: str | None,
+        data_type: str | None,
+        idempotent: bool,
+    ) -> httpx.Response:
+        method, path = record.method, record.path
         policy = self._config.retry
         started = time.monotonic()
         retry_number = 0
@@ -186,6 +226,7 @@ class CodatTransport:
                 response = await self._send(request, company_id)
             except httpx.RequestError as exc:
                 cause = exc
+                record.status = None
                 error: CodatTransportError | CodatHTTPError = CodatTransportError(
                     f"{type(exc).__name__}: {exc}" if str(exc) else type(exc).__name__,
                     method=method,
@@ -198,9 +239,11 @@ class CodatTransport:
                 retry_after = None
             else:
                 self.rate_limit.update(response.headers)
+                record.status = response.status_code
                 if response.is_success:
                     return response
                 error = _http_error(response, company_id=company_id, data_type=data_type)
+                record.correlation_id = error.correlation_id
                 retryable = idempotent and response.status_code in RETRYABLE_STATUSES
                 retry_after = error.retry_after
 
@@ -216,10 +259,12 @@ class CodatTransport:
                 )
             if wait is None:
                 self.stats.failures += 1
+                record.error = type(error).__name__
                 if cause is not None:
                     raise error from cause
                 raise error
             self.stats.retries += 1
+            record.retries += 1
             logger.info(
                 "retrying %s %s in %.2fs after %r (retry %d)",
                 method,
