@@ -7,7 +7,9 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from dataclasses import asdict
 
-from fastapi import FastAPI, Request
+from fastapi import FastAPI, Request, Response
+from fastapi.responses import JSONResponse
+from opentelemetry.sdk.trace import TracerProvider
 from redis.asyncio import Redis
 from redis.backoff import NoBackoff
 from redis.retry import Retry
@@ -16,14 +18,19 @@ from starlette.middleware.gzip import GZipMiddleware
 from gateway.cache import ResponseCache, UpstreamCache
 from gateway.codat import CodatClient
 from gateway.codat.config import ClientConfig, RetryPolicy, Timeouts
+from gateway.correlation import RequestIdMiddleware
 from gateway.events import EventBus, LocalBus, RedisBus
 from gateway.http import GatewayGraphQLRouter
 from gateway.invalidation import CacheInvalidator
 from gateway.loaders import Loaders
+from gateway.metrics import CONTENT_TYPE, Metrics, Sources
+from gateway.observability import OperationObserver, UpstreamObserver
 from gateway.persisted import PersistedMode, PersistedQueries, load_allowlist
+from gateway.readiness import UpstreamProbe
 from gateway.responses import GraphQLFront
 from gateway.settings import Settings
 from gateway.store import FallbackStore, KeyValueStore, MemoryStore, RedisStore
+from gateway.tracing import gateway_tracer, tracer_provider
 from gateway.upstream import Upstream
 from gateway.webhooks import WebhookConfig, WebhookReceiver
 from gateway.webhooks import router as webhooks_router
@@ -73,12 +80,28 @@ def webhook_config(settings: Settings) -> WebhookConfig:
     )
 
 
-def create_app(settings: Settings) -> FastAPI:
-    """The ASGI app. Nothing talks to Codat until the lifespan has opened the client."""
+def create_app(settings: Settings, *, tracing: TracerProvider | None = None) -> FastAPI:
+    """The ASGI app. Nothing talks to Codat until the lifespan has opened the client.
+
+    `tracing` replaces the tracer provider `TRACING_ENABLED` would build (tests pass one).
+    """
+    metrics = Metrics() if settings.metrics_enabled else None
+    owns_tracing = tracing is None and settings.tracing_enabled
+    if owns_tracing:
+        tracing = tracer_provider(settings.otel_exporter)
+    tracer = None if tracing is None else gateway_tracer(tracing)
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         client = CodatClient(client_config(settings))
+        if metrics is not None or tracer is not None:
+            client.observe(UpstreamObserver(metrics, tracer))
+        app.state.probe = UpstreamProbe(
+            lambda: client.list_companies(page=1, page_size=1),
+            interval=settings.ready_check_interval_seconds,
+            timeout=settings.ready_check_timeout_seconds,
+        )
+        app.state.rate_limit = client.rate_limit
         cache = UpstreamCache(
             ttl_seconds=settings.cache_ttl_seconds, max_entries=settings.cache_max_entries
         )
@@ -123,7 +146,12 @@ def create_app(settings: Settings) -> FastAPI:
             bus.on_health_change(invalidator.on_bus_health)
         app.state.bus = bus
         app.state.invalidator = invalidator
-        app.state.webhooks = WebhookReceiver(webhook_config(settings), store=store, bus=bus)
+        app.state.webhooks = WebhookReceiver(
+            webhook_config(settings),
+            store=store,
+            bus=bus,
+            observe=None if metrics is None else metrics.observe_webhook,
+        )
         try:
             await invalidator.start()
             await bus.start()
@@ -136,6 +164,8 @@ def create_app(settings: Settings) -> FastAPI:
                 if redis is not None:
                     await redis.aclose()
                 await client.aclose()
+                if owns_tracing and tracing is not None:
+                    tracing.shutdown()
 
     async def context_getter(request: Request) -> Context:
         return Context(
@@ -145,8 +175,12 @@ def create_app(settings: Settings) -> FastAPI:
     app = FastAPI(
         title="Payables GraphQL Gateway", lifespan=lifespan, docs_url=None, redoc_url=None
     )
+    app.state.metrics = metrics
+    observers = (
+        [] if metrics is None and tracer is None else [OperationObserver.factory(metrics, tracer)]
+    )
     graphql = GatewayGraphQLRouter(
-        build_schema(),
+        build_schema(observers),
         context_getter=context_getter,
         graphql_ide="graphiql" if settings.graphiql else None,
     )
@@ -154,21 +188,40 @@ def create_app(settings: Settings) -> FastAPI:
     app.state.graphql = graphql
     app.add_middleware(GraphQLFront, path="/graphql", auth_required=False)
     app.add_middleware(GZipMiddleware, minimum_size=settings.gzip_minimum_bytes)
+    app.add_middleware(RequestIdMiddleware)
     app.include_router(webhooks_router)
 
     @app.get("/healthz", include_in_schema=False)
     async def healthz() -> dict[str, str]:
         return {"status": "ok"}
 
+    if metrics is not None:
+        metrics.read_state(
+            Sources(
+                cache=lambda: _upstream_cache(app),
+                responses=lambda: getattr(app.state, "responses", None),
+                bus=lambda: bus.health() if (bus := getattr(app.state, "bus", None)) else None,
+                rate_limit=lambda: getattr(app.state, "rate_limit", None),
+            )
+        )
+
+        @app.get("/metrics", include_in_schema=False)
+        async def metrics_endpoint() -> Response:
+            return Response(metrics.render(), media_type=CONTENT_TYPE)
+
     @app.get("/readyz", include_in_schema=False)
-    async def readyz(request: Request) -> dict[str, object]:
-        """Serving either way; `degraded` when events cannot reach other replicas."""
+    async def readyz(request: Request) -> JSONResponse:
+        """503 while Codat does not answer; `degraded` (still serving) when events cannot reach
+        other replicas."""
         state = request.app.state
         bus = state.bus.health()
+        upstream = await state.probe.status()
         cache: UpstreamCache = state.upstream.cache
         receiver: WebhookReceiver = state.webhooks
-        return {
-            "status": "ok" if bus.healthy else "degraded",
+        status = "unavailable" if not upstream.reachable else "ok" if bus.healthy else "degraded"
+        body = {
+            "status": status,
+            "upstream": {"reachable": upstream.reachable, "detail": upstream.detail},
             "bus": asdict(bus),
             "cache": {
                 "entries": len(cache),
@@ -184,5 +237,11 @@ def create_app(settings: Settings) -> FastAPI:
                 "ignored": receiver.ignored,
             },
         }
+        return JSONResponse(body, status_code=200 if upstream.reachable else 503)
 
     return app
+
+
+def _upstream_cache(app: FastAPI) -> UpstreamCache | None:
+    upstream = getattr(app.state, "upstream", None)
+    return None if upstream is None else upstream.cache

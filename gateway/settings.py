@@ -120,6 +120,13 @@ def _parse_persisted_mode(raw: str) -> str:
     return value
 
 
+def _parse_otel_exporter(raw: str) -> str:
+    value = raw.strip().lower()
+    if value not in {"console", "otlp", "none"}:
+        raise ValueError("must be console, otlp or none")
+    return value
+
+
 def _parse_existing_file(raw: str) -> Path:
     path = Path(raw.strip())
     if not path.is_file():
@@ -189,6 +196,12 @@ class Settings:
     cache_degraded_ttl_seconds: float = 15.0
     event_queue_size: int = 1000
 
+    metrics_enabled: bool = True
+    tracing_enabled: bool = False
+    otel_exporter: str = "console"
+    ready_check_interval_seconds: float = 10.0
+    ready_check_timeout_seconds: float = 2.0
+
     @property
     def uses_sandbox(self) -> bool:
         """No API key: the gateway runs against its built-in sandbox."""
@@ -245,6 +258,15 @@ class Settings:
                 "CACHE_DEGRADED_TTL_SECONDS", _parse_positive_float, 15.0
             ),
             event_queue_size=env.get("EVENT_QUEUE_SIZE", _parse_positive_int, 1000),
+            metrics_enabled=env.get("METRICS_ENABLED", _parse_bool, True),
+            tracing_enabled=env.get("TRACING_ENABLED", _parse_bool, False),
+            otel_exporter=env.get("OTEL_EXPORTER", _parse_otel_exporter, "console"),
+            ready_check_interval_seconds=env.get(
+                "READY_CHECK_INTERVAL_SECONDS", _parse_positive_float, 10.0
+            ),
+            ready_check_timeout_seconds=env.get(
+                "READY_CHECK_TIMEOUT_SECONDS", _parse_positive_float, 2.0
+            ),
         )
         if settings.persisted_queries == "allowlist" and settings.persisted_queries_file is None:
             raise ConfigError("PERSISTED_QUERIES_FILE", "required when PERSISTED_QUERIES=allowlist")

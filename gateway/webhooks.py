@@ -5,7 +5,7 @@ from __future__ import annotations
 import hmac
 import json
 import logging
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -232,8 +232,17 @@ def _reply(status: int, **body: Any) -> JSONResponse:
 class WebhookReceiver:
     """Turns one HTTP delivery into at most one published event."""
 
-    def __init__(self, config: WebhookConfig, *, store: KeyValueStore, bus: EventBus) -> None:
+    def __init__(
+        self,
+        config: WebhookConfig,
+        *,
+        store: KeyValueStore,
+        bus: EventBus,
+        observe: Callable[[str, str], None] | None = None,
+    ) -> None:
         self._config = config
+        self._observe = observe
+        """Told (event type, verdict) of every delivery: for metrics."""
         self._verifier = None if config.secret is None else Webhook(config.secret)
         self._store = store
         self._bus = bus
@@ -278,6 +287,13 @@ class WebhookReceiver:
         return None, ""
 
     async def receive(self, request: Request) -> JSONResponse:
+        response, event_type, verdict = await self._receive(request)
+        if self._observe is not None:
+            self._observe(event_type, verdict)
+        return response
+
+    async def _receive(self, request: Request) -> tuple[JSONResponse, str, str]:
+        """The reply, the event type (`unknown` when unauthenticated) and the verdict."""
         try:
             raw = await self._read_body(request)
             webhook_id, token = self._authenticate(raw, request.headers)
@@ -292,7 +308,7 @@ class WebhookReceiver:
         except _RejectedError as rejected:
             self.rejected += 1
             log.warning("webhook rejected (%d): %s", rejected.status, rejected.error)
-            return _reply(rejected.status, error=rejected.error)
+            return _reply(rejected.status, error=rejected.error), "unknown", "rejected"
         event_type = str(body.get("eventType") or body.get("RuleType"))
         dedupe_id = webhook_id or (event.id if event is not None else None)
         if dedupe_id is None:
@@ -303,14 +319,15 @@ class WebhookReceiver:
                 if token and await self._store.get(key) == token:
                     self.rejected += 1
                     log.warning("webhook %s rejected (401): replayed delivery", dedupe_id)
-                    return _reply(401, error="replayed delivery")
+                    return _reply(401, error="replayed delivery"), "unknown", "rejected"
                 self.duplicates += 1
                 log.info("webhook %s (%s) already received: ignored", dedupe_id, event_type)
-                return _reply(200, accepted=True, duplicate=True)
+                return _reply(200, accepted=True, duplicate=True), event_type, "duplicate"
         if event is None:
             self.ignored += 1
             log.info("webhook %s of type %s acknowledged and ignored", dedupe_id, event_type)
-            return _reply(200, accepted=True, ignored=True, eventType=event_type)
+            reply = _reply(200, accepted=True, ignored=True, eventType=event_type)
+            return reply, event_type, "ignored"
         try:
             await self._bus.publish(event)
         except BaseException:
@@ -325,7 +342,8 @@ class WebhookReceiver:
             event.company_id,
             "everything" if event.data_types is None else ",".join(event.data_types),
         )
-        return _reply(200, accepted=True, kind=event.kind.value, eventType=event.event_type)
+        reply = _reply(200, accepted=True, kind=event.kind.value, eventType=event.event_type)
+        return reply, event_type, "accepted"
 
 
 router = APIRouter()

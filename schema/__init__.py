@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable, Sequence
+
 import strawberry
-from strawberry.extensions import ValidationCache
+from strawberry.extensions import SchemaExtension, ValidationCache
 from strawberry.schema.config import StrawberryConfig
 
 from schema.errors import GatewayErrors, GatewaySchema, ReportingParserCache
@@ -17,13 +19,16 @@ CACHED_DOCUMENTS = 256
 """How many distinct documents the parse and validation caches keep."""
 
 
-def build_schema() -> strawberry.Schema:
-    """The schema, with the error mapping and the parse/validation caches."""
+def build_schema(
+    extensions: Sequence[Callable[[], SchemaExtension]] = (),
+) -> strawberry.Schema:
+    """The schema, with the error mapping, the parse/validation caches and `extensions` first."""
     return GatewaySchema(
         query=Query,
         # Not reachable from Query until a loader reads attachments (per connection, live).
         types=[Attachment],
         extensions=[
+            *extensions,
             GatewayErrors,
             lambda: ReportingParserCache(maxsize=CACHED_DOCUMENTS),
             lambda: ValidationCache(maxsize=CACHED_DOCUMENTS),
