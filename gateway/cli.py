@@ -50,16 +50,27 @@ class _Server(uvicorn.Server):
 
 
 async def _serve_all(servers: list[_Server]) -> None:
+    """Serve until SIGINT/SIGTERM, then drain the last server (the gateway) first: its requests
+    in flight finish against the embedded sandbox, which stops once the gateway has."""
     loop = asyncio.get_running_loop()
+    *helpers, main = servers
 
     def stop() -> None:
-        for server in servers:
-            server.should_exit = True
+        if main.should_exit:  # a second signal: stop waiting for requests in flight
+            main.force_exit = True
+        main.should_exit = True
+
+    async def serve_main() -> None:
+        try:
+            await main.serve()
+        finally:
+            for helper in helpers:
+                helper.should_exit = True
 
     for signum in (signal.SIGINT, signal.SIGTERM):
         loop.add_signal_handler(signum, stop)
     try:
-        await asyncio.gather(*(server.serve() for server in servers))
+        await asyncio.gather(*(helper.serve() for helper in helpers), serve_main())
     finally:
         for signum in (signal.SIGINT, signal.SIGTERM):
             loop.remove_signal_handler(signum)
