@@ -30,3 +30,17 @@ if ! redis_answers; then
   redis_answers || { echo "redis-server did not answer on 127.0.0.1:6379" >&2; exit 1; }
 fi
 echo "== redis on 127.0.0.1:6379"
+
+# Headless Chromium (Debian's package) for the browser tests, and npm to fetch GraphiQL's assets.
+missing=()
+[ -x /usr/bin/chromium ] || missing+=(chromium)
+command -v npm >/dev/null 2>&1 || missing+=(npm)
+if [ "${#missing[@]}" -gt 0 ]; then
+  echo "== installing ${missing[*]}"
+  SUDO=""
+  if [ "$(id -u)" -ne 0 ]; then SUDO="sudo"; fi
+  $SUDO env DEBIAN_FRONTEND=noninteractive apt-get update -q
+  $SUDO env DEBIAN_FRONTEND=noninteractive apt-get install -y -q "${missing[@]}"
+fi
+echo "== chromium at /usr/bin/chromium"
+.venv/bin/python -m tests.browser.assets
