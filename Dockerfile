@@ -18,7 +18,8 @@ ENV PYTHONUNBUFFERED=1 \
     GATEWAY_PORT=8000 \
     LOG_FORMAT=json
 COPY --from=build /install /usr/local
-RUN useradd --create-home --uid 10001 --shell /usr/sbin/nologin gateway
+RUN groupadd --gid 10001 gateway \
+ && useradd --create-home --uid 10001 --gid 10001 --shell /usr/sbin/nologin gateway
 USER 10001:10001
 WORKDIR /home/gateway
 EXPOSE 8000
