@@ -225,13 +225,12 @@ def write_summary(rows: list[Row], seconds: dict[str, float]) -> None:
         "each scenario's own `.md` has its set-up and every figure. Upstream calls are Codat calls",
         "per request (0: served from the gateway's caches).",
         "",
+        *([f"Scenarios run: {ran}.", ""] if ran else []),
         table(rows),
         "",
         "![latency and throughput](summary.svg)",
         "",
     ]
-    if ran:
-        text.insert(4, f"Scenarios run: {ran}.")
     (RESULTS / "summary.md").write_text("\n".join(text))
     (RESULTS / "summary.svg").write_text(svg(rows))
 
