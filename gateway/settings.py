@@ -202,6 +202,15 @@ class Settings:
     ready_check_interval_seconds: float = 10.0
     ready_check_timeout_seconds: float = 2.0
 
+    idempotency_ttl_seconds: float = 86_400.0
+    idempotency_lease_seconds: float = 120.0
+    idempotency_wait_seconds: float = 30.0
+    push_poll_after_seconds: float = 10.0
+    push_poll_max_interval_seconds: float = 60.0
+    push_watch_max_seconds: float = 3_600.0
+    subscription_queue_size: int = 100
+    upload_max_bytes: int = 10 * 1024 * 1024
+
     @property
     def uses_sandbox(self) -> bool:
         """No API key: the gateway runs against its built-in sandbox."""
@@ -267,6 +276,24 @@ class Settings:
             ready_check_timeout_seconds=env.get(
                 "READY_CHECK_TIMEOUT_SECONDS", _parse_positive_float, 2.0
             ),
+            idempotency_ttl_seconds=env.get(
+                "IDEMPOTENCY_TTL_SECONDS", _parse_positive_float, 86_400.0
+            ),
+            idempotency_lease_seconds=env.get(
+                "IDEMPOTENCY_LEASE_SECONDS", _parse_positive_float, 120.0
+            ),
+            idempotency_wait_seconds=env.get(
+                "IDEMPOTENCY_WAIT_SECONDS", _parse_positive_float, 30.0
+            ),
+            push_poll_after_seconds=env.get("PUSH_POLL_AFTER_SECONDS", _parse_positive_float, 10.0),
+            push_poll_max_interval_seconds=env.get(
+                "PUSH_POLL_MAX_INTERVAL_SECONDS", _parse_positive_float, 60.0
+            ),
+            push_watch_max_seconds=env.get(
+                "PUSH_WATCH_MAX_SECONDS", _parse_positive_float, 3_600.0
+            ),
+            subscription_queue_size=env.get("SUBSCRIPTION_QUEUE_SIZE", _parse_positive_int, 100),
+            upload_max_bytes=env.get("UPLOAD_MAX_BYTES", _parse_positive_int, 10 * 1024 * 1024),
         )
         if settings.persisted_queries == "allowlist" and settings.persisted_queries_file is None:
             raise ConfigError("PERSISTED_QUERIES_FILE", "required when PERSISTED_QUERIES=allowlist")
