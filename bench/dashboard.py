@@ -176,6 +176,10 @@ def main() -> None:
             "CODAT_API_KEY": API_KEY,
             "CODAT_BASE_URL": sandbox.url,
             "WEBHOOK_SECRET": WEBHOOK_SECRET,
+            # Warm here means executing over cached upstream data, against the bare ceiling;
+            # serving stored responses without executing is bench/warm_path.py's subject.
+            "RESPONSE_CACHE": "false",
+            "GATEWAY_AUTH": "off",
         }
         with server(["serve"], gateway_env, "/healthz") as gateway:
             rss_fresh = rss_bytes(gateway.pid)
@@ -273,7 +277,8 @@ def main() -> None:
         "The upstream critical path is the sandbox's own time along the chain of dependent",
         "calls (injected latency plus its processing, not its queueing); the gateway's own",
         "work is its process's CPU time per request (10 ms resolution, from /proc).",
-        "Warm: wrk, 1 thread, 16 connections, 8 s, one uvicorn worker, cached upstream data;",
+        "Warm: wrk, 1 thread, 16 connections, 8 s, one uvicorn worker, cached upstream data,",
+        "response cache off (every request executes; bench/warm_path.py measures the hits);",
         "ceiling: the same document executed in-process by a bare Strawberry schema over the",
         "same records already in memory (execute_sync with parser and validation caches).",
         "Memory: RSS of the gateway process fresh and after the warm run; bytes the process",
