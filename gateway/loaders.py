@@ -1,4 +1,8 @@
-"""Per-request DataLoaders: every edge batched, deduplicated and fetched level by level."""
+"""Per-request DataLoaders: every edge batched, deduplicated and fetched level by level.
+
+They are also the one place where a caller's company scope is enforced for reads: a company the
+principal may not use behaves exactly as one that does not exist (no upstream call is made).
+"""
 
 from __future__ import annotations
 
@@ -9,6 +13,7 @@ from typing import Any, Generic, TypeVar
 
 from aiodataloader import DataLoader
 
+from gateway.auth import ANONYMOUS, CompanyNotAllowedError, Principal
 from gateway.codat import Page
 from gateway.codat.datatypes import readable
 from gateway.codat.models import (
@@ -84,15 +89,18 @@ async def _settle(calls: Iterable[Awaitable[T]]) -> list[T | BaseException]:
 
 
 class _CompanyLoader(DataLoader[CompanyId, Company | None]):
-    def __init__(self, upstream: Upstream) -> None:
+    def __init__(self, upstream: Upstream, principal: Principal) -> None:
         super().__init__()
         self._upstream = upstream
+        self._principal = principal
 
     async def batch_load_fn(self, keys: list[CompanyId]) -> list[Company | None]:
         # Codat has no batch read of companies (its query language does not apply to them).
         return await _settle(self._one(key) for key in keys)  # type: ignore[return-value]
 
     async def _one(self, company_id: CompanyId) -> Company | None:
+        if not self._principal.allows(company_id):
+            return None
         try:
             return await self._upstream.company(company_id)
         except CodatNotFound:
@@ -102,23 +110,31 @@ class _CompanyLoader(DataLoader[CompanyId, Company | None]):
 class _PerCompanyLoader(DataLoader[CompanyId, T]):
     """One upstream read per company, all companies of a level at once."""
 
-    def __init__(self, read: Callable[[CompanyId], Awaitable[T]]) -> None:
+    def __init__(self, read: Callable[[CompanyId], Awaitable[T]], principal: Principal) -> None:
         super().__init__()
         self._read = read
+        self._principal = principal
 
     async def batch_load_fn(self, keys: list[CompanyId]) -> list[T]:
-        return await _settle(self._read(key) for key in keys)  # type: ignore[return-value]
+        return await _settle(self._one(key) for key in keys)  # type: ignore[return-value]
+
+    async def _one(self, company_id: CompanyId) -> T:
+        _check(self._principal, company_id)
+        return await self._read(company_id)
 
 
 class _PushOperationLoader(DataLoader[tuple[CompanyId, str], PushOperation | None]):
-    def __init__(self, upstream: Upstream) -> None:
+    def __init__(self, upstream: Upstream, principal: Principal) -> None:
         super().__init__()
         self._upstream = upstream
+        self._principal = principal
 
     async def batch_load_fn(self, keys: list[tuple[CompanyId, str]]) -> list[PushOperation | None]:
         return await _settle(self._one(*key) for key in keys)  # type: ignore[return-value]
 
     async def _one(self, company_id: CompanyId, key: str) -> PushOperation | None:
+        if not self._principal.allows(company_id):
+            return None
         try:
             return await self._upstream.push_operation(company_id, key)
         except CodatNotFound:
@@ -192,16 +208,23 @@ class RecordByIdLoader(DataLoader[RecordKey, Any]):
     """
 
     def __init__(
-        self, upstream: Upstream, data_type: DataType, whole_sets: _WholeSetLoader
+        self,
+        upstream: Upstream,
+        data_type: DataType,
+        whole_sets: _WholeSetLoader,
+        principal: Principal = ANONYMOUS,
     ) -> None:
         self.futures: dict[RecordKey, asyncio.Future[Any]] = {}
         super().__init__(cache_map=self.futures)
         self._upstream = upstream
         self._data_type = data_type
         self._whole_sets = whole_sets
+        self._principal = principal
 
     def peek(self, key: RecordKey) -> Any:
         """The record if this request or this process already holds it, else MISSING."""
+        if not self._principal.allows(key[0]):
+            return None  # as for a company that does not exist: no such record
         future = self.futures.get(key)
         if future is not None:
             if future.done() and not future.cancelled() and future.exception() is None:
@@ -218,7 +241,8 @@ class RecordByIdLoader(DataLoader[RecordKey, Any]):
     async def batch_load_fn(self, keys: list[RecordKey]) -> list[Any]:
         wanted: dict[CompanyId, list[str]] = {}
         for company_id, record_id in keys:
-            wanted.setdefault(company_id, []).append(record_id)
+            if self._principal.allows(company_id):
+                wanted.setdefault(company_id, []).append(record_id)
         found: dict[RecordKey, Any] = {}
         outcomes = await _settle(
             self._fetch(company_id, _ordered_unique(ids), found)
@@ -227,7 +251,8 @@ class RecordByIdLoader(DataLoader[RecordKey, Any]):
         failed = {
             company_id: outcome
             for company_id, outcome in zip(wanted, outcomes, strict=True)
-            if isinstance(outcome, BaseException)
+            # A company Codat does not know has no records, as one the caller may not use.
+            if isinstance(outcome, BaseException) and not isinstance(outcome, CodatNotFound)
         }
         return [failed.get(key[0]) or found.get(key) for key in keys]
 
@@ -258,17 +283,20 @@ class RecordByIdLoader(DataLoader[RecordKey, Any]):
 class Loaders:
     """One set per GraphQL request: loaders memoise for the request; the cache is per process."""
 
-    def __init__(self, upstream: Upstream) -> None:
+    def __init__(self, upstream: Upstream, principal: Principal = ANONYMOUS) -> None:
         self._upstream = upstream
-        self.companies = _CompanyLoader(upstream)
-        self.company_info: _PerCompanyLoader[CompanyInfo] = _PerCompanyLoader(upstream.company_info)
+        self.principal = principal
+        self.companies = _CompanyLoader(upstream, principal)
+        self.company_info: _PerCompanyLoader[CompanyInfo] = _PerCompanyLoader(
+            upstream.company_info, principal
+        )
         self.connections: _PerCompanyLoader[list[Connection]] = _PerCompanyLoader(
-            upstream.connections
+            upstream.connections, principal
         )
         self.data_status: _PerCompanyLoader[dict[str, DataStatus | None]] = _PerCompanyLoader(
-            upstream.data_status
+            upstream.data_status, principal
         )
-        self.push_operations = _PushOperationLoader(upstream)
+        self.push_operations = _PushOperationLoader(upstream, principal)
         self.bill_attachments = _AttachmentsLoader(upstream, self.connections)
         self._pages = _PageLoader(upstream)
         self._whole_sets = _WholeSetLoader(upstream)
@@ -277,12 +305,13 @@ class Loaders:
     def records(self, data_type: DataType) -> RecordByIdLoader:
         loader = self._records.get(data_type)
         if loader is None:
-            loader = RecordByIdLoader(self._upstream, data_type, self._whole_sets)
+            loader = RecordByIdLoader(self._upstream, data_type, self._whole_sets, self.principal)
             self._records[data_type] = loader
         return loader
 
     async def slice(self, request: ListRequest, window: Window) -> Slice[Any]:
         """The records in `window` of the list, from the fewest upstream pages that cover it."""
+        _check(self.principal, request.company_id)
         if window.size == 0:
             return Slice([], await self.count(request))
         plans = plan_pages(window)
@@ -296,12 +325,14 @@ class Loaders:
         return Slice(records, pages[0].total_results)
 
     async def count(self, request: ListRequest) -> int:
+        _check(self.principal, request.company_id)
         page = await self._pages.load(_PageKey(request, 1, 1))
         self._prime(request, page.results)
         return page.total_results
 
     async def all(self, request: ListRequest) -> list[Any]:
         """Every record matching the request (paged through in Codat's largest pages)."""
+        _check(self.principal, request.company_id)
         records = await self._whole_sets.load(request)
         self._prime(request, records)
         return records
@@ -309,6 +340,8 @@ class Loaders:
     async def companies_slice(
         self, window: Window, query: str | None = None, order_by: str | None = None
     ) -> Slice[Company]:
+        if self.principal.companies is not None:
+            return await self._allowed_companies_slice(self.principal.companies, window, order_by)
         if window.size == 0:
             page = await self._upstream.companies_page(
                 page=1, page_size=1, query=query, order_by=order_by
@@ -338,6 +371,7 @@ class Loaders:
         order_by: str | None = None,
     ) -> Slice[PushOperation]:
         """A window of the company's push operation history (newest first unless ordered)."""
+        _check(self.principal, company_id)
         plans = plan_pages(window) or [plan_pages(Window(0, 1))[0]]
         pages = await asyncio.gather(
             *(
@@ -359,6 +393,20 @@ class Loaders:
             self.push_operations.prime((company_id, operation.push_operation_key), operation)
         return Slice(operations, pages[0].total_results)
 
+    async def _allowed_companies_slice(
+        self, allowed: frozenset[str], window: Window, order_by: str | None
+    ) -> Slice[Company]:
+        """A restricted caller's companies: read one by one through the companies loader, never
+        by listing every company (whose count would tell how many others there are)."""
+        ids = sorted(allowed)
+        if order_by is None:
+            chosen = ids[window.start : window.stop]
+            found = await self.companies.load_many([CompanyId(i) for i in chosen])
+            return Slice([c for c in found if c is not None], len(ids))
+        found = await self.companies.load_many([CompanyId(i) for i in ids])
+        ordered = _ordered_companies([c for c in found if c is not None], order_by)
+        return Slice(ordered[window.start : window.stop], len(ids))
+
     def _prime(self, request: ListRequest, records: Sequence[Any]) -> None:
         # A record read in a list answers later lookups of it by id in the same request, when the
         # list and the lookup return the same shape (tracking categories fetch as trees).
@@ -368,3 +416,21 @@ class Loaders:
         loader = self.records(request.data_type)
         for record in records:
             loader.prime((request.company_id, record.id), record)
+
+
+def _check(principal: Principal, company_id: CompanyId) -> None:
+    if not principal.allows(company_id):
+        raise CompanyNotAllowedError(company_id)
+
+
+_COMPANY_ORDER = {"name": "name", "created": "created", "lastSync": "last_sync"}
+
+
+def _ordered_companies(companies: list[Company], order_by: str) -> list[Company]:
+    """Codat's `orderBy` on companies, applied in memory to a restricted caller's few."""
+    descending = order_by.startswith("-")
+    attribute = _COMPANY_ORDER.get(order_by.removeprefix("-"), "name")
+    present = [c for c in companies if getattr(c, attribute) is not None]
+    absent = [c for c in companies if getattr(c, attribute) is None]
+    present.sort(key=lambda c: (getattr(c, attribute), c.id), reverse=descending)
+    return present + absent

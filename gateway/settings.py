@@ -7,9 +7,10 @@ import os
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, fields, replace
 from pathlib import Path
-from typing import TypeVar
+from typing import Any, TypeVar
 from urllib.parse import urlsplit
 
+from gateway.auth import ApiKey, parse_api_keys
 from gateway.errors import ConfigError
 
 T = TypeVar("T")
@@ -134,6 +135,37 @@ def _parse_existing_file(raw: str) -> Path:
     return path
 
 
+def _parse_on_off(raw: str) -> bool:
+    value = raw.strip().lower()
+    if value not in {"on", "off"}:
+        raise ValueError("must be on or off")
+    return value == "on"
+
+
+def _parse_jwt_algorithms(raw: str) -> tuple[str, ...]:
+    names = tuple(dict.fromkeys(name.strip().upper() for name in raw.split(",") if name.strip()))
+    refused = [name for name in names if name not in {"HS256", "RS256"}]
+    if not names or refused:
+        raise ValueError("must list HS256 and/or RS256 (comma-separated); none is never accepted")
+    return names
+
+
+def _parse_jwks(raw: str) -> str:
+    value = raw.strip()
+    if value.startswith(("http://", "https://")):
+        return _parse_http_url(value)
+    if not Path(value).is_file():
+        raise ValueError("must be an http(s) URL or the path of an existing JWKS file")
+    return value
+
+
+def _parse_non_negative_float(raw: str) -> float:
+    value = float(raw)
+    if value < 0:
+        raise ValueError("must be 0 (off) or greater")
+    return value
+
+
 class _Reader:
     """Reads typed values from the mapping, naming the variable in every error."""
 
@@ -210,6 +242,26 @@ class Settings:
     push_watch_max_seconds: float = 3_600.0
     subscription_queue_size: int = 100
     upload_max_bytes: int = 10 * 1024 * 1024
+
+    auth: bool = False
+    """Require a bearer token on /graphql (from_env: on whenever CODAT_API_KEY is set)."""
+    api_keys: tuple[ApiKey, ...] = ()
+    jwt_algorithms: tuple[str, ...] = ()
+    jwt_secret: Secret | None = None
+    jwks: str | None = None
+    jwks_cache_seconds: float = 300.0
+    jwt_issuer: str | None = None
+    jwt_audience: str | None = None
+    jwt_companies_claim: str = "codat_companies"
+    admin_token: Secret | None = None
+    introspection: bool = True
+    max_depth: int = 10
+    max_aliases: int = 30
+    max_tokens: int = 3000
+    max_cost: int = 200
+    rate_limit_per_second: float = 10.0
+    rate_limit_burst: int = 50
+    max_body_bytes: int = 1_048_576
 
     @property
     def uses_sandbox(self) -> bool:
@@ -295,6 +347,7 @@ class Settings:
             subscription_queue_size=env.get("SUBSCRIPTION_QUEUE_SIZE", _parse_positive_int, 100),
             upload_max_bytes=env.get("UPLOAD_MAX_BYTES", _parse_positive_int, 10 * 1024 * 1024),
         )
+        settings = replace(settings, **_client_auth(env, settings.uses_sandbox))
         if settings.persisted_queries == "allowlist" and settings.persisted_queries_file is None:
             raise ConfigError("PERSISTED_QUERIES_FILE", "required when PERSISTED_QUERIES=allowlist")
         return settings
@@ -310,3 +363,40 @@ class Settings:
             value = getattr(self, item.name)
             shown[item.name] = "(not set)" if value is None else str(value)
         return shown
+
+
+def _client_auth(env: _Reader, uses_sandbox: bool) -> dict[str, Any]:
+    """The settings of who may call the gateway, and how much (README: Client authentication)."""
+    secret = env.get("GATEWAY_JWT_SECRET", Secret, None, show=False)
+    jwks = env.get("GATEWAY_JWKS", _parse_jwks, None)
+    default_algorithms = (*(("HS256",) if secret else ()), *(("RS256",) if jwks else ()))
+    algorithms = env.get("GATEWAY_JWT_ALGORITHMS", _parse_jwt_algorithms, default_algorithms)
+    if "HS256" in algorithms and not secret:
+        raise ConfigError("GATEWAY_JWT_SECRET", "required when GATEWAY_JWT_ALGORITHMS has HS256")
+    if "RS256" in algorithms and jwks is None:
+        raise ConfigError("GATEWAY_JWKS", "required when GATEWAY_JWT_ALGORITHMS has RS256")
+    if secret is not None and len(secret.reveal()) < 32:
+        raise ConfigError("GATEWAY_JWT_SECRET", "must be at least 32 characters")
+    return {
+        # Off by default only in front of the built-in sandbox; a real Codat key turns it on.
+        "auth": env.get("GATEWAY_AUTH", _parse_on_off, not uses_sandbox),
+        "api_keys": env.get("GATEWAY_API_KEYS", parse_api_keys, tuple[ApiKey, ...](), show=False),
+        "jwt_algorithms": algorithms,
+        "jwt_secret": secret,
+        "jwks": jwks,
+        "jwks_cache_seconds": env.get("GATEWAY_JWKS_CACHE_SECONDS", _parse_positive_float, 300.0),
+        "jwt_issuer": env.get("GATEWAY_JWT_ISSUER", str.strip, None),
+        "jwt_audience": env.get("GATEWAY_JWT_AUDIENCE", str.strip, None),
+        "jwt_companies_claim": env.get("GATEWAY_JWT_COMPANIES_CLAIM", str.strip, "codat_companies"),
+        "admin_token": env.get("GATEWAY_ADMIN_TOKEN", Secret, None, show=False),
+        "introspection": env.get("GATEWAY_INTROSPECTION", _parse_bool, True),
+        "max_depth": env.get("GATEWAY_MAX_DEPTH", _parse_positive_int, 10),
+        "max_aliases": env.get("GATEWAY_MAX_ALIASES", _parse_positive_int, 30),
+        "max_tokens": env.get("GATEWAY_MAX_TOKENS", _parse_positive_int, 3000),
+        "max_cost": env.get("GATEWAY_MAX_COST", _parse_positive_int, 200),
+        "rate_limit_per_second": env.get(
+            "GATEWAY_RATE_LIMIT_PER_SECOND", _parse_non_negative_float, 10.0
+        ),
+        "rate_limit_burst": env.get("GATEWAY_RATE_LIMIT_BURST", _parse_positive_int, 50),
+        "max_body_bytes": env.get("GATEWAY_MAX_BODY_BYTES", _parse_positive_int, 1_048_576),
+    }

@@ -3,20 +3,28 @@
     code                    raised as
     BAD_USER_INPUT          UserInputError (filters, page sizes, ids), CodatQueryError,
                             CursorError, CodatBadRequest (Codat refused the query)
-    NOT_FOUND               NotFoundError (asked for by id and absent), CodatNotFound
+    NOT_FOUND               NotFoundError (asked for by id and absent), CodatNotFound,
+                            CompanyNotAllowedError (another tenant's company looks absent)
+    QUERY_TOO_COSTLY        the operation's estimated upstream calls exceed the budget
+                            (+ cost, budget; raised by schema/cost.py before execution)
     DATA_NOT_READY          CodatDataNotReady (+ dataType)
     UPSTREAM_RATE_LIMITED   CodatRateLimited (+ retryAfter, in seconds)
     UPSTREAM_UNAVAILABLE    CodatServerError, CodatUnavailable, CodatTransportError
     GRAPHQL_PARSE_FAILED    a document that does not parse
     GRAPHQL_VALIDATION_FAILED  a document that does not fit the schema
     BAD_USER_INPUT          also: variables that do not fit their types
-    INTERNAL_SERVER_ERROR   anything else, with a generic message (the cause is only logged)
+    SUBSCRIBER_TOO_SLOW     SubscriberTooSlowError (a subscription fell too far behind: dropped)
+    INTERNAL_SERVER_ERROR   anything else, with a generic message and a `correlationId` (the
+                            request id when there is one); the traceback is logged at ERROR
+                            with the same id
 
 Every error from Codat adds `correlationId` (when Codat sent one) and `companyId` (when known).
 """
 
 from __future__ import annotations
 
+import logging
+import uuid
 from collections.abc import Iterator
 from typing import Any
 
@@ -26,6 +34,8 @@ from strawberry.extensions import ParserCache, SchemaExtension
 from strawberry.relay import GlobalIDValueError
 from strawberry.types import ExecutionContext
 
+from gateway.auth import CompanyNotAllowedError
+from gateway.correlation import current_request_id
 from gateway.errors import (
     CodatBadRequest,
     CodatDataNotReady,
@@ -39,8 +49,11 @@ from gateway.errors import (
     NoLinkedConnectionError,
 )
 from gateway.pagination import CursorError
+from gateway.pushwatch import SubscriberTooSlowError
 
 INTERNAL_MESSAGE = "Internal server error."
+
+log = logging.getLogger("gateway.errors")
 
 
 class UserInputError(ValueError):
@@ -57,8 +70,10 @@ def error_extensions(error: BaseException | None) -> tuple[str, dict[str, Any]]:
         return str(error), {"code": "BAD_USER_INPUT"}
     if isinstance(error, CodatQueryError):
         return f"invalid query: {error.message}", {"code": "BAD_USER_INPUT"}
-    if isinstance(error, NotFoundError):
+    if isinstance(error, NotFoundError | CompanyNotAllowedError):
         return str(error), {"code": "NOT_FOUND"}
+    if isinstance(error, SubscriberTooSlowError):
+        return str(error), {"code": "SUBSCRIBER_TOO_SLOW", "queueSize": error.queue_size}
     if isinstance(error, NoLinkedConnectionError):
         return str(error), {"code": "NOT_FOUND", "companyId": error.company_id}
     if isinstance(error, CodatError):
@@ -112,6 +127,9 @@ def to_graphql_error(error: GraphQLError) -> GraphQLError:
         message, extensions = error.message, {"code": "INTERNAL_SERVER_ERROR"}
     else:
         message, extensions = error_extensions(original)
+    if extensions["code"] == "INTERNAL_SERVER_ERROR":
+        message = INTERNAL_MESSAGE
+        extensions["correlationId"] = _correlation_id(error)
     return GraphQLError(
         message,
         nodes=error.nodes,
@@ -145,9 +163,31 @@ class GatewaySchema(strawberry.Schema):
     def process_errors(
         self, errors: list[GraphQLError], execution_context: ExecutionContext | None = None
     ) -> None:
-        unexpected = [error for error in errors if is_unexpected(error)]
-        if unexpected:
-            super().process_errors(unexpected, execution_context)
+        for error in errors:
+            if is_unexpected(error):
+                correlation_id = _correlation_id(error)
+                original = error.original_error
+                log.error(
+                    "unexpected error (correlation id %s) at %s: %s",
+                    correlation_id,
+                    ".".join(str(part) for part in error.path or ()) or "(operation)",
+                    type(original or error).__name__,
+                    exc_info=(type(original), original, original.__traceback__)
+                    if original is not None
+                    else None,
+                    extra={"correlation_id": correlation_id},
+                )
+
+
+def _correlation_id(error: GraphQLError) -> str:
+    """The id shown to the client and logged with the cause: the request id, else a new one."""
+    extensions = error.extensions if error.extensions is not None else {}
+    existing = extensions.get("correlationId")
+    if isinstance(existing, str):
+        return existing
+    correlation_id = current_request_id() or uuid.uuid4().hex
+    error.extensions = {**extensions, "correlationId": correlation_id}
+    return correlation_id
 
 
 class ReportingParserCache(ParserCache):

@@ -1,0 +1,294 @@
+"""Who is calling: bearer tokens (static API keys or JWTs) turned into a company-scoped Principal.
+
+The gateway holds one Codat key that reaches every company; a `Principal` says which of them
+the caller may use (`companies`, None meaning all). `gateway/loaders.py` is the one place that
+enforces it for reads, `authorize_company` the one check for writes and subscriptions.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import hashlib
+import hmac
+import json
+import logging
+import time
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Literal
+
+import httpx
+import jwt
+from jwt import PyJWK, PyJWKSet
+
+from gateway.codat.types import CompanyId
+
+log = logging.getLogger("gateway.auth")
+
+PrincipalKind = Literal["api-key", "jwt", "anonymous"]
+SUPPORTED_ALGORITHMS = frozenset({"HS256", "RS256"})
+
+
+@dataclass(frozen=True, slots=True)
+class Principal:
+    """An authenticated caller and the companies it may use (None: every company)."""
+
+    subject: str
+    kind: PrincipalKind
+    companies: frozenset[str] | None
+    cache_scope: str = ""
+
+    def __post_init__(self) -> None:
+        if not self.cache_scope:
+            object.__setattr__(self, "cache_scope", f"{self.kind}:{self.subject}")
+
+    def allows(self, company_id: str) -> bool:
+        return self.companies is None or company_id in self.companies
+
+
+ANONYMOUS = Principal(
+    subject="anonymous", kind="anonymous", companies=None, cache_scope="anonymous"
+)
+"""Everyone, when authentication is off (local development)."""
+
+NOBODY = Principal(subject="nobody", kind="anonymous", companies=frozenset(), cache_scope="nobody")
+"""A WebSocket before its `connection_init` was accepted: may use no company."""
+
+
+class CompanyNotAllowedError(LookupError):
+    """The principal may not use this company; shown to the client exactly like a missing one."""
+
+    def __init__(self, company_id: str) -> None:
+        super().__init__(f"no company with id {company_id}")
+        self.company_id = company_id
+
+
+def authorize_company(principal: Principal, company_id: str) -> CompanyId:
+    """The one check before a write or a subscription touches a company (reads go through
+    `Loaders`). Raises CompanyNotAllowedError, which maps to NOT_FOUND like an unknown company."""
+    if not principal.allows(company_id):
+        raise CompanyNotAllowedError(company_id)
+    return CompanyId(company_id)
+
+
+class AuthenticationError(Exception):
+    """The request carries no usable credentials; the message is safe to show the client."""
+
+
+@dataclass(frozen=True, slots=True)
+class ApiKey:
+    """A static client key, kept only as the sha256 hex of the key itself."""
+
+    name: str
+    sha256: str
+    companies: frozenset[str] | None
+
+
+def _companies(raw: object, where: str) -> frozenset[str] | None:
+    if raw == "*":
+        return None
+    if isinstance(raw, list) and all(isinstance(item, str) and item for item in raw):
+        return frozenset(raw)
+    raise ValueError(f'{where}: companies must be a list of company ids or "*"')
+
+
+def parse_api_keys(raw: str) -> tuple[ApiKey, ...]:
+    """`GATEWAY_API_KEYS`: inline JSON or a path to a JSON file, a list of
+    `{"name": ..., "sha256": <hex of the key>, "companies": [...] | "*"}`."""
+    text = raw.strip()
+    if not text.startswith(("[", "{")):
+        path = Path(text)
+        if not path.is_file():
+            raise ValueError("must be inline JSON or the path of an existing JSON file")
+        text = path.read_text(encoding="utf-8")
+    try:
+        entries = json.loads(text)
+    except json.JSONDecodeError:
+        raise ValueError("is not valid JSON") from None
+    if not isinstance(entries, list):
+        raise ValueError("must be a JSON list of {name, sha256, companies}")
+    keys: list[ApiKey] = []
+    for index, entry in enumerate(entries):
+        where = f"entry {index}"
+        if not isinstance(entry, dict):
+            raise ValueError(f"{where}: must be an object")
+        name, digest = entry.get("name"), entry.get("sha256")
+        if not isinstance(name, str) or not name:
+            raise ValueError(f"{where}: name must be a non-empty string")
+        if not isinstance(digest, str) or len(digest) != 64:
+            raise ValueError(f"{where}: sha256 must be the 64-character hex digest of the key")
+        try:
+            bytes.fromhex(digest)
+        except ValueError:
+            raise ValueError(f"{where}: sha256 must be hex") from None
+        keys.append(ApiKey(name, digest.lower(), _companies(entry.get("companies"), where)))
+    if len({key.name for key in keys}) != len(keys):
+        raise ValueError("key names must be unique")
+    return tuple(keys)
+
+
+class JwksSource:
+    """The signing keys of RS256 tokens: from a file, or fetched from a URL and kept for a TTL."""
+
+    def __init__(self, location: str, *, ttl_seconds: float = 300.0, timeout: float = 5.0) -> None:
+        self.location = location
+        self._ttl = ttl_seconds
+        self._timeout = timeout
+        self._keys: dict[str, PyJWK] = {}
+        self._fetched_at = -float("inf")
+        self._lock = asyncio.Lock()
+
+    @property
+    def remote(self) -> bool:
+        return self.location.startswith(("http://", "https://"))
+
+    async def key(self, kid: str | None) -> PyJWK:
+        if self._expired() or (kid is not None and kid not in self._keys):
+            async with self._lock:
+                # A kid we do not know may be a rotated key: refetch, but not more than once a
+                # second (a stream of forged kids must not turn into a stream of fetches).
+                if self._expired() or time.monotonic() - self._fetched_at > 1.0:
+                    await self._load()
+        if kid is None:
+            if len(self._keys) != 1:
+                raise AuthenticationError("the token names no key (kid)")
+            return next(iter(self._keys.values()))
+        found = self._keys.get(kid)
+        if found is None:
+            raise AuthenticationError("the token was signed with an unknown key")
+        return found
+
+    def _expired(self) -> bool:
+        return time.monotonic() - self._fetched_at > self._ttl
+
+    async def _load(self) -> None:
+        try:
+            if self.remote:
+                async with httpx.AsyncClient(timeout=self._timeout) as client:
+                    response = await client.get(self.location)
+                    response.raise_for_status()
+                    data: Any = response.json()
+            else:
+                text = await asyncio.to_thread(Path(self.location).read_text, encoding="utf-8")
+                data = json.loads(text)
+            keyset = PyJWKSet.from_dict(data)
+        except (httpx.HTTPError, OSError, ValueError, jwt.PyJWTError) as exc:
+            log.error("could not load the JWKS from %s: %s", self.location, type(exc).__name__)
+            if not self._keys:
+                raise AuthenticationError("the token's signing keys are unavailable") from None
+            return  # keep serving with the keys we had
+        self._keys = {key.key_id or "": key for key in keyset.keys if key.algorithm_name == "RS256"}
+        self._fetched_at = time.monotonic()
+
+
+@dataclass(frozen=True, kw_only=True)
+class JwtConfig:
+    algorithms: tuple[str, ...]
+    secret: str | None = None
+    jwks: JwksSource | None = None
+    issuer: str | None = None
+    audience: str | None = None
+    companies_claim: str = "codat_companies"
+    leeway_seconds: float = 30.0
+
+
+@dataclass(frozen=True, kw_only=True)
+class Authenticator:
+    """Turns the bearer token of a request into a Principal, or raises AuthenticationError."""
+
+    api_keys: Sequence[ApiKey] = ()
+    jwt: JwtConfig | None = None
+    _by_digest: Mapping[str, ApiKey] = field(init=False, repr=False)
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "_by_digest", {key.sha256: key for key in self.api_keys})
+
+    @property
+    def configured(self) -> bool:
+        return bool(self.api_keys) or self.jwt is not None
+
+    async def authenticate(self, authorization: str | None) -> Principal:
+        token = bearer_token(authorization)
+        if token.count(".") == 2:
+            if self.jwt is None:
+                raise AuthenticationError("JSON Web Tokens are not accepted here")
+            return await self._jwt(token, self.jwt)
+        return self._api_key(token)
+
+    def _api_key(self, token: str) -> Principal:
+        digest = hashlib.sha256(token.encode()).hexdigest()
+        # Every configured digest is compared in constant time, whichever matches.
+        match = None
+        for known, key in self._by_digest.items():
+            if hmac.compare_digest(known, digest):
+                match = key
+        if match is None:
+            raise AuthenticationError("invalid API key")
+        return Principal(subject=match.name, kind="api-key", companies=match.companies)
+
+    async def _jwt(self, token: str, config: JwtConfig) -> Principal:
+        try:
+            header = jwt.get_unverified_header(token)
+        except jwt.PyJWTError:
+            raise AuthenticationError("malformed token") from None
+        algorithm = header.get("alg")
+        if algorithm not in config.algorithms:
+            raise AuthenticationError(f"tokens signed with {algorithm!r} are not accepted")
+        key: Any
+        if algorithm == "HS256":
+            key = config.secret
+        elif config.jwks is not None:
+            key = (await config.jwks.key(header.get("kid"))).key
+        else:
+            key = None
+        if key is None:
+            raise AuthenticationError(f"tokens signed with {algorithm!r} are not accepted")
+        required = ["exp", "sub"]
+        if config.issuer is not None:
+            required.append("iss")
+        if config.audience is not None:
+            required.append("aud")
+        try:
+            claims = jwt.decode(
+                token,
+                key,
+                algorithms=[algorithm],
+                issuer=config.issuer,
+                audience=config.audience,
+                leeway=config.leeway_seconds,
+                options={"require": required, "verify_aud": config.audience is not None},
+            )
+        except jwt.ExpiredSignatureError:
+            raise AuthenticationError("the token has expired") from None
+        except jwt.PyJWTError as exc:
+            raise AuthenticationError(f"invalid token: {type(exc).__name__}") from None
+        subject = claims.get("sub")
+        if not isinstance(subject, str) or not subject:
+            raise AuthenticationError("invalid token: no subject")
+        try:
+            companies = _companies(claims.get(config.companies_claim), "token")
+        except ValueError:
+            raise AuthenticationError(
+                f'invalid token: the {config.companies_claim} claim must list company ids or be "*"'
+            ) from None
+        return Principal(subject=subject, kind="jwt", companies=companies)
+
+
+def bearer_token(authorization: str | None) -> str:
+    if not authorization:
+        raise AuthenticationError("missing bearer token")
+    scheme, _, token = authorization.strip().partition(" ")
+    if scheme.lower() != "bearer" or not token.strip():
+        raise AuthenticationError("the Authorization header must be 'Bearer <token>'")
+    return token.strip()
+
+
+def connection_authorization(payload: Mapping[str, Any]) -> str | None:
+    """The credentials of a WebSocket `connection_init` payload, as an Authorization value."""
+    for name in ("Authorization", "authorization"):
+        value = payload.get(name)
+        if isinstance(value, str):
+            return value
+    token = payload.get("token")
+    return f"Bearer {token}" if isinstance(token, str) else None
