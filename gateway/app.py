@@ -8,6 +8,7 @@ from contextlib import asynccontextmanager
 from dataclasses import asdict
 
 from fastapi import FastAPI, Request, Response
+from fastapi.requests import HTTPConnection
 from fastapi.responses import JSONResponse
 from opentelemetry.sdk.trace import TracerProvider
 from redis.asyncio import Redis
@@ -21,19 +22,23 @@ from gateway.codat.config import ClientConfig, RetryPolicy, Timeouts
 from gateway.correlation import RequestIdMiddleware
 from gateway.events import EventBus, LocalBus, RedisBus
 from gateway.http import GatewayGraphQLRouter
+from gateway.idempotency import IdempotentWrites
 from gateway.invalidation import CacheInvalidator
 from gateway.loaders import Loaders
 from gateway.metrics import CONTENT_TYPE, Metrics, Sources
 from gateway.observability import OperationObserver, UpstreamObserver
 from gateway.persisted import PersistedMode, PersistedQueries, load_allowlist
+from gateway.pushwatch import PushTracker
 from gateway.readiness import UpstreamProbe
 from gateway.responses import GraphQLFront
 from gateway.settings import Settings
 from gateway.store import FallbackStore, KeyValueStore, MemoryStore, RedisStore
 from gateway.tracing import gateway_tracer, tracer_provider
+from gateway.uploads import UploadGuard
 from gateway.upstream import Upstream
 from gateway.webhooks import WebhookConfig, WebhookReceiver
 from gateway.webhooks import router as webhooks_router
+from gateway.writes import Writes
 from schema import build_schema
 from schema.context import Context
 
@@ -146,6 +151,27 @@ def create_app(settings: Settings, *, tracing: TracerProvider | None = None) -> 
             bus.on_health_change(invalidator.on_bus_health)
         app.state.bus = bus
         app.state.invalidator = invalidator
+        pushes = PushTracker(
+            client,
+            bus,
+            poll_after=settings.push_poll_after_seconds,
+            poll_max_interval=settings.push_poll_max_interval_seconds,
+            max_seconds=settings.push_watch_max_seconds,
+            queue_size=settings.subscription_queue_size,
+        )
+        app.state.pushes = pushes
+        app.state.writes = Writes(
+            app.state.upstream,
+            IdempotentWrites(
+                store,
+                ttl_seconds=settings.idempotency_ttl_seconds,
+                lease_seconds=settings.idempotency_lease_seconds,
+                wait_seconds=settings.idempotency_wait_seconds,
+            ),
+            pushes,
+            bus,
+            upload_max_bytes=settings.upload_max_bytes,
+        )
         app.state.webhooks = WebhookReceiver(
             webhook_config(settings),
             store=store,
@@ -158,6 +184,7 @@ def create_app(settings: Settings, *, tracing: TracerProvider | None = None) -> 
             yield
         finally:
             try:
+                await pushes.stop()
                 await invalidator.stop()
                 await bus.stop()
             finally:
@@ -167,9 +194,15 @@ def create_app(settings: Settings, *, tracing: TracerProvider | None = None) -> 
                 if owns_tracing and tracing is not None:
                     tracing.shutdown()
 
-    async def context_getter(request: Request) -> Context:
+    async def context_getter(connection: HTTPConnection) -> Context:
+        # HTTPConnection, not Request: FastAPI gives the same getter a WebSocket for subscriptions.
+        state = connection.app.state
         return Context(
-            loaders=Loaders(request.app.state.upstream), max_page_size=settings.max_page_size
+            loaders=Loaders(state.upstream),
+            max_page_size=settings.max_page_size,
+            writes=state.writes,
+            pushes=state.pushes,
+            bus=state.bus,
         )
 
     app = FastAPI(
@@ -183,10 +216,12 @@ def create_app(settings: Settings, *, tracing: TracerProvider | None = None) -> 
         build_schema(observers),
         context_getter=context_getter,
         graphql_ide="graphiql" if settings.graphiql else None,
+        multipart_uploads_enabled=True,
     )
     app.include_router(graphql, prefix="/graphql")
     app.state.graphql = graphql
     app.add_middleware(GraphQLFront, path="/graphql", auth_required=False)
+    app.add_middleware(UploadGuard, path="/graphql")
     app.add_middleware(GZipMiddleware, minimum_size=settings.gzip_minimum_bytes)
     app.add_middleware(RequestIdMiddleware)
     app.include_router(webhooks_router)

@@ -2,10 +2,30 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import Any
 
 import orjson
+from starlette.websockets import WebSocketDisconnect
+from strawberry.asgi import ASGIWebSocketAdapter
 from strawberry.fastapi import GraphQLRouter
+from strawberry.http.exceptions import WebSocketDisconnected
+from strawberry.types.unset import UnsetType
+
+from gateway.guard import AuthenticatingTransportWSHandler, authenticate_legacy_connection
+
+
+class TextWebSocketAdapter(ASGIWebSocketAdapter):
+    """Sends every GraphQL-over-WebSocket message as a text frame, as both protocols require.
+
+    Strawberry sends bytes from `encode_json` as binary frames, which clients (gql) refuse.
+    """
+
+    async def send_json(self, message: Mapping[str, object]) -> None:
+        try:
+            await self.ws.send_text(orjson.dumps(message).decode())
+        except WebSocketDisconnect as exc:
+            raise WebSocketDisconnected from exc
 
 
 class GatewayGraphQLRouter(GraphQLRouter[Any, Any]):
@@ -16,6 +36,11 @@ class GatewayGraphQLRouter(GraphQLRouter[Any, Any]):
     an order of magnitude faster. Decimals reach it as strings (the Decimal scalar serialises).
     """
 
+    websocket_adapter_class = TextWebSocketAdapter
+
+    graphql_transport_ws_handler_class = AuthenticatingTransportWSHandler
+    """Authenticates `connection_init` (gateway/guard.py)."""
+
     executions = 0
     """Operations this router has executed (the response cache answers without it)."""
 
@@ -25,3 +50,8 @@ class GatewayGraphQLRouter(GraphQLRouter[Any, Any]):
     async def execute_operation(self, *args: Any, **kwargs: Any) -> Any:
         self.executions += 1
         return await super().execute_operation(*args, **kwargs)
+
+    async def on_ws_connect(self, context: Any) -> UnsetType | dict[str, object] | None:
+        # The transport handler has authenticated already; the legacy graphql-ws protocol has not.
+        await authenticate_legacy_connection(context, getattr(context, "connection_params", {}))
+        return await super().on_ws_connect(context)

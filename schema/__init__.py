@@ -9,8 +9,10 @@ from strawberry.extensions import SchemaExtension, ValidationCache
 from strawberry.schema.config import StrawberryConfig
 
 from schema.errors import GatewayErrors, GatewaySchema, ReportingParserCache
+from schema.mutations import Mutation
 from schema.query import Query
 from schema.scalars import SCALAR_MAP
+from schema.subscriptions import Subscription
 from schema.types.bills import Attachment
 
 __all__ = ["build_schema"]
@@ -25,6 +27,8 @@ def build_schema(
     """The schema, with the error mapping, the parse/validation caches and `extensions` first."""
     return GatewaySchema(
         query=Query,
+        mutation=Mutation,
+        subscription=Subscription,
         # Not reachable from Query until a loader reads attachments (per connection, live).
         types=[Attachment],
         extensions=[

@@ -2,24 +2,58 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
 import strawberry
 from strawberry.fastapi import BaseContext
 
+from gateway.auth import ANONYMOUS, AuthenticationError, Authenticator, Principal
+from gateway.auth import connection_authorization as _connection_authorization
+from gateway.events import EventBus
 from gateway.loaders import Loaders
+from gateway.pushwatch import PushTracker
+from gateway.writes import Writes
 
 
 @dataclass
 class Context(BaseContext):
-    """What every resolver can reach: this request's loaders and the page-size limit."""
+    """What every resolver can reach: the caller, this request's loaders, the page-size limit.
+
+    Over HTTP the principal is known when the context is built. A WebSocket's context is built
+    before its `connection_init`; `connect` authenticates that payload and replaces the
+    principal (which may use no company until then) and the loaders scoped to it.
+    """
 
     loaders: Loaders
     max_page_size: int = 500
+    writes: Writes | None = None
+    pushes: PushTracker | None = None
+    bus: EventBus | None = None
+    principal: Principal = ANONYMOUS
+    authenticator: Authenticator | None = None
+    """Set on a WebSocket's context while its `connection_init` is still to be checked."""
+    loaders_for: Callable[[Principal], Loaders] | None = None
 
     def __post_init__(self) -> None:
         super().__init__()
+
+    @property
+    def connected(self) -> bool:
+        return self.authenticator is None
+
+    async def connect(self, payload: Mapping[str, Any]) -> None:
+        """Authenticate a WebSocket's `connection_init` payload (AuthenticationError if not)."""
+        if self.authenticator is None:
+            return
+        if not self.authenticator.configured:
+            raise AuthenticationError("no client credentials are configured on this gateway")
+        principal = await self.authenticator.authenticate(_connection_authorization(payload))
+        self.principal = principal
+        if self.loaders_for is not None:
+            self.loaders = self.loaders_for(principal)
+        self.authenticator = None
 
 
 Info = strawberry.Info[Context, Any]

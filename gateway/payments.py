@@ -1,0 +1,265 @@
+"""Paying bills, pure: pre-flight checks and the Codat BillPayment bodies they lead to.
+
+Sign rules (shared/codat-notes.md §8): a payment line's `amount` is positive, each `Bill` link
+on it is negative (it reduces what the bill owes), and a line balances its links
+(`amount + sum(links) == 0`); `totalAmount` is the sum of the lines. One payment may settle
+several bills of one supplier: one line, one `Bill` link per bill.
+
+Amounts are in the payment's currency (the bank account's). When a bill is in another currency,
+`currencyRate` converts: the bill's amount due falls by `amount x currencyRate`.
+"""
+
+from __future__ import annotations
+
+import enum
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import date, datetime
+from decimal import ROUND_DOWN, Decimal
+
+from gateway.codat.models import (
+    Account,
+    Bill,
+    BillPaymentInput,
+    BillPaymentLine,
+    BillPaymentLineLink,
+    BillPaymentLineLinkType,
+    BillStatus,
+)
+from gateway.codat.models.common import AccountRef, PaymentMethodRef, SupplierRef
+from gateway.codat.types import CodatDateTime
+
+CENT = Decimal("0.01")
+UNPAYABLE = frozenset({BillStatus.Paid, BillStatus.Void, BillStatus.Draft})
+UNEDITABLE = frozenset({BillStatus.Paid, BillStatus.Void})
+
+
+class WriteErrorCode(enum.StrEnum):
+    """Why a write was refused; every code comes with a message that says what to fix."""
+
+    INVALID_INPUT = "INVALID_INPUT"
+    INVALID_DATE = "INVALID_DATE"
+    COMPANY_NOT_FOUND = "COMPANY_NOT_FOUND"
+    CONNECTION_NOT_LINKED = "CONNECTION_NOT_LINKED"
+    BILL_NOT_FOUND = "BILL_NOT_FOUND"
+    BILL_NOT_PAYABLE = "BILL_NOT_PAYABLE"
+    BILL_NOT_EDITABLE = "BILL_NOT_EDITABLE"
+    DUPLICATE_BILL = "DUPLICATE_BILL"
+    AMOUNT_NOT_POSITIVE = "AMOUNT_NOT_POSITIVE"
+    AMOUNT_ABOVE_DUE = "AMOUNT_ABOVE_DUE"
+    CURRENCY_RATE_REQUIRED = "CURRENCY_RATE_REQUIRED"
+    CURRENCY_RATE_NOT_POSITIVE = "CURRENCY_RATE_NOT_POSITIVE"
+    ACCOUNT_NOT_FOUND = "ACCOUNT_NOT_FOUND"
+    NOT_A_BANK_ACCOUNT = "NOT_A_BANK_ACCOUNT"
+    PAYMENT_METHOD_NOT_FOUND = "PAYMENT_METHOD_NOT_FOUND"
+    SUPPLIER_NOT_FOUND = "SUPPLIER_NOT_FOUND"
+    FILE_TOO_LARGE = "FILE_TOO_LARGE"
+    IDEMPOTENCY_KEY_REUSED = "IDEMPOTENCY_KEY_REUSED"
+    IDEMPOTENCY_KEY_IN_FLIGHT = "IDEMPOTENCY_KEY_IN_FLIGHT"
+    UPSTREAM_REJECTED = "UPSTREAM_REJECTED"
+
+
+@dataclass(frozen=True, slots=True)
+class WriteIssue:
+    """One reason a write was refused, and the input field it is about (camelCase path)."""
+
+    code: WriteErrorCode
+    message: str
+    field: str | None = None
+
+    def to_json(self) -> dict[str, str | None]:
+        return {"code": self.code.value, "message": self.message, "field": self.field}
+
+    @classmethod
+    def from_json(cls, body: dict[str, str | None]) -> WriteIssue:
+        return cls(WriteErrorCode(str(body["code"])), str(body["message"]), body.get("field"))
+
+
+class WriteRefusedError(Exception):
+    """The checks found issues: nothing was sent to Codat."""
+
+    def __init__(self, issues: Sequence[WriteIssue]) -> None:
+        super().__init__("; ".join(issue.message for issue in issues))
+        self.issues = tuple(issues)
+
+
+def money(value: Decimal) -> Decimal:
+    return value.quantize(CENT)
+
+
+def canonical_decimal(value: Decimal | None) -> str | None:
+    """`100`, `100.0` and `1E2` are one amount: the same text for the fingerprint."""
+    if value is None:
+        return None
+    text = format(value.normalize(), "f")
+    return "0" if text in {"-0", "0"} else text
+
+
+def parse_codat_date(value: str, field: str) -> CodatDateTime:
+    """An ISO date or date-time (zone optional) as Codat takes it; WriteRefusedError otherwise."""
+    text = value.strip()
+    try:
+        if len(text) == 10:
+            return CodatDateTime(f"{date.fromisoformat(text).isoformat()}T00:00:00")
+        parsed = datetime.fromisoformat(text.replace("Z", "+00:00"))
+    except ValueError:
+        raise WriteRefusedError(
+            [
+                WriteIssue(
+                    WriteErrorCode.INVALID_DATE,
+                    f"{field} {value!r} is not a date: use YYYY-MM-DD or an ISO-8601 date-time",
+                    field,
+                )
+            ]
+        ) from None
+    return CodatDateTime(parsed.isoformat())
+
+
+def check_positive(value: Decimal | None, field: str, code: WriteErrorCode) -> list[WriteIssue]:
+    if value is None or value > 0:
+        return []
+    return [WriteIssue(code, f"{field} must be greater than 0 (got {value})", field)]
+
+
+def check_bank_account(account: Account | None, account_id: str, field: str) -> list[WriteIssue]:
+    if account is None:
+        return [
+            WriteIssue(
+                WriteErrorCode.ACCOUNT_NOT_FOUND,
+                f"no account {account_id!r} in the chart of accounts: pick a bank account",
+                field,
+            )
+        ]
+    if not account.is_bank_account:
+        return [
+            WriteIssue(
+                WriteErrorCode.NOT_A_BANK_ACCOUNT,
+                f"account {account.name or account_id!r} is not a bank account: "
+                "pay from an account with isBankAccount true",
+                field,
+            )
+        ]
+    return []
+
+
+@dataclass(frozen=True, slots=True)
+class Settlement:
+    """How much of one bill a payment settles, in the payment's currency."""
+
+    bill: Bill
+    amount: Decimal
+    currency_rate: Decimal | None
+
+
+def plan_settlement(
+    bill: Bill,
+    *,
+    amount: Decimal | None,
+    payment_currency: str | None,
+    currency_rate: Decimal | None,
+    field: str,
+) -> Settlement:
+    """Check that `bill` can be paid `amount` (default: all it owes); WriteRefusedError if not."""
+    issues: list[WriteIssue] = []
+    if bill.status in UNPAYABLE or (bill.metadata is not None and bill.metadata.is_deleted):
+        issues.append(
+            WriteIssue(
+                WriteErrorCode.BILL_NOT_PAYABLE,
+                f"bill {bill.reference or bill.id!r} is {bill.status.value} and cannot be paid",
+                field,
+            )
+        )
+    due = bill.amount_due if bill.amount_due is not None else bill.total_amount
+    if not issues and due <= 0:
+        issues.append(
+            WriteIssue(
+                WriteErrorCode.BILL_NOT_PAYABLE,
+                f"bill {bill.reference or bill.id!r} owes nothing (amount due {due})",
+                field,
+            )
+        )
+    foreign = (
+        payment_currency is not None
+        and bill.currency is not None
+        and bill.currency != payment_currency
+    )
+    rate = currency_rate if foreign else None
+    if foreign and currency_rate is None:
+        issues.append(
+            WriteIssue(
+                WriteErrorCode.CURRENCY_RATE_REQUIRED,
+                f"the bill is in {bill.currency} and the payment in {payment_currency}: "
+                f"give currencyRate ({bill.currency} per {payment_currency})",
+                "currencyRate",
+            )
+        )
+    if issues:
+        raise WriteRefusedError(issues)
+    if amount is None:
+        amount = due if rate is None else (due / rate).quantize(CENT, rounding=ROUND_DOWN)
+    if amount <= 0:
+        raise WriteRefusedError(
+            [
+                WriteIssue(
+                    WriteErrorCode.AMOUNT_NOT_POSITIVE,
+                    f"amount must be greater than 0 (got {amount})",
+                    "amount",
+                )
+            ]
+        )
+    settles = amount if rate is None else money(amount * rate)
+    if settles > due:
+        raise WriteRefusedError(
+            [
+                WriteIssue(
+                    WriteErrorCode.AMOUNT_ABOVE_DUE,
+                    f"amount {amount} settles {settles} {bill.currency or ''} but bill "
+                    f"{bill.reference or bill.id!r} owes only {due}: pay at most the amount due",
+                    "amount",
+                )
+            ]
+        )
+    return Settlement(bill, amount, rate)
+
+
+def build_bill_payment(
+    settlements: Sequence[Settlement],
+    *,
+    account: Account,
+    currency: str | None,
+    date: CodatDateTime,
+    payment_method_id: str | None = None,
+    reference: str | None = None,
+    note: str | None = None,
+) -> BillPaymentInput:
+    """One payment settling `settlements` (bills of one supplier): one line, a link per bill."""
+    if not settlements:
+        raise ValueError("a payment settles at least one bill")
+    supplier = settlements[0].bill.supplier_ref
+    if supplier is None or any(s.bill.supplier_ref != supplier for s in settlements):
+        raise ValueError("a payment pays bills of one supplier")
+    total = money(sum((s.amount for s in settlements), Decimal(0)))
+    rates = {s.currency_rate for s in settlements}
+    links = tuple(
+        BillPaymentLineLink(
+            type=BillPaymentLineLinkType.Bill,
+            id=s.bill.id,
+            amount=-money(s.amount),
+            currency_rate=s.currency_rate,
+        )
+        for s in settlements
+    )
+    return BillPaymentInput(
+        date=date,
+        supplier_ref=SupplierRef(id=supplier.id, supplier_name=supplier.supplier_name),
+        account_ref=AccountRef(id=account.id, name=account.name),
+        total_amount=total,
+        currency=currency,
+        currency_rate=next(iter(rates)) if len(rates) == 1 else None,
+        payment_method_ref=None
+        if payment_method_id is None
+        else PaymentMethodRef(id=payment_method_id),
+        lines=(BillPaymentLine(amount=total, links=links, allocated_on_date=date),),
+        reference=reference,
+        note=note,
+    )

@@ -1,0 +1,209 @@
+# strawberry.field(description=...) is typed as returning Any, so its decorations are "untyped".
+# mypy: disable-error-code="untyped-decorator"
+"""Mutations: Relay-style inputs, payloads whose expected failures are typed errors with a code.
+
+Every write mutation answers the same shape: `pushOperation` (Codat's asynchronous write, Pending
+at first; subscribe to `pushOperation(companyId, key)` for its outcome), `idempotencyKey` (the
+caller's, or a new one), `replayed` (true when an earlier request with the key did the work),
+`input` (the normalised input, with the defaults the gateway chose) and `errors`.
+"""
+
+from __future__ import annotations
+
+from decimal import Decimal
+from enum import Enum
+from typing import Annotated, Any
+
+import strawberry
+from strawberry.scalars import JSON
+
+from gateway.codat.types import CompanyId
+from gateway.payments import WriteErrorCode, WriteIssue
+from gateway.writes import (
+    BillPaymentResult,
+    BillToPay,
+    PayBillRequest,
+    PayBillsRequest,
+    WriteOutcome,
+    Writes,
+)
+from schema.context import Info
+from schema.ids import company_id_from_argument
+from schema.types.push import PushOperation
+
+strawberry.enum(WriteErrorCode, description="Why a write was refused (nothing reached Codat).")
+
+KEY = "Makes retries safe: the same key with the same input returns the first result without "
+KEY += "writing again; with another input it is an IDEMPOTENCY_KEY_REUSED error. Generated when "
+KEY += "absent, and sent to Codat as the Idempotency-Key header."
+
+
+@strawberry.type(description="An expected reason a write was refused, and what to fix.")
+class MutationError:
+    code: WriteErrorCode
+    message: str
+    field: str | None = strawberry.field(description="The input field (camelCase path).")
+
+    @classmethod
+    def from_issue(cls, issue: WriteIssue) -> MutationError:
+        return cls(code=issue.code, message=issue.message, field=issue.field)
+
+
+def _errors(outcome: WriteOutcome) -> list[MutationError]:
+    return [MutationError.from_issue(issue) for issue in outcome.issues]
+
+
+def _push(outcome: WriteOutcome) -> PushOperation | None:
+    model = outcome.push_operation
+    return None if model is None else PushOperation.from_model(model)
+
+
+@strawberry.interface(description="What every write mutation answers.")
+class WritePayload:
+    push_operation: PushOperation | None
+    idempotency_key: str
+    replayed: bool
+    input: JSON = strawberry.field(description="The normalised input, defaults filled in.")
+    errors: list[MutationError]
+
+
+def payload_fields(outcome: WriteOutcome) -> dict[str, Any]:
+    return {
+        "push_operation": _push(outcome),
+        "idempotency_key": outcome.idempotency_key,
+        "replayed": outcome.replayed,
+        "input": outcome.echo,
+        "errors": _errors(outcome),
+    }
+
+
+def writes(info: Info) -> Writes:
+    if info.context.writes is None:
+        raise RuntimeError("this context cannot write (no Writes wired)")
+    return info.context.writes
+
+
+def company(value: strawberry.ID) -> CompanyId:
+    return company_id_from_argument(str(value))
+
+
+@strawberry.input(description="Pay one bill from a bank account.")
+class PayBillInput:
+    company_id: strawberry.ID
+    bill_id: strawberry.ID
+    account_id: strawberry.ID = strawberry.field(
+        description="The bank account (chart of accounts, isBankAccount) it is paid from."
+    )
+    date: str = strawberry.field(description="Payment date: YYYY-MM-DD or ISO-8601 date-time.")
+    amount: Decimal | None = strawberry.field(
+        default=None,
+        description="In the bank account's currency; defaults to the amount due.",
+    )
+    currency_rate: Decimal | None = strawberry.field(
+        default=None,
+        description="Bill currency per payment currency; required when they differ.",
+    )
+    payment_method_id: strawberry.ID | None = None
+    reference: str | None = None
+    note: str | None = None
+    idempotency_key: Annotated[str | None, strawberry.argument(description=KEY)] = None
+
+
+@strawberry.type
+class PayBillPayload(WritePayload):
+    pass
+
+
+@strawberry.enum(description="How payBills groups bills into payments.")
+class PaymentGrouping(Enum):
+    ONE_PAYMENT_PER_SUPPLIER = "ONE_PAYMENT_PER_SUPPLIER"
+    ONE_PAYMENT_PER_BILL = "ONE_PAYMENT_PER_BILL"
+
+
+@strawberry.input
+class BillToPayInput:
+    bill_id: strawberry.ID
+    amount: Decimal | None = None
+    currency_rate: Decimal | None = None
+
+
+@strawberry.input(description="Pay several bills of one company from one bank account.")
+class PayBillsInput:
+    company_id: strawberry.ID
+    bills: list[BillToPayInput]
+    account_id: strawberry.ID
+    date: str
+    grouping: PaymentGrouping = PaymentGrouping.ONE_PAYMENT_PER_SUPPLIER
+    payment_method_id: strawberry.ID | None = None
+    reference: str | None = None
+    note: str | None = None
+    idempotency_key: str | None = None
+
+
+@strawberry.type(description="One bill of a payBills: the push paying it, or why it was not.")
+class BillPaymentOutcome:
+    bill_id: strawberry.ID
+    push_operation: PushOperation | None
+    errors: list[MutationError]
+
+    @classmethod
+    def from_result(cls, result: BillPaymentResult) -> BillPaymentOutcome:
+        model = result.push_operation
+        return cls(
+            bill_id=strawberry.ID(result.bill_id),
+            push_operation=None if model is None else PushOperation.from_model(model),
+            errors=[MutationError.from_issue(issue) for issue in result.issues],
+        )
+
+
+@strawberry.type
+class PayBillsPayload(WritePayload):
+    results: list[BillPaymentOutcome]
+
+
+def _optional(value: strawberry.ID | None) -> str | None:
+    return None if value is None else str(value)
+
+
+@strawberry.type
+class Mutation:
+    @strawberry.mutation(description="Pay one bill (a BillPayment with one Bill link).")
+    async def pay_bill(self, info: Info, input: PayBillInput) -> PayBillPayload:
+        request = PayBillRequest(
+            bill_id=str(input.bill_id),
+            account_id=str(input.account_id),
+            date=input.date,
+            amount=input.amount,
+            currency_rate=input.currency_rate,
+            payment_method_id=_optional(input.payment_method_id),
+            reference=input.reference,
+            note=input.note,
+        )
+        outcome = await writes(info).pay_bill(
+            company(input.company_id), request, input.idempotency_key
+        )
+        return PayBillPayload(**payload_fields(outcome))
+
+    @strawberry.mutation(
+        description="Pay several bills: one payment per supplier (several links) or per bill."
+    )
+    async def pay_bills(self, info: Info, input: PayBillsInput) -> PayBillsPayload:
+        request = PayBillsRequest(
+            bills=tuple(
+                BillToPay(str(item.bill_id), item.amount, item.currency_rate)
+                for item in input.bills
+            ),
+            account_id=str(input.account_id),
+            date=input.date,
+            one_payment_per_supplier=input.grouping is PaymentGrouping.ONE_PAYMENT_PER_SUPPLIER,
+            payment_method_id=_optional(input.payment_method_id),
+            reference=input.reference,
+            note=input.note,
+        )
+        outcome, results = await writes(info).pay_bills(
+            company(input.company_id), request, input.idempotency_key
+        )
+        return PayBillsPayload(
+            **payload_fields(outcome),
+            results=[BillPaymentOutcome.from_result(result) for result in results],
+        )

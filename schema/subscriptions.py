@@ -1,0 +1,122 @@
+# strawberry.subscription(description=...) is typed as returning Any: its decorations are "untyped".
+# mypy: disable-error-code="untyped-decorator"
+"""Subscriptions over WebSocket (graphql-transport-ws and graphql-ws), fed by the event bus.
+
+Each subscriber has a bounded queue; one that falls behind is dropped with a SUBSCRIBER_TOO_SLOW
+error (so it cannot hold up the others), and every subscription ends when the server stops.
+"""
+
+from __future__ import annotations
+
+from collections.abc import AsyncGenerator
+from datetime import datetime
+
+import strawberry
+
+from gateway.codat.types import CompanyId
+from gateway.events import EventBus
+from gateway.pushwatch import PushTracker, SubscriberTooSlowError
+from schema.context import Info
+from schema.ids import company_id_from_argument
+from schema.types.push import PushOperation
+
+
+@strawberry.type(description="Some of a company's data changed in Codat (a webhook said so).")
+class DataChange:
+    company_id: str
+    data_types: list[str] | None = strawberry.field(
+        description="The data types made stale; null means all of the company's data."
+    )
+    event_type: str
+    push_operation_key: str | None
+    status: str | None
+    occurred_at: datetime | None
+
+
+def _tracker(info: Info) -> PushTracker:
+    if info.context.pushes is None:
+        raise RuntimeError("this context has no push tracker")
+    return info.context.pushes
+
+
+def _bus(info: Info) -> EventBus:
+    if info.context.bus is None:
+        raise RuntimeError("this context has no event bus")
+    return info.context.bus
+
+
+def _company(value: strawberry.ID) -> CompanyId:
+    return company_id_from_argument(str(value))
+
+
+@strawberry.type
+class Subscription:
+    @strawberry.subscription(
+        description=(
+            "A push operation's status now, then each change; completes after Success, Failed "
+            "or TimedOut (with the validation messages). Polls Codat when no webhook comes."
+        )
+    )
+    async def push_operation(
+        self, info: Info, company_id: strawberry.ID, key: str
+    ) -> AsyncGenerator[PushOperation, None]:
+        stream = _tracker(info).subscribe(_company(company_id), key)
+        try:
+            async for model in stream:
+                yield PushOperation.from_model(model)
+        finally:
+            stream.close()
+
+    @strawberry.subscription(
+        description="Every push operation of the company as its status changes (for dashboards)."
+    )
+    async def company_push_operations(
+        self, info: Info, company_id: strawberry.ID
+    ) -> AsyncGenerator[PushOperation, None]:
+        wanted = _company(company_id)
+        tracker = _tracker(info)
+        subscription = _bus(info).subscribe(tracker.queue_size)
+        try:
+            async for event in subscription:
+                if event.company_id != wanted or event.push_operation_key is None:
+                    continue
+                yield PushOperation.from_model(
+                    await tracker.fetch(wanted, event.push_operation_key)
+                )
+            if subscription.dropped:
+                raise SubscriberTooSlowError(tracker.queue_size)
+        finally:
+            subscription.close()
+
+    @strawberry.subscription(
+        description=(
+            "The company's data changed: one event per webhook that made any of `dataTypes` "
+            "stale (all data types when omitted)."
+        )
+    )
+    async def company_data_changed(
+        self, info: Info, company_id: strawberry.ID, data_types: list[str] | None = None
+    ) -> AsyncGenerator[DataChange, None]:
+        wanted = _company(company_id)
+        interest = None if data_types is None else frozenset(data_types)
+        size = _tracker(info).queue_size
+        subscription = _bus(info).subscribe(size)
+        try:
+            async for event in subscription:
+                if event.company_id != wanted:
+                    continue
+                changed = event.data_types
+                if interest is not None and changed is not None and not interest & set(changed):
+                    continue
+                yield DataChange(
+                    company_id=wanted,
+                    data_types=None if changed is None else list(changed),
+                    event_type=event.event_type,
+                    push_operation_key=event.push_operation_key,
+                    status=event.status,
+                    occurred_at=event.occurred_at,
+                )
+            if subscription.dropped:
+                raise SubscriberTooSlowError(size)
+        finally:
+            subscription.close()
