@@ -1,0 +1,266 @@
+"""In front of /graphql: who is calling (401), how big the body is (413), how often (429).
+
+Runs before the response cache, so a stored response is only ever served to an authenticated
+caller of the same scope (`scope["state"]["principal"].cache_scope`).
+"""
+
+from __future__ import annotations
+
+import hmac
+import ipaddress
+import logging
+import math
+import time
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any, Protocol
+
+import orjson
+from fastapi import HTTPException, Request
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
+from strawberry.exceptions import ConnectionRejectionError
+from strawberry.subscriptions.protocols.graphql_transport_ws.handlers import (
+    BaseGraphQLTransportWSHandler,
+)
+from strawberry.subscriptions.protocols.graphql_transport_ws.types import ConnectionInitMessage
+
+from gateway.auth import ANONYMOUS, AuthenticationError, Authenticator, Principal
+
+log = logging.getLogger("gateway.guard")
+
+
+def error_body(message: str, code: str, **extensions: object) -> bytes:
+    return orjson.dumps(
+        {"errors": [{"message": message, "extensions": {"code": code, **extensions}}]}
+    )
+
+
+class TokenBuckets:
+    """A token bucket per caller, in memory: `rate` operations a second, bursts of `burst`."""
+
+    MAX_CALLERS = 100_000
+
+    def __init__(self, *, rate: float, burst: int) -> None:
+        self.rate = rate
+        self.burst = burst
+        self._buckets: dict[str, tuple[float, float]] = {}
+
+    def take(self, caller: str, count: int = 1, now: float | None = None) -> float:
+        """0 if `count` operations may run now, else the seconds to wait before retrying."""
+        now = time.monotonic() if now is None else now
+        tokens, last = self._buckets.get(caller, (float(self.burst), now))
+        tokens = min(float(self.burst), tokens + (now - last) * self.rate)
+        if tokens < count:
+            self._buckets[caller] = (tokens, now)
+            return (count - tokens) / self.rate
+        if len(self._buckets) >= self.MAX_CALLERS and caller not in self._buckets:
+            self._buckets.clear()  # a flood of distinct callers: start everyone full again
+        self._buckets[caller] = (tokens - count, now)
+        return 0.0
+
+
+@dataclass(frozen=True, kw_only=True)
+class GuardConfig:
+    path: str
+    auth: bool
+    authenticator: Authenticator
+    max_body_bytes: int
+    max_upload_bytes: int
+    """Multipart requests (file uploads) may be this large instead."""
+    buckets: TokenBuckets | None
+
+
+class GraphQLGuard:
+    """ASGI middleware for the GraphQL path (HTTP only; WebSockets authenticate on
+    `connection_init`, see gateway/http.py)."""
+
+    def __init__(self, app: ASGIApp, *, config: GuardConfig) -> None:
+        self.app = app
+        self.config = config
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        config = self.config
+        if scope["type"] != "http" or scope["path"].rstrip("/") != config.path:
+            await self.app(scope, receive, send)
+            return
+        if scope["method"] == "GET" and not scope.get("query_string"):
+            await self.app(scope, receive, send)  # the GraphiQL page: no data behind it
+            return
+        principal = ANONYMOUS
+        if config.auth:
+            try:
+                principal = await self._authenticate(scope)
+            except AuthenticationError as exc:
+                body = error_body(str(exc), "UNAUTHENTICATED")
+                await _respond(send, 401, body, [(b"www-authenticate", b'Bearer realm="graphql"')])
+                return
+        scope.setdefault("state", {})["principal"] = principal
+        limit = config.max_upload_bytes if _multipart(scope) else config.max_body_bytes
+        read = await _read_capped(scope, receive, limit)
+        if read is None:
+            message = f"the request body exceeds {limit} bytes"
+            await _respond(send, 413, error_body(message, "PAYLOAD_TOO_LARGE"))
+            return
+        body = read
+        if config.buckets is not None and principal is not ANONYMOUS:
+            wait = config.buckets.take(principal.cache_scope, _operations(body))
+            if wait > 0:
+                retry_after = max(1, math.ceil(wait))
+                message = f"too many operations; retry in {retry_after} s"
+                body_out = error_body(message, "RATE_LIMITED", retryAfter=retry_after)
+                await _respond(send, 429, body_out, [(b"retry-after", str(retry_after).encode())])
+                return
+        await self.app(scope, _replay(body), send)
+
+    async def _authenticate(self, scope: Scope) -> Principal:
+        if not self.config.authenticator.configured:
+            raise AuthenticationError("no client credentials are configured on this gateway")
+        authorization = None
+        for name, value in scope.get("headers", ()):
+            if name == b"authorization":
+                authorization = value.decode("latin-1")
+                break
+        return await self.config.authenticator.authenticate(authorization)
+
+
+def _multipart(scope: Scope) -> bool:
+    for name, value in scope.get("headers", ()):
+        if name == b"content-type":
+            return bool(value.split(b";")[0].strip().lower() == b"multipart/form-data")
+    return False
+
+
+def _operations(body: bytes) -> int:
+    """How many operations a request body carries (a JSON list is a batch)."""
+    if body[:1] != b"[":
+        return 1
+    try:
+        parsed = orjson.loads(body)
+    except orjson.JSONDecodeError:
+        return 1
+    return max(1, len(parsed)) if isinstance(parsed, list) else 1
+
+
+async def _read_capped(scope: Scope, receive: Receive, limit: int) -> bytes | None:
+    """The whole body, or None as soon as it is known to exceed `limit` bytes."""
+    for name, value in scope.get("headers", ()):
+        if name == b"content-length" and value.isdigit() and int(value) > limit:
+            return None
+    chunks: list[bytes] = []
+    size = 0
+    while True:
+        message = await receive()
+        if message["type"] == "http.disconnect":
+            break
+        chunk = message.get("body", b"")
+        size += len(chunk)
+        if size > limit:
+            return None
+        chunks.append(chunk)
+        if not message.get("more_body", False):
+            break
+    return b"".join(chunks)
+
+
+def _replay(body: bytes) -> Receive:
+    sent = False
+
+    async def receive() -> Message:
+        nonlocal sent
+        if not sent:
+            sent = True
+            return {"type": "http.request", "body": body, "more_body": False}
+        return {"type": "http.disconnect"}
+
+    return receive
+
+
+async def _respond(
+    send: Send, status: int, body: bytes, headers: list[tuple[bytes, bytes]] | None = None
+) -> None:
+    await send(
+        {
+            "type": "http.response.start",
+            "status": status,
+            "headers": [
+                (b"content-type", b"application/json"),
+                (b"content-length", str(len(body)).encode()),
+                *(headers or []),
+            ],
+        }
+    )
+    await send({"type": "http.response.body", "body": body})
+
+
+class AdminAccess:
+    """Who may read the operator's endpoints (metrics, readiness details, cache stats).
+
+    With `GATEWAY_ADMIN_TOKEN` set: a request bearing it, from anywhere. Unset: only a client
+    on the loopback interface (a scraper or operator on the same machine or pod).
+    """
+
+    def __init__(self, token: str | None) -> None:
+        self._token = token
+
+    def allows(self, request: Request) -> bool:
+        if self._token is not None:
+            header = request.headers.get("authorization", "")
+            scheme, _, given = header.partition(" ")
+            return scheme.lower() == "bearer" and hmac.compare_digest(
+                given.strip().encode(), self._token.encode()
+            )
+        host = request.client.host if request.client is not None else ""
+        try:
+            return ipaddress.ip_address(host).is_loopback
+        except ValueError:
+            return False
+
+    def __call__(self, request: Request) -> None:
+        """A FastAPI dependency: 401 unless the caller is an administrator."""
+        if not self.allows(request):
+            raise HTTPException(
+                401, "administrator token required", headers={"WWW-Authenticate": "Bearer"}
+            )
+
+
+class ConnectingContext(Protocol):
+    """What a WebSocket's GraphQL context offers to authenticate its `connection_init`."""
+
+    @property
+    def connected(self) -> bool: ...
+
+    async def connect(self, payload: Mapping[str, Any]) -> None: ...
+
+
+UNAUTHORIZED_CLOSE = 4401
+FORBIDDEN_CLOSE = 4403
+
+
+class AuthenticatingTransportWSHandler(BaseGraphQLTransportWSHandler[Any, Any]):
+    """graphql-transport-ws: checks the `connection_init` payload's bearer token before the ack;
+    on failure the socket closes with 4401 (no credentials) or 4403 (refused) and the reason."""
+
+    async def handle_connection_init(self, message: ConnectionInitMessage) -> None:
+        context: ConnectingContext = self.context
+        payload = message.get("payload") or {}
+        if not self.connection_init_received and isinstance(payload, dict):
+            try:
+                await context.connect(payload)
+            except AuthenticationError as exc:
+                if self.connection_init_timeout_task:
+                    self.connection_init_timeout_task.cancel()
+                self.connection_init_received = True
+                code = UNAUTHORIZED_CLOSE if "missing" in str(exc) else FORBIDDEN_CLOSE
+                await self.websocket.close(code=code, reason=str(exc)[:120])
+                return
+        await super().handle_connection_init(message)
+
+
+async def authenticate_legacy_connection(context: ConnectingContext, payload: Any) -> None:
+    """The older graphql-ws protocol: refuse with a `connection_error` carrying the reason."""
+    if context.connected:
+        return
+    try:
+        await context.connect(payload if isinstance(payload, dict) else {})
+    except AuthenticationError as exc:
+        raise ConnectionRejectionError({"message": str(exc)}) from None
