@@ -5,6 +5,9 @@ A key has two records in the shared store (`SET NX` semantics, so Redis makes th
     idempotency:<key>        the claim: {fingerprint}; held while the work runs (a lease), released
                              when the work fails before Codat accepted anything
     idempotency:<key>:done   the result: {fingerprint, result}; kept for the record TTL
+    idempotency:<key>:<part> progress of a write made of several pushes ({fingerprint, value}),
+                             recorded as each push happens and kept for the record TTL, so a
+                             retry replays the parts that reached Codat (or may have)
 
 The fingerprint is the sha256 of the canonical JSON of (operation, company, normalised input), so
 the same key with a different input is refused (`IdempotencyKeyReusedError`) instead of replayed.
@@ -75,6 +78,45 @@ class Rejected(Exception):  # noqa: N818 (a control-flow outcome, not a fault)
         self.outcome = outcome
 
 
+class Unsettled(Exception):  # noqa: N818 (a control-flow outcome, not a fault)
+    """Raised by the work when a part of it may not have reached Codat: the caller gets `result`,
+    nothing is stored as done, and a retry with the key runs the work again (which replays the
+    parts its `Progress` recorded)."""
+
+    def __init__(self, result: dict[str, Any]) -> None:
+        super().__init__("write partly done: retry with the same key")
+        self.result = result
+
+
+@dataclass(frozen=True, slots=True)
+class Progress:
+    """The recorded parts of one keyed write; only the same input (fingerprint) may read them."""
+
+    store: KeyValueStore
+    prefix: str
+    key: str
+    print_: str
+    ttl: float
+
+    async def get(self, part: str) -> dict[str, Any] | None:
+        raw = await self.store.get(f"{self.prefix}:{part}")
+        if raw is None:
+            return None
+        record: dict[str, Any] = json.loads(raw)
+        if record["fingerprint"] != self.print_:
+            raise IdempotencyKeyReusedError(self.key)
+        value: dict[str, Any] = record["value"]
+        return value
+
+    async def add(self, part: str, value: dict[str, Any]) -> bool:
+        """Record `part` unless it is recorded already; True when this call recorded it."""
+        record = json.dumps({"fingerprint": self.print_, "value": value})
+        return await self.store.add(f"{self.prefix}:{part}", record, self.ttl)
+
+    async def forget(self, part: str) -> None:
+        await self.store.delete(f"{self.prefix}:{part}")
+
+
 class IdempotentWrites:
     """Runs work under an idempotency key: once per key, across retries, requests and replicas."""
 
@@ -139,6 +181,10 @@ class IdempotentWrites:
         record = json.dumps({"fingerprint": print_, "result": result})
         await self._store.add(f"{claim}:done", record, self._ttl)
         return Replayed(result, replayed=False)
+
+    def progress(self, key: str, print_: str) -> Progress:
+        """Where a write of several pushes records each one as it happens (see `Unsettled`)."""
+        return Progress(self._store, f"{self._claim_key(key)}:part", key, print_, self._ttl)
 
     async def reserve(self, key: str, print_: str) -> None:
         """Bind `key` to `print_` for the record TTL (a batch's key); refuses another input."""

@@ -9,6 +9,7 @@ Codat's push endpoints unless every check passed.
 from __future__ import annotations
 
 import asyncio
+import time
 import uuid
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import asdict, dataclass, field
@@ -18,6 +19,7 @@ from typing import Any
 from gateway.codat.models import (
     Account,
     Bill,
+    BillPaymentInput,
     DataType,
     PushOperation,
 )
@@ -25,8 +27,10 @@ from gateway.codat.types import CodatDateTime, CompanyId, ConnectionId
 from gateway.errors import (
     CodatBadRequest,
     CodatConflict,
+    CodatError,
     CodatHTTPError,
     CodatNotFound,
+    CodatRateLimited,
     CodatUnprocessable,
 )
 from gateway.events import EventBus, EventKind, GatewayEvent
@@ -35,6 +39,7 @@ from gateway.idempotency import (
     IdempotencyKeyReusedError,
     IdempotentWrites,
     Rejected,
+    Unsettled,
     fingerprint,
 )
 from gateway.loaders import accounting_connection
@@ -145,6 +150,10 @@ def _upstream_issue(error: CodatHTTPError) -> WriteIssue:
     )
 
 
+CODAT_REPLAY_SECONDS = 85 * 60
+"""How long after sending a push may be sent again under its Idempotency-Key: Codat replays for
+90 minutes; the margin covers clock skew and time in flight."""
+
 REFUSALS = (CodatBadRequest, CodatUnprocessable, CodatConflict, CodatNotFound)
 """Codat answers that mean "not written": the caller can fix the input and retry."""
 
@@ -203,6 +212,22 @@ class Writes:
             done = await self.idempotency.run(key, print_, work)
         except Rejected as rejected:
             return WriteOutcome(key, echo=normalised, issues=tuple(rejected.outcome))
+        except Unsettled as unsettled:
+            partial = unsettled.result
+            return WriteOutcome(
+                key,
+                push_operation=_load(partial.get("pushOperation")),
+                echo=partial["input"],
+                issues=(
+                    WriteIssue(
+                        WriteErrorCode.PUSH_OUTCOME_UNKNOWN,
+                        "some payments may not have reached Codat: retry with the same "
+                        "idempotencyKey (payments Codat accepted are not sent again)",
+                        "idempotencyKey",
+                    ),
+                ),
+                extra=partial.get("extra") or {},
+            )
         except (IdempotencyKeyReusedError, IdempotencyKeyInFlightError) as error:
             code = (
                 WriteErrorCode.IDEMPOTENCY_KEY_REUSED
@@ -356,9 +381,16 @@ class Writes:
 
         The batch is one idempotent unit; it is remembered once any payment was pushed, with
         each bill's outcome, so a retry with the key replays it rather than paying again.
+        Each group's payment is also recorded as it goes: before it is sent (with its body and
+        its own Codat Idempotency-Key) and once Codat accepted it. When a payment may have
+        reached Codat unseen (a transport error), the batch is not remembered as done; a retry
+        with the key replays the accepted payments, sends the unsure ones again byte for byte
+        under the same Codat key (Codat replays them for 90 minutes), and plans afresh only
+        the groups that provably never reached Codat.
         """
         key = key or new_key()
         echo = normalise(asdict(request))
+        progress = self.idempotency.progress(key, fingerprint("payBills", company_id, echo))
         try:
             date = _valid_payment(request.date, None, None)
             issues = _batch_issues(request.bills)
@@ -381,12 +413,18 @@ class Writes:
                 )
             )
             results: dict[str, dict[str, Any]] = {}
-            groups: dict[str, list[Settlement]] = {}
+            members: dict[str, list[tuple[int, BillToPay, Bill]]] = {}
             for index, (item, bill) in enumerate(zip(request.bills, bills, strict=True)):
+                if isinstance(bill, WriteRefusedError):
+                    results[item.bill_id] = _bill_result(None, bill.issues)
+                    continue
+                supplier = bill.supplier_ref.id if bill.supplier_ref else bill.id
+                group = supplier if request.one_payment_per_supplier else bill.id
+                members.setdefault(group, []).append((index, item, bill))
+
+            def plan(index: int, item: BillToPay, bill: Bill) -> Settlement | None:
                 try:
-                    if isinstance(bill, WriteRefusedError):
-                        raise bill
-                    settlement = plan_settlement(
+                    return plan_settlement(
                         bill,
                         amount=item.amount,
                         payment_currency=currency or bill.currency,
@@ -395,40 +433,94 @@ class Writes:
                     )
                 except WriteRefusedError as refused:
                     results[item.bill_id] = _bill_result(None, refused.issues)
-                    continue
-                supplier = bill.supplier_ref.id if bill.supplier_ref else bill.id
-                group = supplier if request.one_payment_per_supplier else bill.id
-                groups.setdefault(group, []).append(settlement)
+                    return None
 
-            async def push(group: str, settlements: list[Settlement]) -> None:
-                body = build_bill_payment(
-                    settlements,
-                    account=account,
-                    currency=currency or settlements[0].bill.currency,
-                    date=date,
-                    payment_method_id=request.payment_method_id,
-                    reference=request.reference,
-                    note=request.note,
-                )
-                sub_key = str(uuid.uuid5(uuid.NAMESPACE_URL, f"{key}:{group}"))
-                try:
-                    pushed: PushOperation | None = await self.client.create_bill_payment(
-                        company_id, connection, body, idempotency_key=sub_key
+            async def settle(group: str, items: list[tuple[int, BillToPay, Bill]]) -> bool:
+                """Pay one group, or replay what an earlier attempt with the key did for it.
+
+                True when its payment may have reached Codat without the gateway knowing.
+                """
+                done = await progress.get(f"{group}:done")
+                if done is not None:
+                    for bill_id in done["bills"]:
+                        results[bill_id] = done["result"]
+                    _not_in_first_attempt(items, done["bills"], results)
+                    return False
+                sent = await progress.get(f"{group}:sent")
+                if sent is None:
+                    settlements = [
+                        s for s in (plan(i, item, bill) for i, item, bill in items) if s is not None
+                    ]
+                    if not settlements:
+                        return False
+                    body = build_bill_payment(
+                        settlements,
+                        account=account,
+                        currency=currency or settlements[0].bill.currency,
+                        date=date,
+                        payment_method_id=request.payment_method_id,
+                        reference=request.reference,
+                        note=request.note,
                     )
-                    issues: tuple[WriteIssue, ...] = ()
-                except REFUSALS as error:
-                    pushed, issues = None, (_upstream_issue(error),)
-                if pushed is not None:
-                    self.tracker.follow(company_id, pushed.push_operation_key)
-                for s in settlements:
-                    results[s.bill.id] = _bill_result(pushed, issues)
+                    paid = [s.bill.id for s in settlements]
+                    sent = {
+                        "body": body.model_dump(mode="json", by_alias=True, exclude_none=True),
+                        "codatKey": new_key(),
+                        "bills": paid,
+                        "sentAt": time.time(),
+                    }
+                    # Recorded before sending: from here on the payment may reach Codat.
+                    await progress.add(f"{group}:sent", sent)
+                else:
+                    _not_in_first_attempt(items, sent["bills"], results)
+                    if time.time() - sent["sentAt"] > CODAT_REPLAY_SECONDS:
+                        # Codat no longer replays its key: sending again could pay twice.
+                        for bill_id in sent["bills"]:
+                            results[bill_id] = _bill_result(None, (_stale_issue(bill_id),))
+                        return True
+                    body = BillPaymentInput.model_validate(sent["body"])
+                bill_ids: list[str] = sent["bills"]
+                try:
+                    pushed = await self.client.create_bill_payment(
+                        company_id, connection, body, idempotency_key=sent["codatKey"]
+                    )
+                except CodatConflict as error:
+                    # 409: Codat is still working on a request with this key; it may pay.
+                    for bill_id in bill_ids:
+                        results[bill_id] = _bill_result(None, (_unknown_issue(bill_id, error),))
+                    return True
+                except (*REFUSALS, CodatRateLimited) as error:
+                    # Codat answered "not written": a retry may plan this group afresh.
+                    await progress.forget(f"{group}:sent")
+                    issues = (_upstream_issue(error),)
+                    for bill_id in bill_ids:
+                        results[bill_id] = _bill_result(None, issues)
+                    return False
+                except CodatError as error:
+                    for bill_id in bill_ids:
+                        results[bill_id] = _bill_result(None, (_unknown_issue(bill_id, error),))
+                    return True
+                result = _bill_result(pushed, ())
+                await progress.add(f"{group}:done", {"bills": bill_ids, "result": result})
+                self.tracker.follow(company_id, pushed.push_operation_key)
+                for bill_id in bill_ids:
+                    results[bill_id] = result
+                return False
 
-            await asyncio.gather(*(push(group, items) for group, items in groups.items()))
+            unsettled = await asyncio.gather(*(settle(g, items) for g, items in members.items()))
+            ordered = [{"billId": i.bill_id, **results[i.bill_id]} for i in request.bills]
+            if any(unsettled):
+                raise Unsettled(
+                    {
+                        "pushOperation": None,
+                        "input": normalise({**asdict(request), "date": date}),
+                        "extra": {"results": ordered},
+                    }
+                )
             if not any(r["pushOperation"] for r in results.values()):
                 raise WriteRefusedError(
                     [WriteIssue.from_json(e) for r in results.values() for e in r["errors"]]
                 )
-            ordered = [{"billId": i.bill_id, **results[i.bill_id]} for i in request.bills]
             return Performed(None, {"date": date}, {"results": ordered})
 
         outcome = await self.execute("payBills", company_id, key, asdict(request), perform)
@@ -505,6 +597,43 @@ async def _attempt(call: Awaitable[Bill]) -> Bill | WriteRefusedError:
         return await call
     except WriteRefusedError as refused:
         return refused
+
+
+def _unknown_issue(bill_id: str, error: CodatError) -> WriteIssue:
+    return WriteIssue(
+        WriteErrorCode.PUSH_OUTCOME_UNKNOWN,
+        f"the payment of bill {bill_id!r} may or may not have reached Codat ({error}): retry "
+        "with the same idempotencyKey and it is sent again under the same Codat key, which "
+        "Codat answers without paying twice",
+        "idempotencyKey",
+    )
+
+
+def _stale_issue(bill_id: str) -> WriteIssue:
+    return WriteIssue(
+        WriteErrorCode.PUSH_OUTCOME_UNKNOWN,
+        f"the payment of bill {bill_id!r} may have reached Codat more than 85 minutes ago, "
+        "past Codat's idempotency window: check the bill's payments before paying it again",
+        "idempotencyKey",
+    )
+
+
+def _not_in_first_attempt(
+    items: Sequence[tuple[int, BillToPay, Bill]],
+    covered: Sequence[str],
+    results: dict[str, dict[str, Any]],
+) -> None:
+    """Bills of a group already sent that the first payment did not include (they were refused
+    then): the key stands for that payment, so they are not added to it."""
+    for index, item, _ in items:
+        if item.bill_id not in covered and item.bill_id not in results:
+            issue = WriteIssue(
+                WriteErrorCode.BILL_NOT_PAYABLE,
+                f"bill {item.bill_id!r} was not payable when this idempotencyKey was first "
+                "used: pay it with a new key",
+                f"bills[{index}].billId",
+            )
+            results[item.bill_id] = _bill_result(None, (issue,))
 
 
 def _bill_result(pushed: PushOperation | None, issues: Sequence[WriteIssue]) -> dict[str, Any]:

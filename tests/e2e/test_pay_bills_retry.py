@@ -1,0 +1,146 @@
+"""payBills after a lost connection: a retry with the same key never pays a bill twice."""
+
+from __future__ import annotations
+
+import time
+import uuid
+from collections.abc import Iterator
+from typing import Any
+
+import httpx
+import pytest
+
+from gateway.app import create_app
+from tests.conftest import gateway_settings
+from tests.e2e.paying import PAY_BILLS, WEBHOOK_SECRET, Payable, codat_get, graphql, payables
+from tests.gateway.replicas import send_webhooks_to
+from tests.servers import running
+
+PUSH_PATH = r"/push/billPayments$"
+
+
+@pytest.fixture
+def single_attempt_gateway(sandbox_url: str) -> Iterator[str]:
+    """A gateway that does not retry Codat calls itself, so a dropped push reaches the caller."""
+    settings = gateway_settings(sandbox_url, CODAT_MAX_ATTEMPTS="1", WEBHOOK_SECRET=WEBHOOK_SECRET)
+    with running(create_app(settings)) as server:
+        send_webhooks_to(sandbox_url, f"{server.url}/webhooks/codat")
+        yield server.url
+
+
+def push_requests(sandbox_url: str) -> list[dict[str, Any]]:
+    body: dict[str, Any] = httpx.get(f"{sandbox_url}/_sandbox/requests", timeout=10).json()
+    pushes = [r for r in body["requests"] if r["path"].endswith("/push/billPayments")]
+    return sorted(pushes, key=lambda r: float(r["start"]))
+
+
+def payments_of(sandbox_url: str, company: str, bill_id: str) -> int:
+    payments = codat_get(sandbox_url, f"/companies/{company}/data/billPayments", pageSize="5000")
+    return sum(
+        1
+        for payment in payments["results"]
+        for line in payment.get("lines") or []
+        for link in line.get("links") or []
+        if link.get("type") == "Bill" and link.get("id") == bill_id
+    )
+
+
+def wait_until_paid(sandbox_url: str, company: str, bills: list[Payable]) -> None:
+    deadline = time.monotonic() + 10
+    path = f"/companies/{company}/data/bills"
+    while time.monotonic() < deadline:
+        statuses = [codat_get(sandbox_url, f"{path}/{b.bill['id']}")["status"] for b in bills]
+        if all(s == "Paid" for s in statuses):
+            return
+        time.sleep(0.1)
+    raise AssertionError(f"bills not paid in time: {statuses}")
+
+
+def pay_each(gateway_url: str, bills: list[Payable], key: str) -> dict[str, Any]:
+    first = bills[0]
+    payload: dict[str, Any] = graphql(
+        gateway_url,
+        PAY_BILLS,
+        input={
+            "companyId": first.company_id,
+            "bills": [{"billId": b.bill["id"]} for b in bills],
+            "accountId": first.bank_account_id,
+            "date": "2026-11-26",
+            "grouping": "ONE_PAYMENT_PER_BILL",
+            "idempotencyKey": key,
+        },
+    )["payBills"]
+    return payload
+
+
+def test_a_retry_after_a_dropped_push_pays_no_bill_twice(
+    sandbox_url: str, single_attempt_gateway: str
+) -> None:
+    # given: three bills in one currency, paid one payment each; one push will be dropped
+    first = payables(sandbox_url)[0]
+    bills = [p for p in payables(sandbox_url, 20) if p.bill["currency"] == first.bill["currency"]][
+        :3
+    ]
+    assert len(bills) == 3
+    company = first.company_id
+    before = {b.bill["id"]: payments_of(sandbox_url, company, b.bill["id"]) for b in bills}
+    httpx.delete(f"{sandbox_url}/_sandbox/requests", timeout=10).raise_for_status()
+    fault = {"pathPattern": PUSH_PATH, "methods": ["POST"], "kind": "drop", "times": 1}
+    httpx.post(f"{sandbox_url}/_sandbox/faults", json=fault, timeout=10).raise_for_status()
+    key = str(uuid.uuid4())
+
+    # when: the batch loses one push, then is retried with the same key
+    partial = pay_each(single_attempt_gateway, bills, key)
+    retried = pay_each(single_attempt_gateway, bills, key)
+
+    # then: the first answer says which payment is unsure and asks for a retry with the key
+    assert [e["code"] for e in partial["errors"]] == ["PUSH_OUTCOME_UNKNOWN"]
+    unsure = [r for r in partial["results"] if r["pushOperation"] is None]
+    assert len(unsure) == 1
+    assert [e["code"] for e in unsure[0]["errors"]] == ["PUSH_OUTCOME_UNKNOWN"]
+    # the retry completes the batch and replays the payments that were accepted
+    assert retried["errors"] == []
+    assert all(r["pushOperation"] is not None for r in retried["results"])
+    accepted = {
+        r["billId"]: r["pushOperation"]["pushOperationKey"]
+        for r in partial["results"]
+        if r["pushOperation"] is not None
+    }
+    again = {r["billId"]: r["pushOperation"]["pushOperationKey"] for r in retried["results"]}
+    assert all(again[bill] == push for bill, push in accepted.items())
+    # the request record: four pushes, the dropped one sent again under its own Codat key
+    pushes = push_requests(sandbox_url)
+    assert len(pushes) == 4
+    dropped = [p for p in pushes if p["fault"] == "drop"]
+    assert len(dropped) == 1
+    assert pushes[-1]["headers"]["idempotency-key"] == dropped[0]["headers"]["idempotency-key"]
+    answered = [p["headers"]["idempotency-key"] for p in pushes if p["status"] == 200]
+    assert len(answered) == len(set(answered)) == 3
+    # and the ledger: each bill has exactly one more payment
+    wait_until_paid(sandbox_url, company, bills)
+    for b in bills:
+        assert payments_of(sandbox_url, company, b.bill["id"]) == before[b.bill["id"]] + 1
+
+
+def test_a_third_call_with_the_key_replays_the_completed_batch(
+    sandbox_url: str, single_attempt_gateway: str
+) -> None:
+    # given: a batch that completed on its second attempt
+    first = payables(sandbox_url)[0]
+    bills = [p for p in payables(sandbox_url, 20) if p.bill["currency"] == first.bill["currency"]][
+        :2
+    ]
+    fault = {"pathPattern": PUSH_PATH, "methods": ["POST"], "kind": "drop", "times": 1}
+    httpx.post(f"{sandbox_url}/_sandbox/faults", json=fault, timeout=10).raise_for_status()
+    key = str(uuid.uuid4())
+    pay_each(single_attempt_gateway, bills, key)
+    completed = pay_each(single_attempt_gateway, bills, key)
+    sent = len(push_requests(sandbox_url))
+
+    # when
+    third = pay_each(single_attempt_gateway, bills, key)
+
+    # then
+    assert third["replayed"] is True
+    assert third["results"] == completed["results"]
+    assert len(push_requests(sandbox_url)) == sent
