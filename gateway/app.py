@@ -7,7 +7,7 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from dataclasses import asdict
 
-from fastapi import FastAPI, Request, Response
+from fastapi import Depends, FastAPI, Request, Response
 from fastapi.requests import HTTPConnection
 from fastapi.responses import JSONResponse
 from opentelemetry.sdk.trace import TracerProvider
@@ -16,11 +16,13 @@ from redis.backoff import NoBackoff
 from redis.retry import Retry
 from starlette.middleware.gzip import GZipMiddleware
 
+from gateway.auth import ANONYMOUS, NOBODY, Authenticator, JwksSource, JwtConfig, Principal
 from gateway.cache import ResponseCache, UpstreamCache
 from gateway.codat import CodatClient
 from gateway.codat.config import ClientConfig, RetryPolicy, Timeouts
 from gateway.correlation import RequestIdMiddleware
 from gateway.events import EventBus, LocalBus, RedisBus
+from gateway.guard import AdminAccess, GraphQLGuard, GuardConfig, TokenBuckets
 from gateway.http import GatewayGraphQLRouter
 from gateway.idempotency import IdempotentWrites
 from gateway.invalidation import CacheInvalidator
@@ -39,7 +41,7 @@ from gateway.upstream import Upstream
 from gateway.webhooks import WebhookConfig, WebhookReceiver
 from gateway.webhooks import router as webhooks_router
 from gateway.writes import Writes
-from schema import build_schema
+from schema import Limits, build_schema
 from schema.context import Context
 
 log = logging.getLogger("gateway.app")
@@ -83,6 +85,47 @@ def webhook_config(settings: Settings) -> WebhookConfig:
         max_body_bytes=settings.webhook_max_body_bytes,
         dedupe_seconds=settings.webhook_dedupe_seconds,
     )
+
+
+def authenticator(settings: Settings) -> Authenticator:
+    """Who may call /graphql: the static API keys and the JWT settings."""
+    jwt = None
+    if settings.jwt_algorithms:
+        secret = settings.jwt_secret
+        jwt = JwtConfig(
+            algorithms=settings.jwt_algorithms,
+            secret=None if secret is None else secret.reveal(),
+            jwks=None
+            if settings.jwks is None
+            else JwksSource(settings.jwks, ttl_seconds=settings.jwks_cache_seconds),
+            issuer=settings.jwt_issuer,
+            audience=settings.jwt_audience,
+            companies_claim=settings.jwt_companies_claim,
+        )
+    return Authenticator(api_keys=settings.api_keys, jwt=jwt)
+
+
+def limits(settings: Settings) -> Limits:
+    return Limits(
+        max_depth=settings.max_depth,
+        max_aliases=settings.max_aliases,
+        max_tokens=settings.max_tokens,
+        max_cost=settings.max_cost,
+        introspection=settings.introspection,
+    )
+
+
+def _announce_auth(settings: Settings, authenticator: Authenticator) -> None:
+    if not settings.auth:
+        log.warning(
+            "GATEWAY_AUTH=off: /graphql answers anyone, with every company the Codat key "
+            "reaches. Use this only for local development."
+        )
+    elif not authenticator.configured:
+        log.warning(
+            "GATEWAY_AUTH=on but neither GATEWAY_API_KEYS nor GATEWAY_JWT_SECRET/GATEWAY_JWKS "
+            "is set: every /graphql request will be refused."
+        )
 
 
 def create_app(settings: Settings, *, tracing: TracerProvider | None = None) -> FastAPI:
@@ -194,15 +237,31 @@ def create_app(settings: Settings, *, tracing: TracerProvider | None = None) -> 
                 if owns_tracing and tracing is not None:
                     tracing.shutdown()
 
+    clients = authenticator(settings)
+    _announce_auth(settings, clients)
+
     async def context_getter(connection: HTTPConnection) -> Context:
         # HTTPConnection, not Request: FastAPI gives the same getter a WebSocket for subscriptions.
         state = connection.app.state
+        websocket = connection.scope["type"] == "websocket"
+        # HTTP: GraphQLGuard put the principal on the request. A WebSocket may use no company
+        # until its connection_init is authenticated (Context.connect).
+        principal: Principal = (
+            ANONYMOUS
+            if not settings.auth
+            else NOBODY
+            if websocket
+            else getattr(connection.state, "principal", NOBODY)
+        )
         return Context(
-            loaders=Loaders(state.upstream),
+            loaders=Loaders(state.upstream, principal),
             max_page_size=settings.max_page_size,
             writes=state.writes,
             pushes=state.pushes,
             bus=state.bus,
+            principal=principal,
+            authenticator=clients if settings.auth and websocket else None,
+            loaders_for=lambda who: Loaders(state.upstream, who),
         )
 
     app = FastAPI(
@@ -213,15 +272,31 @@ def create_app(settings: Settings, *, tracing: TracerProvider | None = None) -> 
         [] if metrics is None and tracer is None else [OperationObserver.factory(metrics, tracer)]
     )
     graphql = GatewayGraphQLRouter(
-        build_schema(observers),
+        build_schema(observers, limits(settings)),
         context_getter=context_getter,
         graphql_ide="graphiql" if settings.graphiql else None,
         multipart_uploads_enabled=True,
     )
     app.include_router(graphql, prefix="/graphql")
     app.state.graphql = graphql
-    app.add_middleware(GraphQLFront, path="/graphql", auth_required=False)
+    app.add_middleware(GraphQLFront, path="/graphql", auth_required=settings.auth)
     app.add_middleware(UploadGuard, path="/graphql")
+    app.add_middleware(
+        GraphQLGuard,
+        config=GuardConfig(
+            path="/graphql",
+            auth=settings.auth,
+            authenticator=clients,
+            max_body_bytes=settings.max_body_bytes,
+            max_upload_bytes=settings.upload_max_bytes,
+            buckets=TokenBuckets(
+                rate=settings.rate_limit_per_second, burst=settings.rate_limit_burst
+            )
+            if settings.rate_limit_per_second > 0
+            else None,
+        ),
+    )
+    admin = AdminAccess(None if settings.admin_token is None else settings.admin_token.reveal())
     app.add_middleware(GZipMiddleware, minimum_size=settings.gzip_minimum_bytes)
     app.add_middleware(RequestIdMiddleware)
     app.include_router(webhooks_router)
@@ -240,14 +315,14 @@ def create_app(settings: Settings, *, tracing: TracerProvider | None = None) -> 
             )
         )
 
-        @app.get("/metrics", include_in_schema=False)
+        @app.get("/metrics", include_in_schema=False, dependencies=[Depends(admin)])
         async def metrics_endpoint() -> Response:
             return Response(metrics.render(), media_type=CONTENT_TYPE)
 
     @app.get("/readyz", include_in_schema=False)
     async def readyz(request: Request) -> JSONResponse:
         """503 while Codat does not answer; `degraded` (still serving) when events cannot reach
-        other replicas."""
+        other replicas. Only administrators see the details (upstream, bus, cache, webhooks)."""
         state = request.app.state
         bus = state.bus.health()
         upstream = await state.probe.status()
@@ -272,6 +347,8 @@ def create_app(settings: Settings, *, tracing: TracerProvider | None = None) -> 
                 "ignored": receiver.ignored,
             },
         }
+        if not admin.allows(request):
+            body = {"status": status}  # the details are the operator's (gateway/guard.py)
         return JSONResponse(body, status_code=200 if upstream.reachable else 503)
 
     return app

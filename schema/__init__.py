@@ -8,6 +8,7 @@ import strawberry
 from strawberry.extensions import SchemaExtension, ValidationCache
 from strawberry.schema.config import StrawberryConfig
 
+from schema.cost import Limits
 from schema.errors import GatewayErrors, GatewaySchema, ReportingParserCache
 from schema.mutations import Mutation
 from schema.query import Query
@@ -15,7 +16,7 @@ from schema.scalars import SCALAR_MAP
 from schema.subscriptions import Subscription
 from schema.types.bills import Attachment
 
-__all__ = ["build_schema"]
+__all__ = ["Limits", "build_schema"]
 
 CACHED_DOCUMENTS = 256
 """How many distinct documents the parse and validation caches keep."""
@@ -23,8 +24,10 @@ CACHED_DOCUMENTS = 256
 
 def build_schema(
     extensions: Sequence[Callable[[], SchemaExtension]] = (),
+    limits: Limits | None = None,
 ) -> strawberry.Schema:
-    """The schema, with the error mapping, the parse/validation caches and `extensions` first."""
+    """The schema, with the error mapping, the parse/validation caches and `extensions` first;
+    `limits` adds the depth, alias, token and cost limits (and can turn introspection off)."""
     return GatewaySchema(
         query=Query,
         mutation=Mutation,
@@ -33,6 +36,7 @@ def build_schema(
         types=[Attachment],
         extensions=[
             *extensions,
+            *([] if limits is None else limits.extensions()),
             GatewayErrors,
             lambda: ReportingParserCache(maxsize=CACHED_DOCUMENTS),
             lambda: ValidationCache(maxsize=CACHED_DOCUMENTS),

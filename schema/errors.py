@@ -25,14 +25,15 @@ from __future__ import annotations
 
 import logging
 import uuid
-from collections.abc import Iterator
+from collections.abc import AsyncGenerator, Iterator
+from contextlib import aclosing
 from typing import Any
 
 import strawberry
 from graphql import GraphQLError, GraphQLSyntaxError
 from strawberry.extensions import ParserCache, SchemaExtension
 from strawberry.relay import GlobalIDValueError
-from strawberry.types import ExecutionContext
+from strawberry.types import ExecutionContext, ExecutionResult
 
 from gateway.auth import CompanyNotAllowedError
 from gateway.correlation import current_request_id
@@ -108,6 +109,15 @@ def _codat(error: CodatError) -> tuple[str, dict[str, Any]]:
     return INTERNAL_MESSAGE, {"code": "INTERNAL_SERVER_ERROR"}
 
 
+_GATEWAY_ERRORS = (
+    NotFoundError,
+    CompanyNotAllowedError,
+    NoLinkedConnectionError,
+    CodatError,
+    UserInputError,
+)
+
+
 def to_graphql_error(error: GraphQLError) -> GraphQLError:
     """The error as the client sees it: a code always, and no exception text it should not see."""
     if error.extensions and "code" in error.extensions:
@@ -116,13 +126,16 @@ def to_graphql_error(error: GraphQLError) -> GraphQLError:
     if error.path is None:
         # Raised before execution: the document or the variables; graphql-core's text is for
         # the client (it names the variable and what was wrong with it).
-        if isinstance(error, GraphQLSyntaxError):
-            code = "GRAPHQL_PARSE_FAILED"
+        if isinstance(original, _GATEWAY_ERRORS):
+            # A subscription's source raised before its first event (no path): map it as a
+            # resolver's error.
+            message, extensions = error_extensions(original)
+        elif isinstance(error, GraphQLSyntaxError):
+            message, extensions = error.message, {"code": "GRAPHQL_PARSE_FAILED"}
         elif original is not None:
-            code = "BAD_USER_INPUT"
+            message, extensions = error.message, {"code": "BAD_USER_INPUT"}
         else:
-            code = "GRAPHQL_VALIDATION_FAILED"
-        message, extensions = error.message, {"code": code}
+            message, extensions = error.message, {"code": "GRAPHQL_VALIDATION_FAILED"}
     elif original is None or isinstance(original, GraphQLError):
         message, extensions = error.message, {"code": "INTERNAL_SERVER_ERROR"}
     else:
@@ -139,6 +152,19 @@ def to_graphql_error(error: GraphQLError) -> GraphQLError:
         original_error=original,
         extensions={**(error.extensions or {}), **extensions},
     )
+
+
+def _map_errors(result: Any) -> None:
+    errors = getattr(result, "errors", None)
+    if errors:
+        result.errors = [to_graphql_error(error) for error in errors]
+
+
+async def _mapped(results: AsyncGenerator[Any, None]) -> AsyncGenerator[Any, None]:
+    async with aclosing(results):
+        async for result in results:
+            _map_errors(result)
+            yield result
 
 
 def is_unexpected(error: GraphQLError) -> bool:
@@ -159,6 +185,14 @@ class GatewayErrors(SchemaExtension):
 
 class GatewaySchema(strawberry.Schema):
     """Logs only the unexpected errors: a bad filter or a 429 is an answer, not a fault."""
+
+    async def stream(self, *args: Any, **kwargs: Any) -> Any:
+        """Every result of a subscription (WebSocket) gets the same error mapping as a query."""
+        result = await super().stream(*args, **kwargs)
+        if isinstance(result, ExecutionResult):
+            _map_errors(result)
+            return result
+        return _mapped(result)
 
     def process_errors(
         self, errors: list[GraphQLError], execution_context: ExecutionContext | None = None

@@ -17,6 +17,7 @@ from typing import Annotated, Any
 import strawberry
 from strawberry.scalars import JSON
 
+from gateway.auth import authorize_company
 from gateway.codat.types import CompanyId
 from gateway.payments import WriteErrorCode, WriteIssue
 from gateway.writes import (
@@ -83,8 +84,9 @@ def writes(info: Info) -> Writes:
     return info.context.writes
 
 
-def company(value: strawberry.ID) -> CompanyId:
-    return company_id_from_argument(str(value))
+def company(info: Info, value: strawberry.ID) -> CompanyId:
+    """The company to write to, if the caller may use it (else NOT_FOUND, as for an unknown one)."""
+    return authorize_company(info.context.principal, company_id_from_argument(str(value)))
 
 
 @strawberry.input(description="Pay one bill from a bank account.")
@@ -180,7 +182,7 @@ class Mutation:
             note=input.note,
         )
         outcome = await writes(info).pay_bill(
-            company(input.company_id), request, input.idempotency_key
+            company(info, input.company_id), request, input.idempotency_key
         )
         return PayBillPayload(**payload_fields(outcome))
 
@@ -201,7 +203,7 @@ class Mutation:
             note=input.note,
         )
         outcome, results = await writes(info).pay_bills(
-            company(input.company_id), request, input.idempotency_key
+            company(info, input.company_id), request, input.idempotency_key
         )
         return PayBillsPayload(
             **payload_fields(outcome),

@@ -13,6 +13,7 @@ from datetime import datetime
 
 import strawberry
 
+from gateway.auth import authorize_company
 from gateway.codat.types import CompanyId
 from gateway.events import EventBus
 from gateway.pushwatch import PushTracker, SubscriberTooSlowError
@@ -45,8 +46,9 @@ def _bus(info: Info) -> EventBus:
     return info.context.bus
 
 
-def _company(value: strawberry.ID) -> CompanyId:
-    return company_id_from_argument(str(value))
+def _company(info: Info, value: strawberry.ID) -> CompanyId:
+    """The company to watch, if the caller may use it (else NOT_FOUND, as for an unknown one)."""
+    return authorize_company(info.context.principal, company_id_from_argument(str(value)))
 
 
 @strawberry.type
@@ -60,7 +62,7 @@ class Subscription:
     async def push_operation(
         self, info: Info, company_id: strawberry.ID, key: str
     ) -> AsyncGenerator[PushOperation, None]:
-        stream = _tracker(info).subscribe(_company(company_id), key)
+        stream = _tracker(info).subscribe(_company(info, company_id), key)
         try:
             async for model in stream:
                 yield PushOperation.from_model(model)
@@ -73,7 +75,7 @@ class Subscription:
     async def company_push_operations(
         self, info: Info, company_id: strawberry.ID
     ) -> AsyncGenerator[PushOperation, None]:
-        wanted = _company(company_id)
+        wanted = _company(info, company_id)
         tracker = _tracker(info)
         subscription = _bus(info).subscribe(tracker.queue_size)
         try:
@@ -97,7 +99,7 @@ class Subscription:
     async def company_data_changed(
         self, info: Info, company_id: strawberry.ID, data_types: list[str] | None = None
     ) -> AsyncGenerator[DataChange, None]:
-        wanted = _company(company_id)
+        wanted = _company(info, company_id)
         interest = None if data_types is None else frozenset(data_types)
         size = _tracker(info).queue_size
         subscription = _bus(info).subscribe(size)

@@ -33,7 +33,13 @@ def sandbox_url(sandbox_server: ServerThread) -> str:
 
 def gateway_settings(sandbox_url: str, **environ: str) -> Settings:
     """Settings for a gateway in front of the test sandbox, quick to give up on a failing call."""
-    base = {"CODAT_MAX_ATTEMPTS": "2", "CODAT_RETRY_MAX_ELAPSED_SECONDS": "3", **environ}
+    base = {
+        "CODAT_MAX_ATTEMPTS": "2",
+        "CODAT_RETRY_MAX_ELAPSED_SECONDS": "3",
+        # Client authentication has its own tests (tests/e2e/test_abuse.py).
+        "GATEWAY_AUTH": "off",
+        **environ,
+    }
     return Settings.from_env(base).pointed_at(sandbox_url, SANDBOX_API_KEY)
 
 

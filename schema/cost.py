@@ -1,0 +1,298 @@
+"""The cost of an operation in upstream (Codat) calls, estimated before it runs, and its budget.
+
+The model follows how the loaders fetch (gateway/loaders.py), counting a cold cache:
+
+- `Query.companies(first: n)`: one companies page, or, for a caller limited to some companies,
+  one read per allowed company in the window; below it, `n` companies (at most the allowed ones).
+- A connection (any field returning `edges`/`pageInfo`): one list call per parent object, plus
+  one to count the list for `last` without `before`. Its records multiply the parents below it
+  by `first`/`last` (50 when neither is given).
+- Any other field with a resolver that returns objects (an edge: `bill.supplier`,
+  `company.info`, `node`, `company(id)`): one batched call per company among its parents, not
+  per parent, since the loaders batch a level's lookups per company. `Bill.attachments` is read
+  per bill, so it counts per parent.
+- A list of objects without a resolver is held in its parent; it multiplies the parents below it
+  by `LIST_FANOUT`.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator, Mapping
+from dataclasses import dataclass
+from typing import Any
+
+from graphql import (
+    FieldNode,
+    FragmentDefinitionNode,
+    FragmentSpreadNode,
+    GraphQLError,
+    GraphQLField,
+    GraphQLList,
+    GraphQLNonNull,
+    GraphQLObjectType,
+    GraphQLSchema,
+    InlineFragmentNode,
+    IntValueNode,
+    NullValueNode,
+    OperationDefinitionNode,
+    SelectionSetNode,
+    VariableNode,
+    get_named_type,
+    get_operation_ast,
+    is_composite_type,
+)
+from graphql.type.definition import GraphQLInterfaceType, GraphQLUnionType
+from strawberry.extensions import (
+    AddValidationRules,
+    DisableIntrospection,
+    MaxAliasesLimiter,
+    MaxTokensLimiter,
+    QueryDepthLimiter,
+    SchemaExtension,
+)
+
+DEFAULT_PAGE_SIZE = 50
+"""What a connection returns without `first`/`last` (schema/connections.py)."""
+LIST_FANOUT = 10
+"""The guess for a list held in its parent (line items, payment lines)."""
+PER_ITEM = frozenset({"Bill.attachments"})
+"""Edges read once per parent object (Codat has no batch read for them)."""
+MAX_VISITS = 50_000
+"""A document whose walk takes more steps than this (a fragment bomb) costs too much anyway."""
+
+
+class QueryTooCostlyError(GraphQLError):
+    def __init__(self, cost: int, budget: int) -> None:
+        super().__init__(
+            f"This operation would make an estimated {cost} upstream calls; the budget is "
+            f"{budget}. Ask for fewer companies or records per page, or fewer nested lists.",
+            extensions={"code": "QUERY_TOO_COSTLY", "cost": cost, "budget": budget},
+        )
+
+
+@dataclass(frozen=True, slots=True)
+class _Level:
+    objects: int
+    """How many parent objects the selection is resolved for."""
+    companies: int
+    """How many distinct companies they belong to (the batches of an edge)."""
+
+
+class _Walk:
+    def __init__(
+        self,
+        schema: GraphQLSchema,
+        fragments: Mapping[str, FragmentDefinitionNode],
+        variables: Mapping[str, Any],
+        allowed_companies: int | None,
+    ) -> None:
+        self.schema = schema
+        self.fragments = fragments
+        self.variables = dict(variables)
+        self.allowed = allowed_companies
+        self.visits = 0
+        self.defaults: dict[str, Any] = {}
+
+    def selection(self, node: SelectionSetNode | None, parent: Any, level: _Level) -> int:
+        if node is None:
+            return 0
+        return sum(
+            self.field(field, field_parent, level)
+            for field, field_parent in self._fields(node, parent)
+        )
+
+    def _fields(self, node: SelectionSetNode, parent: Any) -> Iterator[tuple[FieldNode, Any]]:
+        for selection in node.selections:
+            self.visits += 1
+            if self.visits > MAX_VISITS:
+                raise _TooLargeError
+            if isinstance(selection, FieldNode):
+                yield selection, parent
+            elif isinstance(selection, InlineFragmentNode):
+                condition = selection.type_condition
+                target = parent if condition is None else self.schema.get_type(condition.name.value)
+                yield from self._fields(selection.selection_set, target or parent)
+            elif isinstance(selection, FragmentSpreadNode):
+                fragment = self.fragments.get(selection.name.value)
+                if fragment is not None:
+                    target = self.schema.get_type(fragment.type_condition.name.value)
+                    yield from self._fields(fragment.selection_set, target or parent)
+
+    def field(self, node: FieldNode, parent: Any, level: _Level) -> int:
+        name = node.name.value
+        if name.startswith("__") or not isinstance(
+            parent, GraphQLObjectType | GraphQLInterfaceType
+        ):
+            return 0
+        definition = parent.fields.get(name)
+        if definition is None:
+            return 0
+        named = get_named_type(definition.type)
+        if not is_composite_type(named):
+            return 0
+        coordinate = f"{parent.name}.{name}"
+        if isinstance(named, GraphQLObjectType) and {"edges", "pageInfo"} <= set(named.fields):
+            return self._connection(node, definition, named, coordinate, level)
+        below = level
+        cost = 0
+        if _has_resolver(definition):
+            cost = level.objects if coordinate in PER_ITEM else min(level.objects, level.companies)
+        if _is_list(definition.type):
+            below = _Level(level.objects * LIST_FANOUT, level.companies)
+        return cost + self.selection(node.selection_set, _concrete(named), below)
+
+    def _connection(
+        self,
+        node: FieldNode,
+        definition: GraphQLField,
+        connection: GraphQLObjectType,
+        coordinate: str,
+        level: _Level,
+    ) -> int:
+        first, last = self._argument(node, "first"), self._argument(node, "last")
+        size = last if isinstance(last, int) else first if isinstance(first, int) else None
+        size = DEFAULT_PAGE_SIZE if size is None else max(0, size)
+        counting = isinstance(last, int) and self._argument(node, "before") is None
+        if coordinate == "Query.companies":
+            companies = size if self.allowed is None else min(size, self.allowed)
+            calls = 1 if self.allowed is None else max(1, companies)
+            below = _Level(max(1, companies), max(1, companies))
+        else:
+            calls = level.objects * (2 if counting else 1)
+            below = _Level(max(1, level.objects * size), level.companies)
+        edge = connection.fields["edges"].type
+        item = get_named_type(edge)
+        node_type = (
+            get_named_type(item.fields["node"].type)
+            if isinstance(item, GraphQLObjectType)
+            else None
+        )
+        return calls + self._items(node.selection_set, connection, node_type, below)
+
+    def _argument(self, node: FieldNode, name: str) -> Any:
+        """An argument's value as given (a literal, or the variable's value), else None."""
+        for argument in node.arguments or ():
+            if argument.name.value != name:
+                continue
+            value = argument.value
+            if isinstance(value, VariableNode):
+                variable = value.name.value
+                return self.variables.get(variable, self.defaults.get(variable))
+            if isinstance(value, IntValueNode):
+                return int(value.value)
+            return None if isinstance(value, NullValueNode) else value
+        return None
+
+    def _items(
+        self, node: SelectionSetNode | None, connection: Any, item: Any, level: _Level
+    ) -> int:
+        if node is None:
+            return 0
+        cost = 0
+        for field, _parent in self._fields(node, connection):
+            name = field.name.value
+            if name == "nodes":
+                cost += self.selection(field.selection_set, _concrete(item), level)
+            elif name == "edges" and field.selection_set is not None:
+                for edge_field, _ in self._fields(field.selection_set, None):
+                    if edge_field.name.value == "node":
+                        cost += self.selection(edge_field.selection_set, _concrete(item), level)
+        return cost
+
+
+class _TooLargeError(Exception):
+    pass
+
+
+def _has_resolver(definition: GraphQLField) -> bool:
+    strawberry_field = (definition.extensions or {}).get("strawberry-definition")
+    return getattr(strawberry_field, "base_resolver", None) is not None
+
+
+def _is_list(type_: Any) -> bool:
+    while isinstance(type_, GraphQLNonNull):
+        type_ = type_.of_type
+    return isinstance(type_, GraphQLList)
+
+
+def _concrete(named: Any) -> Any:
+    # Fields of a union's members are reached through its inline fragments.
+    return None if isinstance(named, GraphQLUnionType) else named
+
+
+def estimate_cost(
+    schema: GraphQLSchema,
+    operation: OperationDefinitionNode,
+    fragments: Mapping[str, FragmentDefinitionNode],
+    variables: Mapping[str, Any] | None = None,
+    allowed_companies: int | None = None,
+) -> int:
+    """Upstream calls the operation would make on a cold cache (see the module docstring)."""
+    root = schema.get_root_type(operation.operation)
+    walk = _Walk(schema, fragments, variables or {}, allowed_companies)
+    for definition in operation.variable_definitions or ():
+        default = definition.default_value
+        if isinstance(default, IntValueNode):
+            walk.defaults[definition.variable.name.value] = int(default.value)
+    try:
+        return walk.selection(operation.selection_set, root, _Level(1, 1))
+    except _TooLargeError:
+        return MAX_VISITS
+
+
+class CostLimit(SchemaExtension):
+    """Refuses, before execution, an operation whose estimated upstream calls exceed `budget`."""
+
+    def __init__(self, budget: int) -> None:
+        self.budget = budget
+
+    def on_execute(self) -> Iterator[None]:
+        context = self.execution_context
+        document = context.graphql_document
+        if document is not None:
+            operation = get_operation_ast(document, context.operation_name)
+            if operation is not None:
+                fragments = {
+                    d.name.value: d
+                    for d in document.definitions
+                    if isinstance(d, FragmentDefinitionNode)
+                }
+                principal = getattr(context.context, "principal", None)
+                allowed = getattr(principal, "companies", None)
+                cost = estimate_cost(
+                    context.schema._schema,
+                    operation,
+                    fragments,
+                    context.variables,
+                    None if allowed is None else len(allowed),
+                )
+                if cost > self.budget:
+                    raise QueryTooCostlyError(cost, self.budget)
+        yield
+
+
+@dataclass(frozen=True, kw_only=True)
+class Limits:
+    """What one operation may ask for (settings: GATEWAY_MAX_DEPTH and the rest)."""
+
+    max_depth: int = 10
+    max_aliases: int = 30
+    max_tokens: int = 3000
+    max_cost: int = 200
+    introspection: bool = True
+
+    def extensions(self) -> list[Callable[[], SchemaExtension]]:
+        """Factories of the schema extensions enforcing these limits (one set per operation)."""
+        # The validation rules are made once, so the validation cache keeps recognising them.
+        # MaxAliasesLimiter counts aliases inside fragments too (CVE-2026-47707, fixed 0.315.7).
+        rules = [
+            *QueryDepthLimiter(max_depth=self.max_depth).validation_rules,
+            *MaxAliasesLimiter(max_alias_count=self.max_aliases).validation_rules,
+            *([] if self.introspection else DisableIntrospection().validation_rules),
+        ]
+        max_tokens, max_cost = self.max_tokens, self.max_cost
+        return [
+            lambda: MaxTokensLimiter(max_token_count=max_tokens),
+            lambda: AddValidationRules(rules),
+            lambda: CostLimit(max_cost),
+        ]
