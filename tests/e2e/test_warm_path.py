@@ -15,6 +15,7 @@ import pytest
 from fastapi import FastAPI
 
 from gateway.app import create_app
+from gateway.auth import parse_api_keys
 from tests.gateway.replicas import read_completed, replica_settings, signed_headers
 from tests.servers import ServerThread, running
 from tests.upstream import clear_calls, recorded_calls
@@ -204,3 +205,52 @@ def test_large_responses_are_compressed_when_the_client_accepts_it(
     )
     assert "content-encoding" not in raw.headers
     assert gzip.compress(raw.content)  # the same body, sent plain
+
+
+def test_two_tenants_asking_the_same_query_never_share_a_response(sandbox_url: str) -> None:
+    # given: two callers who may both see company A, one of whom may also see company B
+    a, b = companies(sandbox_url)[:2]
+    keys = {"first": "tenant-one-key", "second": "tenant-two-key"}
+    api_keys = [
+        {
+            "name": "one",
+            "sha256": hashlib.sha256(keys["first"].encode()).hexdigest(),
+            "companies": [a],
+        },
+        {
+            "name": "two",
+            "sha256": hashlib.sha256(keys["second"].encode()).hexdigest(),
+            "companies": [a, b],
+        },
+    ]
+    settings = replace(
+        replica_settings(sandbox_url, redis_url=None, prefix="tenants"),
+        auth=True,
+        api_keys=parse_api_keys(json.dumps(api_keys)),
+    )
+    companies_query = "{ companies(first: 5) { totalCount nodes { name } } }"
+    with running(create_app(settings)) as server:
+
+        def ask(key: str, query: str, **variables: Any) -> httpx.Response:
+            return httpx.post(
+                f"{server.url}/graphql",
+                json={"query": query, "variables": variables},
+                headers={"Authorization": f"Bearer {key}"},
+                timeout=30,
+            )
+
+        # when
+        first = ask(keys["first"], BILLS, c=a)
+        second = ask(keys["second"], BILLS, c=a)
+        first_again = ask(keys["first"], BILLS, c=a)
+        listed_by_one = ask(keys["first"], companies_query)
+        listed_by_two = ask(keys["second"], companies_query)
+        listed_by_one_again = ask(keys["first"], companies_query)
+    # then: each tenant's first request executed; only a tenant's own repeat is a hit
+    assert first.headers["x-gateway-cache"] == "miss"
+    assert second.headers["x-gateway-cache"] == "miss"
+    assert first_again.headers["x-gateway-cache"] == "hit"
+    assert listed_by_one.json()["data"]["companies"]["totalCount"] == 1
+    assert listed_by_two.json()["data"]["companies"]["totalCount"] == 2
+    assert listed_by_two.headers["x-gateway-cache"] == "miss"
+    assert listed_by_one_again.json() == listed_by_one.json()
