@@ -28,7 +28,7 @@ from gateway.codat.models import (
     SourceType,
 )
 from gateway.codat.types import CompanyId
-from gateway.errors import CodatNotFound, NoLinkedConnectionError
+from gateway.errors import CodatNotFound, CodatQueryError, NoLinkedConnectionError
 from gateway.pagination import Window, plan_pages
 from gateway.upstream import ABSENT, Upstream
 
@@ -341,6 +341,13 @@ class Loaders:
         self, window: Window, query: str | None = None, order_by: str | None = None
     ) -> Slice[Company]:
         if self.principal.companies is not None:
+            if query is not None:
+                # Applying it would mean listing every company, others' included: refuse rather
+                # than silently ignore the filter.
+                raise CodatQueryError(
+                    "a raw query on companies is not available to callers limited to some "
+                    "companies; list them without one"
+                )
             return await self._allowed_companies_slice(self.principal.companies, window, order_by)
         if window.size == 0:
             page = await self._upstream.companies_page(

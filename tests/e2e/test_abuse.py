@@ -433,6 +433,15 @@ def test_a_restricted_caller_pays_only_for_its_own_companies(
     assert {call.company_id for call in recorded_calls(sandbox_url)} == {tenants.mine}
 
 
+def test_a_restricted_caller_cannot_filter_companies_with_a_raw_query(
+    sandbox_url: str, gateway: str
+) -> None:
+    # A raw query would have to run over every company, others' included: refused, not ignored.
+    body = post(gateway, '{ companies(first: 5, query: "name~Ltd") { totalCount } }', TENANT_KEY)
+    assert codes(body.json()) == ["BAD_USER_INPUT"]
+    assert recorded_calls(sandbox_url) == []
+
+
 def test_an_oversized_body_gets_413_unread(sandbox_url: str, gateway: str) -> None:
     # given
     body = b'{"query": "{ __typename }", "variables": {"pad": "' + b"x" * 1_100_000 + b'"}}'
