@@ -17,13 +17,14 @@ from typing import Any, Protocol
 
 import orjson
 from fastapi import HTTPException, Request
-from starlette.types import ASGIApp, Message, Receive, Scope, Send
+from starlette.types import ASGIApp, Receive, Scope, Send
 from strawberry.exceptions import ConnectionRejectionError
 from strawberry.subscriptions.protocols.graphql_transport_ws.handlers import (
     BaseGraphQLTransportWSHandler,
 )
 from strawberry.subscriptions.protocols.graphql_transport_ws.types import ConnectionInitMessage
 
+from gateway.asgi import read_body, replay, respond_json
 from gateway.auth import ANONYMOUS, AuthenticationError, Authenticator, Principal
 
 log = logging.getLogger("gateway.guard")
@@ -92,14 +93,16 @@ class GraphQLGuard:
                 principal = await self._authenticate(scope)
             except AuthenticationError as exc:
                 body = error_body(str(exc), "UNAUTHENTICATED")
-                await _respond(send, 401, body, [(b"www-authenticate", b'Bearer realm="graphql"')])
+                await respond_json(
+                    send, 401, body, [(b"www-authenticate", b'Bearer realm="graphql"')]
+                )
                 return
         scope.setdefault("state", {})["principal"] = principal
         limit = config.max_upload_bytes if _multipart(scope) else config.max_body_bytes
-        read = await _read_capped(scope, receive, limit)
+        read = await read_body(scope, receive, limit)
         if read is None:
             message = f"the request body exceeds {limit} bytes"
-            await _respond(send, 413, error_body(message, "PAYLOAD_TOO_LARGE"))
+            await respond_json(send, 413, error_body(message, "PAYLOAD_TOO_LARGE"))
             return
         body = read
         if config.buckets is not None and principal is not ANONYMOUS:
@@ -108,9 +111,11 @@ class GraphQLGuard:
                 retry_after = max(1, math.ceil(wait))
                 message = f"too many operations; retry in {retry_after} s"
                 body_out = error_body(message, "RATE_LIMITED", retryAfter=retry_after)
-                await _respond(send, 429, body_out, [(b"retry-after", str(retry_after).encode())])
+                await respond_json(
+                    send, 429, body_out, [(b"retry-after", str(retry_after).encode())]
+                )
                 return
-        await self.app(scope, _replay(body), send)
+        await self.app(scope, replay(body), send)
 
     async def _authenticate(self, scope: Scope) -> Principal:
         if not self.config.authenticator.configured:
@@ -139,57 +144,6 @@ def _operations(body: bytes) -> int:
     except orjson.JSONDecodeError:
         return 1
     return max(1, len(parsed)) if isinstance(parsed, list) else 1
-
-
-async def _read_capped(scope: Scope, receive: Receive, limit: int) -> bytes | None:
-    """The whole body, or None as soon as it is known to exceed `limit` bytes."""
-    for name, value in scope.get("headers", ()):
-        if name == b"content-length" and value.isdigit() and int(value) > limit:
-            return None
-    chunks: list[bytes] = []
-    size = 0
-    while True:
-        message = await receive()
-        if message["type"] == "http.disconnect":
-            break
-        chunk = message.get("body", b"")
-        size += len(chunk)
-        if size > limit:
-            return None
-        chunks.append(chunk)
-        if not message.get("more_body", False):
-            break
-    return b"".join(chunks)
-
-
-def _replay(body: bytes) -> Receive:
-    sent = False
-
-    async def receive() -> Message:
-        nonlocal sent
-        if not sent:
-            sent = True
-            return {"type": "http.request", "body": body, "more_body": False}
-        return {"type": "http.disconnect"}
-
-    return receive
-
-
-async def _respond(
-    send: Send, status: int, body: bytes, headers: list[tuple[bytes, bytes]] | None = None
-) -> None:
-    await send(
-        {
-            "type": "http.response.start",
-            "status": status,
-            "headers": [
-                (b"content-type", b"application/json"),
-                (b"content-length", str(len(body)).encode()),
-                *(headers or []),
-            ],
-        }
-    )
-    await send({"type": "http.response.body", "body": body})
 
 
 class AdminAccess:

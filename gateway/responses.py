@@ -21,6 +21,7 @@ import orjson
 from graphql import GraphQLError, OperationDefinitionNode, OperationType, parse
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from gateway.asgi import read_body, replay, respond_json
 from gateway.cache import ResponseCache
 from gateway.persisted import PersistedQueries, Refusal
 
@@ -95,41 +96,8 @@ class _Request:
         return hashlib.sha256(orjson.dumps(material, option=orjson.OPT_SORT_KEYS)).hexdigest()
 
 
-async def _read_body(receive: Receive) -> bytes:
-    chunks: list[bytes] = []
-    while True:
-        message = await receive()
-        chunks.append(message.get("body", b""))
-        if not message.get("more_body", False):
-            return b"".join(chunks)
-
-
-def _replay(body: bytes) -> Receive:
-    sent = False
-
-    async def receive() -> Message:
-        nonlocal sent
-        if not sent:
-            sent = True
-            return {"type": "http.request", "body": body, "more_body": False}
-        return {"type": "http.disconnect"}
-
-    return receive
-
-
 async def _answer(send: Send, status: int, body: bytes, cache_state: str) -> None:
-    await send(
-        {
-            "type": "http.response.start",
-            "status": status,
-            "headers": [
-                (b"content-type", b"application/json"),
-                (b"content-length", str(len(body)).encode()),
-                (b"x-gateway-cache", cache_state.encode()),
-            ],
-        }
-    )
-    await send({"type": "http.response.body", "body": body})
+    await respond_json(send, status, body, [(b"x-gateway-cache", cache_state.encode())])
 
 
 class GraphQLFront:
@@ -145,13 +113,13 @@ class GraphQLFront:
             await self.app(scope, receive, send)
             return
         if scope["method"] == "POST":
-            body = await _read_body(receive)
+            body = await read_body(scope, receive) or b""
             try:
                 payload = orjson.loads(body)
             except orjson.JSONDecodeError:
                 payload = None
             if not isinstance(payload, dict):  # batches and bad JSON: the router answers
-                await self.app(scope, _replay(body), send)
+                await self.app(scope, replay(body), send)
                 return
         elif scope["method"] == "GET":
             payload = dict(parse_qsl(scope.get("query_string", b"").decode()))
@@ -200,7 +168,7 @@ class GraphQLFront:
             and not _opted_out(scope)
         )
         if not cacheable or responses is None or caller is None:
-            await self.app(scope, _replay(body), _with_cache_state(send, b"bypass"))
+            await self.app(scope, replay(body), _with_cache_state(send, b"bypass"))
             return
         key = request.cache_key(caller)
         cached = responses.get(key)
@@ -214,7 +182,7 @@ class GraphQLFront:
             captured.append(message)
 
         with responses.recording() as dependencies:
-            await self.app(scope, _replay(body), capture)
+            await self.app(scope, replay(body), capture)
         start = next(m for m in captured if m["type"] == "http.response.start")
         response_body = b"".join(
             m.get("body", b"") for m in captured if m["type"] == "http.response.body"
