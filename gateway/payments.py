@@ -1,4 +1,5 @@
-"""Paying bills, pure: pre-flight checks and the Codat BillPayment bodies they lead to.
+"""Paying bills, pure: pre-flight checks and the Codat BillPayment bodies they lead to; and the
+checks and line totals of the bills, credit notes and suppliers the gateway writes.
 
 Sign rules (shared/codat-notes.md §8): a payment line's `amount` is positive, each `Bill` link
 on it is negative (it reduces what the bill owes), and a line balances its links
@@ -26,7 +27,8 @@ from gateway.codat.models import (
     BillPaymentLineLinkType,
     BillStatus,
 )
-from gateway.codat.models.common import AccountRef, PaymentMethodRef, SupplierRef
+from gateway.codat.models.bills import BillCreditNoteLineItem, BillLineItem
+from gateway.codat.models.common import AccountRef, PaymentMethodRef, SupplierRef, TaxRateRef
 from gateway.codat.types import CodatDateTime
 
 CENT = Decimal("0.01")
@@ -58,6 +60,11 @@ class WriteErrorCode(enum.StrEnum):
     IDEMPOTENCY_KEY_IN_FLIGHT = "IDEMPOTENCY_KEY_IN_FLIGHT"
     UPSTREAM_REJECTED = "UPSTREAM_REJECTED"
     PUSH_OUTCOME_UNKNOWN = "PUSH_OUTCOME_UNKNOWN"
+    FIELD_REQUIRED = "FIELD_REQUIRED"
+    AMOUNT_NEGATIVE = "AMOUNT_NEGATIVE"
+    TOTALS_INCONSISTENT = "TOTALS_INCONSISTENT"
+    SUPPLIER_NOT_EDITABLE = "SUPPLIER_NOT_EDITABLE"
+    FILE_EMPTY = "FILE_EMPTY"
 
 
 @dataclass(frozen=True, slots=True)
@@ -263,4 +270,129 @@ def build_bill_payment(
         lines=(BillPaymentLine(amount=total, links=links, allocated_on_date=date),),
         reference=reference,
         note=note,
+    )
+
+
+# -- records (bills, credit notes, suppliers) ---------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class LineDraft:
+    """One line of a new bill or credit note, as the caller gives it."""
+
+    unit_amount: Decimal
+    quantity: Decimal
+    tax_amount: Decimal = Decimal(0)
+    discount_amount: Decimal = Decimal(0)
+    description: str | None = None
+    account_id: str | None = None
+    tax_rate_id: str | None = None
+
+    @property
+    def sub_total(self) -> Decimal:
+        return money(self.unit_amount * self.quantity - self.discount_amount)
+
+    @property
+    def total(self) -> Decimal:
+        return money(self.sub_total + self.tax_amount)
+
+
+@dataclass(frozen=True, slots=True)
+class Totals:
+    sub_total: Decimal
+    tax_amount: Decimal
+    total_amount: Decimal
+
+
+def check_required(value: str | None, field: str) -> list[WriteIssue]:
+    if value is not None and value.strip():
+        return []
+    return [WriteIssue(WriteErrorCode.FIELD_REQUIRED, f"{field} is required", field)]
+
+
+def check_non_negative(value: Decimal | None, field: str) -> list[WriteIssue]:
+    if value is None or value >= 0:
+        return []
+    return [
+        WriteIssue(
+            WriteErrorCode.AMOUNT_NEGATIVE, f"{field} must not be negative (got {value})", field
+        )
+    ]
+
+
+def check_lines(lines: Sequence[LineDraft], field: str = "lineItems") -> list[WriteIssue]:
+    """At least one line; no negative amounts; a discount no larger than the line."""
+    if not lines:
+        return [
+            WriteIssue(WriteErrorCode.FIELD_REQUIRED, f"give at least one line in {field}", field)
+        ]
+    issues: list[WriteIssue] = []
+    for index, line in enumerate(lines):
+        at = f"{field}[{index}]"
+        issues += check_non_negative(line.unit_amount, f"{at}.unitAmount")
+        issues += check_positive(line.quantity, f"{at}.quantity", WriteErrorCode.INVALID_INPUT)
+        issues += check_non_negative(line.tax_amount, f"{at}.taxAmount")
+        issues += check_non_negative(line.discount_amount, f"{at}.discountAmount")
+        if line.discount_amount > 0 and line.discount_amount > line.unit_amount * line.quantity:
+            issues.append(
+                WriteIssue(
+                    WriteErrorCode.TOTALS_INCONSISTENT,
+                    f"{at}.discountAmount {line.discount_amount} is more than the line's "
+                    f"{line.unit_amount} x {line.quantity}",
+                    f"{at}.discountAmount",
+                )
+            )
+    return issues
+
+
+def line_totals(lines: Sequence[LineDraft], expected_total: Decimal | None = None) -> Totals:
+    """The document's totals from its lines; WriteRefusedError when `expected_total` differs."""
+    sub_total = money(sum((line.sub_total for line in lines), Decimal(0)))
+    tax = money(sum((line.tax_amount for line in lines), Decimal(0)))
+    totals = Totals(sub_total, tax, money(sub_total + tax))
+    if expected_total is not None and money(expected_total) != totals.total_amount:
+        raise WriteRefusedError(
+            [
+                WriteIssue(
+                    WriteErrorCode.TOTALS_INCONSISTENT,
+                    f"totalAmount {expected_total} does not match the lines, which add up to "
+                    f"{totals.total_amount} (subtotal {sub_total} + tax {tax})",
+                    "totalAmount",
+                )
+            ]
+        )
+    return totals
+
+
+def bill_lines(lines: Sequence[LineDraft]) -> tuple[BillLineItem, ...]:
+    return tuple(
+        BillLineItem(
+            description=line.description,
+            unit_amount=line.unit_amount,
+            quantity=line.quantity,
+            discount_amount=line.discount_amount or None,
+            sub_total=line.sub_total,
+            tax_amount=line.tax_amount,
+            total_amount=line.total,
+            account_ref=None if line.account_id is None else AccountRef(id=line.account_id),
+            tax_rate_ref=None if line.tax_rate_id is None else TaxRateRef(id=line.tax_rate_id),
+        )
+        for line in lines
+    )
+
+
+def credit_note_lines(lines: Sequence[LineDraft]) -> tuple[BillCreditNoteLineItem, ...]:
+    return tuple(
+        BillCreditNoteLineItem(
+            description=line.description,
+            unit_amount=line.unit_amount,
+            quantity=line.quantity,
+            discount_amount=line.discount_amount or None,
+            sub_total=line.sub_total,
+            tax_amount=line.tax_amount,
+            total_amount=line.total,
+            account_ref=None if line.account_id is None else AccountRef(id=line.account_id),
+            tax_rate_ref=None if line.tax_rate_id is None else TaxRateRef(id=line.tax_rate_id),
+        )
+        for line in lines
     )

@@ -7,11 +7,13 @@ from collections.abc import Callable, Sequence
 import strawberry
 from strawberry.extensions import SchemaExtension, ValidationCache
 from strawberry.schema.config import StrawberryConfig
+from strawberry.tools import merge_types
 
 from schema.cost import Limits
 from schema.errors import GatewayErrors, GatewaySchema, ReportingParserCache
 from schema.mutations import Mutation
 from schema.query import Query
+from schema.record_mutations import RecordMutations
 from schema.scalars import SCALAR_MAP
 from schema.subscriptions import Subscription
 from schema.types.bills import Attachment
@@ -30,7 +32,7 @@ def build_schema(
     `limits` adds the depth, alias, token and cost limits (and can turn introspection off)."""
     return GatewaySchema(
         query=Query,
-        mutation=Mutation,
+        mutation=merge_types("Mutation", (Mutation, RecordMutations)),
         subscription=Subscription,
         # Not reachable from Query until a loader reads attachments (per connection, live).
         types=[Attachment],

@@ -1,0 +1,389 @@
+# strawberry.field(description=...) is typed as returning Any, so its decorations are "untyped".
+# mypy: disable-error-code="untyped-decorator"
+"""Mutations of records: bills, suppliers, bill credit notes, attachments, data refreshes.
+
+Same shape as paying bills (`schema/mutations.py`): one Relay-style `input`, a payload with
+`pushOperation`, `idempotencyKey`, `replayed`, `input` and typed `errors`.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from decimal import Decimal
+from typing import Any
+
+import strawberry
+from strawberry.file_uploads import Upload
+
+from gateway.auth import authorize_company
+from gateway.codat.types import CompanyId
+from gateway.payments import LineDraft
+from gateway.record_writes import (
+    AttachmentUpload,
+    BillChanges,
+    BillDraft,
+    CreditNoteDraft,
+    RecordWrites,
+    SupplierChanges,
+    SupplierDraft,
+    pull_operations,
+)
+from gateway.writes import WriteOutcome
+from schema.context import Info
+from schema.enums import (
+    BillCreditNoteStatus,
+    BillStatus,
+    DataType,
+    PullOperationStatus,
+    SupplierStatus,
+)
+from schema.ids import company_id_from_argument
+from schema.mutations import KEY, WritePayload, payload_fields, writes
+
+UPLOAD_CHUNK = 64 * 1024
+
+
+def _records(info: Info) -> RecordWrites:
+    return RecordWrites(writes(info))
+
+
+def _company(info: Info, value: strawberry.ID) -> CompanyId:
+    """The company to write to, if the caller may use it (else NOT_FOUND, as for an unknown one)."""
+    return authorize_company(info.context.principal, company_id_from_argument(str(value)))
+
+
+def _optional(value: strawberry.ID | None) -> str | None:
+    return None if value is None else str(value)
+
+
+@strawberry.input(description="One line of a bill or credit note; totals follow from the lines.")
+class DocumentLineInput:
+    unit_amount: Decimal
+    quantity: Decimal = Decimal(1)
+    tax_amount: Decimal = Decimal(0)
+    discount_amount: Decimal = Decimal(0)
+    description: str | None = None
+    account_id: strawberry.ID | None = None
+    tax_rate_id: strawberry.ID | None = None
+
+    def draft(self) -> LineDraft:
+        return LineDraft(
+            unit_amount=self.unit_amount,
+            quantity=self.quantity,
+            tax_amount=self.tax_amount,
+            discount_amount=self.discount_amount,
+            description=self.description,
+            account_id=_optional(self.account_id),
+            tax_rate_id=_optional(self.tax_rate_id),
+        )
+
+
+TOTAL = "Optional check: refused (TOTALS_INCONSISTENT) unless the lines add up to it."
+
+
+@strawberry.input(description="Create a bill from a supplier.")
+class CreateBillInput:
+    company_id: strawberry.ID
+    supplier_id: strawberry.ID
+    issue_date: str = strawberry.field(description="YYYY-MM-DD or ISO-8601 date-time.")
+    line_items: list[DocumentLineInput]
+    due_date: str | None = None
+    status: BillStatus = BillStatus.Open
+    currency: str | None = None
+    currency_rate: Decimal | None = None
+    reference: str | None = None
+    note: str | None = None
+    total_amount: Decimal | None = strawberry.field(default=None, description=TOTAL)
+    idempotency_key: str | None = strawberry.field(default=None, description=KEY)
+
+
+@strawberry.input(description="Change a bill; fields left out keep their value.")
+class UpdateBillInput:
+    company_id: strawberry.ID
+    bill_id: strawberry.ID
+    supplier_id: strawberry.ID | None = None
+    issue_date: str | None = None
+    due_date: str | None = None
+    status: BillStatus | None = None
+    reference: str | None = None
+    note: str | None = None
+    line_items: list[DocumentLineInput] | None = strawberry.field(
+        default=None, description="Replaces every line (and the totals) when given."
+    )
+    total_amount: Decimal | None = strawberry.field(default=None, description=TOTAL)
+    idempotency_key: str | None = strawberry.field(default=None, description=KEY)
+
+
+@strawberry.input(description="Create a supplier.")
+class CreateSupplierInput:
+    company_id: strawberry.ID
+    supplier_name: str
+    status: SupplierStatus = SupplierStatus.Active
+    contact_name: str | None = None
+    email_address: str | None = None
+    phone: str | None = None
+    registration_number: str | None = None
+    tax_number: str | None = None
+    default_currency: str | None = None
+    idempotency_key: str | None = strawberry.field(default=None, description=KEY)
+
+
+@strawberry.input(description="Change a supplier; fields left out keep their value.")
+class UpdateSupplierInput:
+    company_id: strawberry.ID
+    supplier_id: strawberry.ID
+    supplier_name: str | None = None
+    status: SupplierStatus | None = None
+    contact_name: str | None = None
+    email_address: str | None = None
+    phone: str | None = None
+    registration_number: str | None = None
+    tax_number: str | None = None
+    default_currency: str | None = None
+    idempotency_key: str | None = strawberry.field(default=None, description=KEY)
+
+
+@strawberry.input(description="Create a bill credit note from a supplier.")
+class CreateBillCreditNoteInput:
+    company_id: strawberry.ID
+    supplier_id: strawberry.ID
+    line_items: list[DocumentLineInput]
+    issue_date: str | None = None
+    status: BillCreditNoteStatus = BillCreditNoteStatus.Submitted
+    currency: str | None = None
+    currency_rate: Decimal | None = None
+    bill_credit_note_number: str | None = None
+    note: str | None = None
+    total_amount: Decimal | None = strawberry.field(default=None, description=TOTAL)
+    idempotency_key: str | None = strawberry.field(default=None, description=KEY)
+
+
+@strawberry.input(
+    description="Attach a file to a bill (GraphQL multipart request; at most UPLOAD_MAX_BYTES)."
+)
+class UploadBillAttachmentInput:
+    company_id: strawberry.ID
+    bill_id: strawberry.ID
+    file: Upload
+    idempotency_key: str | None = strawberry.field(default=None, description=KEY)
+
+
+@strawberry.input(description="Ask Codat to fetch fresh data from the company's software.")
+class RefreshCompanyDataInput:
+    company_id: strawberry.ID
+    data_types: list[DataType] | None = strawberry.field(
+        default=None, description="Left out: every data type set to sync."
+    )
+    idempotency_key: str | None = strawberry.field(default=None, description=KEY)
+
+
+@strawberry.type
+class CreateBillPayload(WritePayload):
+    pass
+
+
+@strawberry.type
+class UpdateBillPayload(WritePayload):
+    pass
+
+
+@strawberry.type
+class CreateSupplierPayload(WritePayload):
+    pass
+
+
+@strawberry.type
+class UpdateSupplierPayload(WritePayload):
+    pass
+
+
+@strawberry.type
+class CreateBillCreditNotePayload(WritePayload):
+    pass
+
+
+@strawberry.type(description="Codat answers an attachment with no push operation.")
+class UploadBillAttachmentPayload(WritePayload):
+    pass
+
+
+@strawberry.type(description="A queued fetch of one data type (a Codat pull operation).")
+class DataRefresh:
+    id: strawberry.ID
+    data_type: str
+    status: PullOperationStatus
+    requested: datetime | None
+
+
+@strawberry.type
+class RefreshCompanyDataPayload(WritePayload):
+    accepted: bool = strawberry.field(description="Codat queued the refresh.")
+    pull_operations: list[DataRefresh] = strawberry.field(
+        description="One per data type asked for; empty when every data type was refreshed."
+    )
+
+
+def _refresh_fields(outcome: WriteOutcome) -> dict[str, Any]:
+    return {
+        "accepted": not outcome.issues,
+        "pull_operations": [
+            DataRefresh(
+                id=strawberry.ID(p.id),
+                data_type=p.data_type,
+                status=p.status,
+                requested=_when(p.requested),
+            )
+            for p in pull_operations(outcome)
+        ],
+    }
+
+
+def _when(value: str) -> datetime | None:
+    try:
+        return datetime.fromisoformat(value.replace("Z", "+00:00"))
+    except ValueError:
+        return None
+
+
+async def _read_capped(file: Upload, limit: int) -> bytes:
+    """At most `limit + 1` bytes: enough to tell a file over the limit without holding it all."""
+    # Strawberry types Upload as bytes; over HTTP it is the framework's UploadFile.
+    reader: Any = file
+    chunks: list[bytes] = []
+    size = 0
+    try:
+        while size <= limit:
+            chunk: bytes = await reader.read(min(UPLOAD_CHUNK, limit + 1 - size))
+            if not chunk:
+                break
+            chunks.append(chunk)
+            size += len(chunk)
+    finally:
+        await reader.close()  # its spooled temporary file; the request does not close it
+    return b"".join(chunks)
+
+
+@strawberry.type
+class RecordMutations:
+    @strawberry.mutation(description="Create a bill; its totals follow from its lines.")
+    async def create_bill(self, info: Info, input: CreateBillInput) -> CreateBillPayload:
+        draft = BillDraft(
+            supplier_id=str(input.supplier_id),
+            issue_date=input.issue_date,
+            lines=tuple(line.draft() for line in input.line_items),
+            due_date=input.due_date,
+            status=input.status,
+            currency=input.currency,
+            currency_rate=input.currency_rate,
+            reference=input.reference,
+            note=input.note,
+            total_amount=input.total_amount,
+        )
+        outcome = await _records(info).create_bill(
+            _company(info, input.company_id), draft, input.idempotency_key
+        )
+        return CreateBillPayload(**payload_fields(outcome))
+
+    @strawberry.mutation(description="Change a bill (not a paid or void one).")
+    async def update_bill(self, info: Info, input: UpdateBillInput) -> UpdateBillPayload:
+        changes = BillChanges(
+            bill_id=str(input.bill_id),
+            supplier_id=_optional(input.supplier_id),
+            issue_date=input.issue_date,
+            due_date=input.due_date,
+            status=input.status,
+            reference=input.reference,
+            note=input.note,
+            lines=None
+            if input.line_items is None
+            else tuple(line.draft() for line in input.line_items),
+            total_amount=input.total_amount,
+        )
+        outcome = await _records(info).update_bill(
+            _company(info, input.company_id), changes, input.idempotency_key
+        )
+        return UpdateBillPayload(**payload_fields(outcome))
+
+    @strawberry.mutation(description="Create a supplier.")
+    async def create_supplier(
+        self, info: Info, input: CreateSupplierInput
+    ) -> CreateSupplierPayload:
+        draft = SupplierDraft(
+            supplier_name=input.supplier_name,
+            status=input.status,
+            contact_name=input.contact_name,
+            email_address=input.email_address,
+            phone=input.phone,
+            registration_number=input.registration_number,
+            tax_number=input.tax_number,
+            default_currency=input.default_currency,
+        )
+        outcome = await _records(info).create_supplier(
+            _company(info, input.company_id), draft, input.idempotency_key
+        )
+        return CreateSupplierPayload(**payload_fields(outcome))
+
+    @strawberry.mutation(description="Change a supplier.")
+    async def update_supplier(
+        self, info: Info, input: UpdateSupplierInput
+    ) -> UpdateSupplierPayload:
+        changes = SupplierChanges(
+            supplier_id=str(input.supplier_id),
+            supplier_name=input.supplier_name,
+            status=input.status,
+            contact_name=input.contact_name,
+            email_address=input.email_address,
+            phone=input.phone,
+            registration_number=input.registration_number,
+            tax_number=input.tax_number,
+            default_currency=input.default_currency,
+        )
+        outcome = await _records(info).update_supplier(
+            _company(info, input.company_id), changes, input.idempotency_key
+        )
+        return UpdateSupplierPayload(**payload_fields(outcome))
+
+    @strawberry.mutation(description="Create a bill credit note; its totals follow from its lines.")
+    async def create_bill_credit_note(
+        self, info: Info, input: CreateBillCreditNoteInput
+    ) -> CreateBillCreditNotePayload:
+        draft = CreditNoteDraft(
+            supplier_id=str(input.supplier_id),
+            lines=tuple(line.draft() for line in input.line_items),
+            issue_date=input.issue_date,
+            status=input.status,
+            currency=input.currency,
+            currency_rate=input.currency_rate,
+            number=input.bill_credit_note_number,
+            note=input.note,
+            total_amount=input.total_amount,
+        )
+        outcome = await _records(info).create_bill_credit_note(
+            _company(info, input.company_id), draft, input.idempotency_key
+        )
+        return CreateBillCreditNotePayload(**payload_fields(outcome))
+
+    @strawberry.mutation(description="Attach a file to a bill (a GraphQL multipart upload).")
+    async def upload_bill_attachment(
+        self, info: Info, input: UploadBillAttachmentInput
+    ) -> UploadBillAttachmentPayload:
+        records = _records(info)
+        company_id = _company(info, input.company_id)
+        content = await _read_capped(input.file, records.writes.upload_max_bytes)
+        upload = AttachmentUpload(
+            bill_id=str(input.bill_id),
+            filename=getattr(input.file, "filename", None) or "attachment",
+            content_type=getattr(input.file, "content_type", None) or "application/octet-stream",
+            content=content,
+        )
+        outcome = await records.upload_bill_attachment(company_id, upload, input.idempotency_key)
+        return UploadBillAttachmentPayload(**payload_fields(outcome))
+
+    @strawberry.mutation(description="Queue a fetch of all or some of a company's data types.")
+    async def refresh_company_data(
+        self, info: Info, input: RefreshCompanyDataInput
+    ) -> RefreshCompanyDataPayload:
+        outcome = await _records(info).refresh_company_data(
+            _company(info, input.company_id), input.data_types, input.idempotency_key
+        )
+        return RefreshCompanyDataPayload(**payload_fields(outcome), **_refresh_fields(outcome))

@@ -1,0 +1,105 @@
+"""Helpers for the record-write tests: documents and a wait for a push to end."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from gql import GraphQLRequest, gql
+
+from tests.e2e.paying import graphql, ws_session
+
+PAYLOAD = """
+    idempotencyKey replayed input
+    pushOperation { pushOperationKey status dataType changes { type recordRef { id } } }
+    errors { code message field }
+"""
+
+CREATE_BILL = f"""
+mutation CreateBill($input: CreateBillInput!) {{ createBill(input: $input) {{ {PAYLOAD} }} }}
+"""
+UPDATE_BILL = f"""
+mutation UpdateBill($input: UpdateBillInput!) {{ updateBill(input: $input) {{ {PAYLOAD} }} }}
+"""
+CREATE_SUPPLIER = f"""
+mutation CreateSupplier($input: CreateSupplierInput!) {{
+  createSupplier(input: $input) {{ {PAYLOAD} }}
+}}
+"""
+UPDATE_SUPPLIER = f"""
+mutation UpdateSupplier($input: UpdateSupplierInput!) {{
+  updateSupplier(input: $input) {{ {PAYLOAD} }}
+}}
+"""
+CREATE_CREDIT_NOTE = f"""
+mutation CreateCreditNote($input: CreateBillCreditNoteInput!) {{
+  createBillCreditNote(input: $input) {{ {PAYLOAD} }}
+}}
+"""
+UPLOAD_ATTACHMENT = f"""
+mutation Upload($input: UploadBillAttachmentInput!) {{
+  uploadBillAttachment(input: $input) {{ {PAYLOAD} }}
+}}
+"""
+REFRESH = f"""
+mutation Refresh($input: RefreshCompanyDataInput!) {{
+  refreshCompanyData(input: $input) {{
+    {PAYLOAD} accepted pullOperations {{ id dataType status requested }}
+  }}
+}}
+"""
+
+SUPPLIER = """
+query Supplier($company: ID!, $id: ID!) {
+  company(id: $company) { supplier(id: $id) { codatId supplierName status } }
+}
+"""
+SUPPLIERS = """
+query Suppliers($company: ID!) {
+  company(id: $company) { suppliers(first: 500) { nodes { codatId supplierName } } }
+}
+"""
+BILL = """
+query Bill($company: ID!, $id: ID!) {
+  company(id: $company) {
+    bill(id: $id) { codatId reference note totalAmount status attachments { name } }
+  }
+}
+"""
+CREDIT_NOTE = """
+query CreditNote($company: ID!, $id: ID!) {
+  company(id: $company) { billCreditNote(id: $id) { codatId totalAmount note } }
+}
+"""
+
+LINES = [
+    {"unitAmount": "40.00", "quantity": "2", "taxAmount": "16.00", "description": "Paper"},
+    {"unitAmount": "10.00", "quantity": "1", "description": "Pens"},
+]
+"""Subtotal 90.00, tax 16.00, total 106.00."""
+
+
+def mutate(gateway_url: str, document: str, name: str, **fields: Any) -> dict[str, Any]:
+    payload: dict[str, Any] = graphql(gateway_url, document, input=fields)[name]
+    return payload
+
+
+FINISHED = """
+subscription Push($company: ID!, $key: String!) {
+  pushOperation(companyId: $company, key: $key) {
+    status errorMessage changes { type recordRef { id } }
+  }
+}
+"""
+
+
+async def written_record(gateway_url: str, company: str, payload: dict[str, Any]) -> str:
+    """Wait (over the WebSocket subscription) for the push to succeed; the id it wrote."""
+    assert payload["errors"] == [], payload["errors"]
+    key = payload["pushOperation"]["pushOperationKey"]
+    final: dict[str, Any] = {}
+    async with ws_session(gateway_url, "graphql-transport-ws") as session:
+        request = GraphQLRequest(gql(FINISHED), variable_values={"company": company, "key": key})
+        async for result in session.subscribe(request):
+            final = result["pushOperation"]
+    assert final["status"] == "Success", final
+    return str(final["changes"][0]["recordRef"]["id"])
