@@ -115,6 +115,7 @@ _GATEWAY_ERRORS = (
     NoLinkedConnectionError,
     CodatError,
     UserInputError,
+    SubscriberTooSlowError,  # raised by a subscription's source between events (no path)
 )
 
 
