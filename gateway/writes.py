@@ -470,7 +470,15 @@ class Writes:
                         "sentAt": time.time(),
                     }
                     # Recorded before sending: from here on the payment may reach Codat.
-                    await progress.add(f"{group}:sent", sent)
+                    if not await progress.add(f"{group}:sent", sent):
+                        # Another run with the key (its lease lapsed) recorded it first: send
+                        # that one, under its Codat key, or nothing.
+                        sent = await progress.get(f"{group}:sent")
+                        if sent is None:
+                            for bill_id in paid:
+                                results[bill_id] = _bill_result(None, (_racing_issue(bill_id),))
+                            return True
+                        body = BillPaymentInput.model_validate(sent["body"])
                 else:
                     _not_in_first_attempt(items, sent["bills"], results)
                     if time.time() - sent["sentAt"] > CODAT_REPLAY_SECONDS:
@@ -484,8 +492,9 @@ class Writes:
                     pushed = await self.client.create_bill_payment(
                         company_id, connection, body, idempotency_key=sent["codatKey"]
                     )
-                except CodatConflict as error:
-                    # 409: Codat is still working on a request with this key; it may pay.
+                except (CodatConflict, CodatUnprocessable) as error:
+                    # 409: Codat is still working on a request with this key; 422: it holds
+                    # another request under this key. Either way the key reached Codat.
                     for bill_id in bill_ids:
                         results[bill_id] = _bill_result(None, (_unknown_issue(bill_id, error),))
                     return True
@@ -605,6 +614,15 @@ def _unknown_issue(bill_id: str, error: CodatError) -> WriteIssue:
         f"the payment of bill {bill_id!r} may or may not have reached Codat ({error}): retry "
         "with the same idempotencyKey and it is sent again under the same Codat key, which "
         "Codat answers without paying twice",
+        "idempotencyKey",
+    )
+
+
+def _racing_issue(bill_id: str) -> WriteIssue:
+    return WriteIssue(
+        WriteErrorCode.PUSH_OUTCOME_UNKNOWN,
+        f"another request with this idempotencyKey was paying bill {bill_id!r} at the same "
+        "time: retry with the same key for its outcome",
         "idempotencyKey",
     )
 

@@ -116,6 +116,9 @@ class _Exchange:
                 await self._drop()
                 return
             if fault.kind == "slow":
+                # Slow to answer, not to listen: the request is taken in whole first, so a
+                # client that gives up meanwhile still gets its request processed (as Codat would).
+                self.receive = _replaying(await self._read_body(), self.receive)
                 await asyncio.sleep(fault.delay_ms / 1000.0)
             else:
                 extra = {"Retry-After": fault.retry_after} if fault.retry_after else None
@@ -255,3 +258,17 @@ _FAULT_TEXT = {
     503: "The service is currently unavailable. Please try again later.",
     504: "Gateway timeout.",
 }
+
+
+def _replaying(body: bytes, receive: Receive) -> Receive:
+    """A `receive` that gives `body` once, then whatever the connection says next."""
+    delivered = False
+
+    async def replay() -> Message:
+        nonlocal delivered
+        if not delivered:
+            delivered = True
+            return {"type": "http.request", "body": body, "more_body": False}
+        return await receive()
+
+    return replay

@@ -20,6 +20,20 @@ PUSH_PATH = r"/push/billPayments$"
 
 
 @pytest.fixture
+def impatient_gateway(sandbox_url: str) -> Iterator[str]:
+    """One attempt per Codat call, given up after half a second."""
+    settings = gateway_settings(
+        sandbox_url,
+        CODAT_MAX_ATTEMPTS="1",
+        CODAT_TIMEOUT_SECONDS="0.5",
+        WEBHOOK_SECRET=WEBHOOK_SECRET,
+    )
+    with running(create_app(settings)) as server:
+        send_webhooks_to(sandbox_url, f"{server.url}/webhooks/codat")
+        yield server.url
+
+
+@pytest.fixture
 def single_attempt_gateway(sandbox_url: str) -> Iterator[str]:
     """A gateway that does not retry Codat calls itself, so a dropped push reaches the caller."""
     settings = gateway_settings(sandbox_url, CODAT_MAX_ATTEMPTS="1", WEBHOOK_SECRET=WEBHOOK_SECRET)
@@ -144,3 +158,39 @@ def test_a_third_call_with_the_key_replays_the_completed_batch(
     assert third["replayed"] is True
     assert third["results"] == completed["results"]
     assert len(push_requests(sandbox_url)) == sent
+
+
+def test_a_payment_codat_took_but_answered_too_late_is_replayed_not_repeated(
+    sandbox_url: str, impatient_gateway: str
+) -> None:
+    # given: one push is answered after the gateway gave up on it (Codat wrote it anyway)
+    first = payables(sandbox_url)[0]
+    bills = [p for p in payables(sandbox_url, 20) if p.bill["currency"] == first.bill["currency"]][
+        :2
+    ]
+    company = first.company_id
+    before = {b.bill["id"]: payments_of(sandbox_url, company, b.bill["id"]) for b in bills}
+    fault = {
+        "pathPattern": PUSH_PATH,
+        "methods": ["POST"],
+        "kind": "slow",
+        "delayMs": 1000,
+        "times": 1,
+    }
+    httpx.post(f"{sandbox_url}/_sandbox/faults", json=fault, timeout=10).raise_for_status()
+    key = str(uuid.uuid4())
+
+    # when: the batch is retried with its key once Codat has written the late payment
+    partial = pay_each(impatient_gateway, bills, key)
+    time.sleep(1.5)
+    retried = pay_each(impatient_gateway, bills, key)
+
+    # then
+    assert [e["code"] for e in partial["errors"]] == ["PUSH_OUTCOME_UNKNOWN"]
+    assert retried["errors"] == []
+    pushes = push_requests(sandbox_url)
+    late = next(p for p in pushes if p["fault"] == "slow")["headers"]["idempotency-key"]
+    assert [p["headers"]["idempotency-key"] for p in pushes].count(late) == 2
+    wait_until_paid(sandbox_url, company, bills)
+    for b in bills:
+        assert payments_of(sandbox_url, company, b.bill["id"]) == before[b.bill["id"]] + 1
