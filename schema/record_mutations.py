@@ -17,17 +17,16 @@ from strawberry.file_uploads import Upload
 
 from gateway.auth import authorize_company
 from gateway.codat.types import CompanyId
-from gateway.payments import LineDraft
-from gateway.record_writes import (
+from gateway.drafts import (
     AttachmentUpload,
     BillChanges,
     BillDraft,
     CreditNoteDraft,
-    RecordWrites,
     SupplierChanges,
     SupplierDraft,
-    pull_operations,
 )
+from gateway.payments import LineDraft
+from gateway.record_writes import RecordWrites, pull_operations
 from gateway.writes import WriteOutcome
 from schema.context import Info
 from schema.enums import (
