@@ -400,6 +400,10 @@ class Writes:
             return WriteOutcome(key, echo=echo, issues=refused.issues), []
 
         async def perform() -> Performed:
+            # Binds the key's recorded payments to this input: the same key with another
+            # input is refused here, before any payment is planned.
+            if not await progress.add("batch", {}):
+                await progress.get("batch")
             connection = await self.connection(company_id)
             account, _ = await asyncio.gather(
                 self.bank_account(company_id, request.account_id),
@@ -478,6 +482,7 @@ class Writes:
                             for bill_id in paid:
                                 results[bill_id] = _bill_result(None, (_racing_issue(bill_id),))
                             return True
+                        _not_in_first_attempt(items, sent["bills"], results)
                         body = BillPaymentInput.model_validate(sent["body"])
                 else:
                     _not_in_first_attempt(items, sent["bills"], results)

@@ -70,7 +70,9 @@ def wait_until_paid(sandbox_url: str, company: str, bills: list[Payable]) -> Non
     raise AssertionError(f"bills not paid in time: {statuses}")
 
 
-def pay_each(gateway_url: str, bills: list[Payable], key: str) -> dict[str, Any]:
+def pay_each(
+    gateway_url: str, bills: list[Payable], key: str, note: str | None = None
+) -> dict[str, Any]:
     first = bills[0]
     payload: dict[str, Any] = graphql(
         gateway_url,
@@ -82,6 +84,7 @@ def pay_each(gateway_url: str, bills: list[Payable], key: str) -> dict[str, Any]
             "date": "2026-11-26",
             "grouping": "ONE_PAYMENT_PER_BILL",
             "idempotencyKey": key,
+            "note": note,
         },
     )["payBills"]
     return payload
@@ -194,3 +197,25 @@ def test_a_payment_codat_took_but_answered_too_late_is_replayed_not_repeated(
     wait_until_paid(sandbox_url, company, bills)
     for b in bills:
         assert payments_of(sandbox_url, company, b.bill["id"]) == before[b.bill["id"]] + 1
+
+
+def test_a_partly_paid_batchs_key_cannot_be_reused_for_another_input(
+    sandbox_url: str, single_attempt_gateway: str
+) -> None:
+    # given: a batch left partly paid
+    first = payables(sandbox_url)[0]
+    bills = [p for p in payables(sandbox_url, 20) if p.bill["currency"] == first.bill["currency"]][
+        :2
+    ]
+    fault = {"pathPattern": PUSH_PATH, "methods": ["POST"], "kind": "drop", "times": 1}
+    httpx.post(f"{sandbox_url}/_sandbox/faults", json=fault, timeout=10).raise_for_status()
+    key = str(uuid.uuid4())
+    pay_each(single_attempt_gateway, bills, key)
+    sent = len(push_requests(sandbox_url))
+
+    # when: the key comes back with another input
+    other = pay_each(single_attempt_gateway, bills, key, note="another input")
+
+    # then
+    assert [e["code"] for e in other["errors"]] == ["IDEMPOTENCY_KEY_REUSED"]
+    assert len(push_requests(sandbox_url)) == sent
