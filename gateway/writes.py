@@ -9,6 +9,7 @@ Codat's push endpoints unless every check passed.
 from __future__ import annotations
 
 import asyncio
+import copy
 import time
 import uuid
 from collections.abc import Awaitable, Callable, Sequence
@@ -158,6 +159,10 @@ REFUSALS = (CodatBadRequest, CodatUnprocessable, CodatConflict, CodatNotFound)
 """Codat answers that mean "not written": the caller can fix the input and retry."""
 
 
+def _everyone(company_id: str) -> bool:
+    return True
+
+
 class Writes:
     """The write side of the gateway: checks, idempotency, pushes, and following each push."""
 
@@ -176,6 +181,17 @@ class Writes:
         self.tracker = tracker
         self.bus = bus
         self.upload_max_bytes = upload_max_bytes
+        self.allows: Callable[[str], bool] = _everyone
+
+    def for_caller(self, allows: Callable[[str], bool]) -> Writes:
+        """These writes as one caller may make them: only to the companies `allows` admits.
+
+        A company the caller may not use is refused exactly as one that does not exist, at the
+        first check every write makes (`connection`), so the two cannot be told apart.
+        """
+        scoped = copy.copy(self)
+        scoped.allows = allows
+        return scoped
 
     # -- the executor ------------------------------------------------------------------------
 
@@ -249,18 +265,21 @@ class Writes:
     # -- shared checks ------------------------------------------------------------------------
 
     async def connection(self, company_id: CompanyId) -> ConnectionId:
+        unknown = WriteRefusedError(
+            [
+                WriteIssue(
+                    WriteErrorCode.COMPANY_NOT_FOUND,
+                    f"no company {company_id!r}: check the companyId",
+                    "companyId",
+                )
+            ]
+        )
+        if not self.allows(company_id):
+            raise unknown
         try:
             connections = await self.upstream.connections(company_id)
         except CodatNotFound:
-            raise WriteRefusedError(
-                [
-                    WriteIssue(
-                        WriteErrorCode.COMPANY_NOT_FOUND,
-                        f"no company {company_id!r}: check the companyId",
-                        "companyId",
-                    )
-                ]
-            ) from None
+            raise unknown from None
         found = accounting_connection(connections)
         if found is None:
             raise WriteRefusedError(

@@ -17,7 +17,6 @@ from typing import Annotated, Any
 import strawberry
 from strawberry.scalars import JSON
 
-from gateway.auth import authorize_company
 from gateway.codat.types import CompanyId
 from gateway.payments import WriteErrorCode, WriteIssue
 from gateway.writes import (
@@ -79,14 +78,15 @@ def payload_fields(outcome: WriteOutcome) -> dict[str, Any]:
 
 
 def writes(info: Info) -> Writes:
+    """The app's writes, scoped to this request's caller."""
     if info.context.writes is None:
         raise RuntimeError("this context cannot write (no Writes wired)")
-    return info.context.writes
+    return info.context.writes.for_caller(info.context.principal.allows)
 
 
 def company(info: Info, value: strawberry.ID) -> CompanyId:
-    """The company to write to, if the caller may use it (else NOT_FOUND, as for an unknown one)."""
-    return authorize_company(info.context.principal, company_id_from_argument(str(value)))
+    """The company to write to; one the caller may not use is refused as unknown by `Writes`."""
+    return CompanyId(company_id_from_argument(str(value)))
 
 
 @strawberry.input(description="Pay one bill from a bank account.")

@@ -261,37 +261,53 @@ def test_node_aliases_and_nested_edges_never_reach_another_tenant(
     assert calls_for(sandbox_url, tenants.other) == []
 
 
-def test_a_mutation_on_another_tenants_company_pushes_nothing(
+def test_a_mutation_on_another_tenants_company_is_answered_as_for_an_unknown_one(
     sandbox_url: str, gateway: str, tenants: Tenants
 ) -> None:
     # given
     target = payables(sandbox_url)[0]
     elsewhere = next(c for c in (tenants.mine, tenants.other) if c != target.company_id)
     restricted = token([elsewhere])  # a user of another company than the bill's
+    unknown_company = "00000000-0000-0000-0000-000000000000"
+
+    def pay(company_id: str, key: str) -> dict[str, Any]:
+        response = httpx.post(
+            f"{gateway}/graphql",
+            json={
+                "query": PAY_BILL,
+                "variables": {
+                    "input": {
+                        "companyId": company_id,
+                        "billId": target.bill["id"],
+                        "accountId": target.bank_account_id,
+                        "amount": "1.00",
+                        "date": "2026-11-20",
+                        "idempotencyKey": key,
+                    }
+                },
+            },
+            headers={"Authorization": f"Bearer {restricted}"},
+            timeout=30,
+        )
+        payload: dict[str, Any] = response.json()["data"]["payBill"]
+        return payload
+
     clear_calls(sandbox_url)
     # when
-    response = httpx.post(
-        f"{gateway}/graphql",
-        json={
-            "query": PAY_BILL,
-            "variables": {
-                "input": {
-                    "companyId": target.company_id,
-                    "billId": target.bill["id"],
-                    "accountId": target.bank_account_id,
-                    "amount": "1.00",
-                    "date": "2026-11-20",
-                }
-            },
-        },
-        headers={"Authorization": f"Bearer {restricted}", "Idempotency-Key": "abuse-1"},
-        timeout=30,
-    )
-    # then
-    body = response.json()
-    assert body["data"] is None or body["data"]["payBill"] is None
-    assert codes(body) == ["NOT_FOUND"]
+    forbidden = pay(target.company_id, "abuse-1")
+    # then: no push, and nothing reached Codat for the other tenant's company
+    assert forbidden["pushOperation"] is None
+    assert [error["code"] for error in forbidden["errors"]] == ["COMPANY_NOT_FOUND"]
     assert recorded_calls(sandbox_url) == []
+    # and the answer is the one a company that does not exist gets, but for its id
+    missing = pay(unknown_company, "abuse-2")
+    assert [
+        {**error, "message": error["message"].replace(unknown_company, "X")}
+        for error in missing["errors"]
+    ] == [
+        {**error, "message": error["message"].replace(target.company_id, "X")}
+        for error in forbidden["errors"]
+    ]
 
 
 # --- WebSocket ----------------------------------------------------------------------------------
