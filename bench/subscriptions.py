@@ -178,6 +178,7 @@ def main() -> None:
     with running(create_sandbox_app(config)) as sandbox:
         env = {
             "CODAT_API_KEY": API_KEY,
+            "GATEWAY_AUTH": "off",
             "CODAT_BASE_URL": sandbox.url,
             "WEBHOOK_SECRET": config.webhook_secret,
             "PUSH_POLL_AFTER_SECONDS": "600",
