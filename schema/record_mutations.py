@@ -50,6 +50,23 @@ def _company(info: Info, value: strawberry.ID) -> CompanyId:
     return CompanyId(company_id_from_argument(str(value)))
 
 
+_SUPPLIER_FIELDS = (
+    "supplier_name",
+    "status",
+    "contact_name",
+    "email_address",
+    "phone",
+    "registration_number",
+    "tax_number",
+    "default_currency",
+)
+
+
+def _supplier_fields(input: CreateSupplierInput | UpdateSupplierInput) -> dict[str, Any]:
+    """The supplier fields a create and an update share, as the input gave them."""
+    return {name: getattr(input, name) for name in _SUPPLIER_FIELDS}
+
+
 def _optional(value: strawberry.ID | None) -> str | None:
     return None if value is None else str(value)
 
@@ -306,16 +323,7 @@ class RecordMutations:
     async def create_supplier(
         self, info: Info, input: CreateSupplierInput
     ) -> CreateSupplierPayload:
-        draft = SupplierDraft(
-            supplier_name=input.supplier_name,
-            status=input.status,
-            contact_name=input.contact_name,
-            email_address=input.email_address,
-            phone=input.phone,
-            registration_number=input.registration_number,
-            tax_number=input.tax_number,
-            default_currency=input.default_currency,
-        )
+        draft = SupplierDraft(**_supplier_fields(input))
         outcome = await _records(info).create_supplier(
             _company(info, input.company_id), draft, input.idempotency_key
         )
@@ -325,17 +333,7 @@ class RecordMutations:
     async def update_supplier(
         self, info: Info, input: UpdateSupplierInput
     ) -> UpdateSupplierPayload:
-        changes = SupplierChanges(
-            supplier_id=str(input.supplier_id),
-            supplier_name=input.supplier_name,
-            status=input.status,
-            contact_name=input.contact_name,
-            email_address=input.email_address,
-            phone=input.phone,
-            registration_number=input.registration_number,
-            tax_number=input.tax_number,
-            default_currency=input.default_currency,
-        )
+        changes = SupplierChanges(supplier_id=str(input.supplier_id), **_supplier_fields(input))
         outcome = await _records(info).update_supplier(
             _company(info, input.company_id), changes, input.idempotency_key
         )
