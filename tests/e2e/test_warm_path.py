@@ -254,3 +254,18 @@ def test_two_tenants_asking_the_same_query_never_share_a_response(sandbox_url: s
     assert listed_by_two.json()["data"]["companies"]["totalCount"] == 2
     assert listed_by_two.headers["x-gateway-cache"] == "miss"
     assert listed_by_one_again.json() == listed_by_one.json()
+
+
+def test_a_mutation_is_never_stored(sandbox_url: str, gateway: Gateway) -> None:
+    # A write refused before anything is pushed (an unknown company) is still never replayed
+    # from the response cache: mutations always execute.
+    mutation = (
+        "mutation($input: RefreshCompanyDataInput!) { refreshCompanyData(input: $input) "
+        "{ errors { code } } }"
+    )
+    variables = {"input": {"companyId": "00000000-0000-0000-0000-000000000000"}}
+    before = gateway.executions
+    for _ in range(2):
+        response = gateway.post({"query": mutation, "variables": variables})
+        assert response.headers["x-gateway-cache"] == "bypass"
+    assert gateway.executions == before + 2

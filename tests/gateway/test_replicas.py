@@ -13,6 +13,7 @@ import pytest
 
 from gateway.app import create_app
 from tests.gateway.replicas import (
+    BILLS,
     REDIS_URL,
     applied,
     bills,
@@ -238,3 +239,26 @@ def test_a_replica_started_without_redis_serves_and_evicts_locally(sandbox_url: 
                 float(next(bill for bill in fresh if bill["codatId"] == target)["amountDue"])
                 == 55.5
             )
+
+
+def test_a_webhook_to_one_replica_drops_the_stored_responses_on_both(replicas: Replicas) -> None:
+    # given: each replica has stored the response
+    body = {"query": BILLS, "variables": {"company": replicas.company}}
+
+    def ask(server: ServerThread) -> httpx.Response:
+        return httpx.post(f"{server.url}/graphql", json=body, timeout=30)
+
+    for server in (replicas.a, replicas.b):
+        ask(server)
+        assert ask(server).headers["x-gateway-cache"] == "hit"
+    changed = ask(replicas.b).json()["data"]["company"]["bills"]["nodes"][0]["codatId"]
+
+    # when: the data changes and the sandbox tells replica A only
+    patch_record(replicas.sandbox, replicas.company, "bills", changed, {"amountDue": 77.5})
+    wait_until(lambda: applied(replicas.b.url) == 1, what="replica B to apply the event")
+
+    # then: B executes again and answers with the new amount
+    fresh = ask(replicas.b)
+    assert fresh.headers["x-gateway-cache"] == "miss"
+    nodes = fresh.json()["data"]["company"]["bills"]["nodes"]
+    assert float(next(n for n in nodes if n["codatId"] == changed)["amountDue"]) == 77.5
