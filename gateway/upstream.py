@@ -7,7 +7,7 @@ from collections.abc import Awaitable, Callable, Hashable, Iterable, Iterator
 from typing import Any, TypeVar
 
 from gateway.cache import ALL_COMPANIES, CacheKey, UpstreamCache, note_dependency
-from gateway.codat import CodatClient, Page
+from gateway.codat import CodatClient, Page, iter_items
 from gateway.codat.datatypes import readable
 from gateway.codat.models import (
     Attachment,
@@ -77,16 +77,12 @@ class Upstream:
 
     async def connections(self, company_id: CompanyId) -> list[Connection]:
         async def fetch() -> list[Connection]:
-            connections: list[Connection] = []
-            page_number = 1
-            while True:
-                page = await self.client.list_connections(
-                    company_id, page=page_number, page_size=WHOLE_SET_PAGE_SIZE
+            def page(number: int) -> Awaitable[Page[Connection]]:
+                return self.client.list_connections(
+                    company_id, page=number, page_size=WHOLE_SET_PAGE_SIZE
                 )
-                connections.extend(page.results)
-                if not page.has_next:
-                    return connections
-                page_number += 1
+
+            return [connection async for connection in iter_items(page)]
 
         return await self._cached(company_id, CONNECTIONS, ("all",), fetch)
 
@@ -216,20 +212,12 @@ class Upstream:
         """Every record of a data type matching `query`, in Codat's largest pages."""
 
         async def fetch() -> list[Any]:
-            records: list[Any] = []
-            page_number = 1
-            while True:
-                page = await self.client.list_records(
-                    data_type,
-                    company_id,
-                    page=page_number,
-                    page_size=WHOLE_SET_PAGE_SIZE,
-                    query=query,
+            def page(number: int) -> Awaitable[Page[Any]]:
+                return self.client.list_records(
+                    data_type, company_id, page=number, page_size=WHOLE_SET_PAGE_SIZE, query=query
                 )
-                records.extend(page.results)
-                if not page.has_next:
-                    return records
-                page_number += 1
+
+            return [record async for record in iter_items(page)]
 
         return await self._cached(
             company_id, data_type.value, ("all", query), fetch, _index_records
