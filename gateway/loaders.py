@@ -12,6 +12,7 @@ from dataclasses import dataclass
 from typing import Any, Generic, TypeVar
 
 from aiodataloader import DataLoader
+from pydantic import BaseModel
 
 from gateway.auth import ANONYMOUS, CompanyNotAllowedError, Principal
 from gateway.codat import Page
@@ -29,10 +30,11 @@ from gateway.codat.models import (
 )
 from gateway.codat.types import CompanyId
 from gateway.errors import CodatNotFound, CodatQueryError, NoLinkedConnectionError
-from gateway.pagination import Window, plan_pages
+from gateway.pagination import PagePlan, Window, plan_pages
 from gateway.upstream import ABSENT, Upstream
 
 T = TypeVar("T")
+M = TypeVar("M", bound=BaseModel)
 
 WHOLE_SET_TYPES = frozenset(
     {
@@ -86,6 +88,21 @@ async def _settle(calls: Iterable[Awaitable[T]]) -> list[T | BaseException]:
     (a 409 while it syncs, say) leaves the other companies in the same batch intact.
     """
     return list(await asyncio.gather(*calls, return_exceptions=True))
+
+
+async def _window(window: Window, fetch: Callable[[PagePlan], Awaitable[Page[M]]]) -> Slice[M]:
+    """The records in `window`, from the fewest upstream pages that cover it.
+
+    An empty window still reads one one-record page, for the list's total.
+    """
+    plans = plan_pages(window) or [PagePlan(page=1, page_size=1, skip=0, take=0)]
+    pages = await asyncio.gather(*(fetch(plan) for plan in plans))
+    records = [
+        record
+        for plan, page in zip(plans, pages, strict=True)
+        for record in page.results[plan.skip : plan.skip + plan.take]
+    ]
+    return Slice(records, pages[0].total_results)
 
 
 class _CompanyLoader(DataLoader[CompanyId, Company | None]):
@@ -314,15 +331,11 @@ class Loaders:
         _check(self.principal, request.company_id)
         if window.size == 0:
             return Slice([], await self.count(request))
-        plans = plan_pages(window)
-        pages = await asyncio.gather(
-            *(self._pages.load(_PageKey(request, plan.page, plan.page_size)) for plan in plans)
+        found = await _window(
+            window, lambda plan: self._pages.load(_PageKey(request, plan.page, plan.page_size))
         )
-        records: list[Any] = []
-        for plan, page in zip(plans, pages, strict=True):
-            records.extend(page.results[plan.skip : plan.skip + plan.take])
-        self._prime(request, records)
-        return Slice(records, pages[0].total_results)
+        self._prime(request, found.records)
+        return found
 
     async def count(self, request: ListRequest) -> int:
         _check(self.principal, request.company_id)
@@ -349,26 +362,15 @@ class Loaders:
                     "companies; list them without one"
                 )
             return await self._allowed_companies_slice(self.principal.companies, window, order_by)
-        if window.size == 0:
-            page = await self._upstream.companies_page(
-                page=1, page_size=1, query=query, order_by=order_by
-            )
-            return Slice([], page.total_results)
-        plans = plan_pages(window)
-        pages = await asyncio.gather(
-            *(
-                self._upstream.companies_page(
-                    page=plan.page, page_size=plan.page_size, query=query, order_by=order_by
-                )
-                for plan in plans
-            )
+        found: Slice[Company] = await _window(
+            window,
+            lambda plan: self._upstream.companies_page(
+                page=plan.page, page_size=plan.page_size, query=query, order_by=order_by
+            ),
         )
-        companies: list[Company] = []
-        for plan, page in zip(plans, pages, strict=True):
-            companies.extend(page.results[plan.skip : plan.skip + plan.take])
-        for company in companies:
+        for company in found.records:
             self.companies.prime(CompanyId(company.id), company)
-        return Slice(companies, pages[0].total_results)
+        return found
 
     async def push_operations_slice(
         self,
@@ -379,26 +381,19 @@ class Loaders:
     ) -> Slice[PushOperation]:
         """A window of the company's push operation history (newest first unless ordered)."""
         _check(self.principal, company_id)
-        plans = plan_pages(window) or [plan_pages(Window(0, 1))[0]]
-        pages = await asyncio.gather(
-            *(
-                self._upstream.push_operations_page(
-                    company_id,
-                    page=plan.page,
-                    page_size=plan.page_size,
-                    query=query,
-                    order_by=order_by,
-                )
-                for plan in plans
-            )
+        found: Slice[PushOperation] = await _window(
+            window,
+            lambda plan: self._upstream.push_operations_page(
+                company_id,
+                page=plan.page,
+                page_size=plan.page_size,
+                query=query,
+                order_by=order_by,
+            ),
         )
-        operations: list[PushOperation] = []
-        if window.size:
-            for plan, page in zip(plans, pages, strict=True):
-                operations.extend(page.results[plan.skip : plan.skip + plan.take])
-        for operation in operations:
+        for operation in found.records:
             self.push_operations.prime((company_id, operation.push_operation_key), operation)
-        return Slice(operations, pages[0].total_results)
+        return found
 
     async def _allowed_companies_slice(
         self, allowed: frozenset[str], window: Window, order_by: str | None
