@@ -16,7 +16,8 @@ import httpx
 import pytest
 
 from gateway.app import create_app
-from tests.conftest import SANDBOX_API_KEY, gateway_settings
+from tests.conftest import gateway_settings
+from tests.e2e.paying import codat_get
 from tests.queries import (
     AP_DASHBOARD,
     NODES,
@@ -37,16 +38,6 @@ def graphql(gateway_url: str, query: str, **variables: Any) -> dict[str, Any]:
     assert response.status_code == 200, response.text
     body: dict[str, Any] = response.json()
     return body
-
-
-def codat(sandbox_url: str, path: str, **params: str) -> Any:
-    """Read the sandbox directly, as Codat, to check the gateway's answers against the seed."""
-    token = base64.b64encode(SANDBOX_API_KEY.encode()).decode()
-    response = httpx.get(
-        f"{sandbox_url}{path}", params=params, headers={"Authorization": f"Basic {token}"}
-    )
-    response.raise_for_status()
-    return response.json()
 
 
 def seed(sandbox_url: str) -> dict[str, Any]:
@@ -119,7 +110,7 @@ def test_ap_dashboard_data_matches_the_seeded_records(sandbox_url: str, gateway_
         due = [bill["dueDate"] for bill in company["bills"]["nodes"]]
         assert due == sorted(due)
         for bill in company["bills"]["nodes"]:
-            record = codat(sandbox_url, f"/companies/{company_id}/data/bills/{bill['codatId']}")
+            record = codat_get(sandbox_url, f"/companies/{company_id}/data/bills/{bill['codatId']}")
             assert (
                 bill["status"]
                 in {"Open", "PartiallyPaid"}
@@ -132,7 +123,7 @@ def test_ap_dashboard_data_matches_the_seeded_records(sandbox_url: str, gateway_
             assert Decimal(str(bill["amountDue"])) == Decimal(str(record["amountDue"]))
             assert "2026-10-01" <= bill["dueDate"][:10] <= "2027-01-31"
             assert bill["supplier"]["codatId"] == record["supplierRef"]["id"]
-            supplier = codat(
+            supplier = codat_get(
                 sandbox_url, f"/companies/{company_id}/data/suppliers/{record['supplierRef']['id']}"
             )
             assert bill["supplier"]["supplierName"] == supplier["supplierName"]
@@ -165,9 +156,9 @@ def test_supplier_page_costs_one_call_per_level_and_list(
 ) -> None:
     # given
     company = seed(sandbox_url)["companies"][0]["id"]
-    suppliers = codat(sandbox_url, f"/companies/{company}/data/suppliers", pageSize="1")
+    suppliers = codat_get(sandbox_url, f"/companies/{company}/data/suppliers", pageSize="1")
     supplier = suppliers["results"][0]
-    seeded_bills = codat(
+    seeded_bills = codat_get(
         sandbox_url,
         f"/companies/{company}/data/bills",
         query=f"supplierRef.id={supplier['id']}&&metadata.isDeleted!=true",
@@ -193,7 +184,7 @@ def test_payment_detail_resolves_links_by_type_at_the_fewest_calls(
 ) -> None:
     # given: a payment that settles at least one bill
     company = seed(sandbox_url)["companies"][0]["id"]
-    payments = codat(sandbox_url, f"/companies/{company}/data/billPayments", pageSize="100")
+    payments = codat_get(sandbox_url, f"/companies/{company}/data/billPayments", pageSize="100")
     payment = next(
         p
         for p in payments["results"]
@@ -234,7 +225,7 @@ def test_node_lookups_in_one_company_batch_into_one_call_per_level(
 ) -> None:
     # given
     company = seed(sandbox_url)["companies"][0]["id"]
-    bills = codat(sandbox_url, f"/companies/{company}/data/bills", pageSize="3")["results"]
+    bills = codat_get(sandbox_url, f"/companies/{company}/data/bills", pageSize="3")["results"]
     ids = [global_id("Bill", f"{company}:{bill['id']}") for bill in bills]
     with_latency(sandbox_url)
     # when
@@ -362,7 +353,7 @@ def test_pagination_walks_forward_and_back_over_codat_pages(
     back = graphql(
         gateway_url, page_query, id=company, last=7, before=second["pageInfo"]["startCursor"]
     )["data"]["company"]["bills"]
-    seeded = codat(
+    seeded = codat_get(
         sandbox_url,
         f"/companies/{company}/data/bills",
         query="metadata.isDeleted!=true",
@@ -383,10 +374,10 @@ def test_bill_attachments_are_read_through_the_linked_connection(
 ) -> None:
     # given: a bill with an attachment in the seed
     company = seed(sandbox_url)["companies"][0]
-    bills = codat(sandbox_url, f"/companies/{company['id']}/data/bills", pageSize="100")
+    bills = codat_get(sandbox_url, f"/companies/{company['id']}/data/bills", pageSize="100")
     with_attachments = None
     for bill in bills["results"]:
-        listed = codat(
+        listed = codat_get(
             sandbox_url,
             f"/companies/{company['id']}/connections/{company['connectionId']}"
             f"/data/bills/{bill['id']}/attachments",
