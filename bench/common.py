@@ -11,7 +11,7 @@ import sys
 import tempfile
 import time
 import uuid
-from collections.abc import Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -80,6 +80,16 @@ def server(
         except subprocess.TimeoutExpired:
             popen.kill()
             popen.wait()
+
+
+def ops_per_second(run_once: Callable[[], object], seconds: float = 5.0) -> float:
+    """How often `run_once` completes per second, after one untimed warm-up call."""
+    run_once()
+    count, started = 0, time.perf_counter()
+    while time.perf_counter() - started < seconds:
+        run_once()
+        count += 1
+    return count / (time.perf_counter() - started)
 
 
 def rss_bytes(pid: int) -> int:

@@ -21,6 +21,7 @@ from bench.bare_schema import Records, build_bare_schema
 from bench.common import (
     API_KEY,
     cpu_seconds,
+    ops_per_second,
     rss_bytes,
     server,
     signed_webhook_headers,
@@ -161,15 +162,6 @@ async def _cache_memory(sandbox_url: str) -> tuple[int, int]:
         return held, _distinct_records(cache.values())
 
 
-def _ops_per_second(run_once: Any, seconds: float = 5.0) -> float:
-    run_once()
-    count, started = 0, time.perf_counter()
-    while time.perf_counter() - started < seconds:
-        run_once()
-        count += 1
-    return count / (time.perf_counter() - started)
-
-
 def main() -> None:
     with server(["sandbox", "--api-key", API_KEY], SANDBOX_ENV, "/_sandbox/seed") as sandbox:
         gateway_env = {
@@ -214,14 +206,14 @@ def main() -> None:
 
             # The ceiling is measured right before and right after the warm run (the gateway
             # idle meanwhile), so machine noise moves both sides of the ratio alike.
-            bare_before = _ops_per_second(bare_sync)
+            bare_before = ops_per_second(bare_sync)
             clear_calls(sandbox.url)
             warm = wrk(f"{gateway.url}/graphql", BODY)
             warm_upstream_calls = len(recorded_calls(sandbox.url))
             rss_warm = rss_bytes(gateway.pid)
-            bare_after = _ops_per_second(bare_sync)
+            bare_after = ops_per_second(bare_sync)
             bare_ops = (bare_before + bare_after) / 2
-            bare_async_ops = _ops_per_second(bare_async)
+            bare_async_ops = ops_per_second(bare_async)
             held_bytes, cached_records = asyncio.run(_cache_memory(sandbox.url))
 
     data = cold["data"]

@@ -11,14 +11,13 @@ from __future__ import annotations
 
 import asyncio
 import base64
-import time
 from typing import Any
 
 import httpx
 from pyinstrument import Profiler
 
 from bench.bare_schema import build_bare_bills_schema
-from bench.common import API_KEY, RESULTS, server, write_results, wrk
+from bench.common import API_KEY, RESULTS, ops_per_second, server, write_results, wrk
 from gateway.app import create_app
 from gateway.settings import Settings
 
@@ -46,11 +45,7 @@ GATEWAY_ENV = {"GATEWAY_MAX_PAGE_SIZE": "1000", "GATEWAY_AUTH": "off"}
 def _ops_per_second(schema: Any, variables: dict[str, Any], seconds: float = 4.0) -> float:
     result = schema.execute_sync(QUERY, variable_values=variables)
     assert result.errors is None, result.errors
-    count, started = 0, time.perf_counter()
-    while time.perf_counter() - started < seconds:
-        schema.execute_sync(QUERY, variable_values=variables)
-        count += 1
-    return count / (time.perf_counter() - started)
+    return ops_per_second(lambda: schema.execute_sync(QUERY, variable_values=variables), seconds)
 
 
 async def _hit_profile(sandbox_url: str, body: dict[str, Any]) -> tuple[str, int, int]:
