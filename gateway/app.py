@@ -7,7 +7,7 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from dataclasses import asdict
 
-from fastapi import Depends, FastAPI, Request, Response
+from fastapi import Depends, FastAPI, HTTPException, Request, Response
 from fastapi.requests import HTTPConnection
 from fastapi.responses import JSONResponse
 from opentelemetry.sdk.trace import TracerProvider
@@ -16,10 +16,18 @@ from redis.backoff import NoBackoff
 from redis.retry import Retry
 from starlette.middleware.gzip import GZipMiddleware
 
-from gateway.auth import ANONYMOUS, NOBODY, Authenticator, JwksSource, JwtConfig, Principal
+from gateway.auth import (
+    ANONYMOUS,
+    NOBODY,
+    Authenticator,
+    JwksSource,
+    JwtConfig,
+    Principal,
+    parse_api_keys,
+)
 from gateway.cache import ResponseCache, UpstreamCache
 from gateway.codat import CodatClient
-from gateway.codat.config import ClientConfig, RetryPolicy, Timeouts
+from gateway.codat.config import ClientConfig, RetryPolicy, Timeouts, WalkLimits
 from gateway.correlation import RequestIdMiddleware
 from gateway.events import EventBus, LocalBus, RedisBus
 from gateway.guard import AdminAccess, GraphQLGuard, GuardConfig, TokenBuckets
@@ -34,7 +42,7 @@ from gateway.pushwatch import PushTracker
 from gateway.readiness import UpstreamProbe
 from gateway.responses import GraphQLFront
 from gateway.settings import Settings
-from gateway.store import FallbackStore, KeyValueStore, MemoryStore, RedisStore
+from gateway.store import FailClosedStore, FallbackStore, KeyValueStore, MemoryStore, RedisStore
 from gateway.tracing import gateway_tracer, tracer_provider
 from gateway.uploads import UploadGuard
 from gateway.upstream import Upstream
@@ -43,6 +51,7 @@ from gateway.webhooks import router as webhooks_router
 from gateway.writes import Writes
 from schema import Limits, build_schema
 from schema.context import Context
+from schema.deadline import OperationDeadline
 
 log = logging.getLogger("gateway.app")
 
@@ -63,6 +72,10 @@ def client_config(settings: Settings) -> ClientConfig:
             max_elapsed=settings.codat_retry_max_elapsed_seconds,
         ),
         max_concurrency_per_company=settings.codat_max_concurrency_per_company,
+        walks=WalkLimits(
+            max_pages=settings.codat_max_pages_per_list,
+            deadline_seconds=settings.codat_walk_deadline_seconds,
+        ),
     )
 
 
@@ -157,13 +170,18 @@ def create_app(settings: Settings, *, tracing: TracerProvider | None = None) -> 
         redis = None if settings.redis_url is None else redis_client(settings.redis_url.reveal())
         bus: EventBus
         store: KeyValueStore
+        write_store: KeyValueStore
         if redis is None:
             bus = LocalBus(queue_size=settings.event_queue_size)
-            store = MemoryStore()
+            store = write_store = MemoryStore()
         else:
             prefix = settings.redis_key_prefix
             bus = RedisBus(redis, channel=f"{prefix}:events", queue_size=settings.event_queue_size)
-            store = FallbackStore(RedisStore(redis, prefix=prefix), MemoryStore())
+            shared = RedisStore(redis, prefix=prefix)
+            store = FallbackStore(shared, MemoryStore())
+            # Idempotency records fail closed: no per-replica fallback may let a payment
+            # through that another replica (or this one, before Redis restarted) already sent.
+            write_store = FailClosedStore(shared)
         responses = (
             ResponseCache(
                 ttl_seconds=settings.response_cache_ttl_seconds,
@@ -206,7 +224,7 @@ def create_app(settings: Settings, *, tracing: TracerProvider | None = None) -> 
         app.state.writes = Writes(
             app.state.upstream,
             IdempotentWrites(
-                store,
+                write_store,
                 ttl_seconds=settings.idempotency_ttl_seconds,
                 lease_seconds=settings.idempotency_lease_seconds,
                 wait_seconds=settings.idempotency_wait_seconds,
@@ -271,8 +289,9 @@ def create_app(settings: Settings, *, tracing: TracerProvider | None = None) -> 
     observers = (
         [] if metrics is None and tracer is None else [OperationObserver.factory(metrics, tracer)]
     )
+    deadline = OperationDeadline.factory(settings.codat_walk_deadline_seconds)
     graphql = GatewayGraphQLRouter(
-        build_schema(observers, limits(settings)),
+        build_schema([*observers, deadline], limits(settings)),
         context_getter=context_getter,
         graphql_ide="graphiql" if settings.graphiql else None,
         multipart_uploads_enabled=True,
@@ -300,6 +319,20 @@ def create_app(settings: Settings, *, tracing: TracerProvider | None = None) -> 
     app.add_middleware(GZipMiddleware, minimum_size=settings.gzip_minimum_bytes)
     app.add_middleware(RequestIdMiddleware)
     app.include_router(webhooks_router)
+
+    @app.post("/admin/reload-credentials", include_in_schema=False, dependencies=[Depends(admin)])
+    async def reload_credentials() -> dict[str, object]:
+        """Read GATEWAY_API_KEYS' file again; connections opened with a key that is gone (or
+        whose companies changed) are closed at once."""
+        if settings.api_keys_file is None:
+            raise HTTPException(409, "GATEWAY_API_KEYS is not a file: nothing to reload")
+        try:
+            keys = parse_api_keys(str(settings.api_keys_file))
+        except ValueError as exc:
+            raise HTTPException(422, f"GATEWAY_API_KEYS: {exc}; the old keys stay") from None
+        clients.reload(keys)
+        log.info("client keys reloaded: %d keys", len(keys))
+        return {"keys": len(keys), "revision": clients.revision}
 
     @app.get("/healthz", include_in_schema=False)
     async def healthz() -> dict[str, str]:

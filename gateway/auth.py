@@ -8,13 +8,14 @@ enforces it for reads, `authorize_company` the one check for writes and subscrip
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import hashlib
 import hmac
 import json
 import logging
 import time
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Literal
 
@@ -32,27 +33,51 @@ SUPPORTED_ALGORITHMS = frozenset({"HS256", "RS256"})
 
 @dataclass(frozen=True, slots=True)
 class Principal:
-    """An authenticated caller and the companies it may use (None: every company)."""
+    """An authenticated caller and the companies it may use (None: every company).
+
+    `identity` names the caller across its tokens (a renewed or narrowed JWT keeps it): the
+    idempotency records and Codat keys of its writes hang off it. `cache_scope` names what the
+    caller may see, and nothing cheaper: two callers share stored responses exactly when they
+    may use the same companies. `expires_at` (epoch seconds) bounds what is opened with the
+    credential (subscriptions); `credential` lets a reload of the keys end it early.
+    """
 
     subject: str
     kind: PrincipalKind
     companies: frozenset[str] | None
-    cache_scope: str = ""
+    issuer: str = ""
+    expires_at: float | None = None
+    credential: str = ""
 
-    def __post_init__(self) -> None:
-        if not self.cache_scope:
-            object.__setattr__(self, "cache_scope", f"{self.kind}:{self.subject}")
+    @property
+    def identity(self) -> str:
+        return f"{self.kind}:{self.issuer}:{self.subject}"
+
+    @property
+    def cache_scope(self) -> str:
+        return company_set_scope(self.companies)
 
     def allows(self, company_id: str) -> bool:
         return self.companies is None or company_id in self.companies
 
+    def expired(self, now: float | None = None) -> bool:
+        return self.expires_at is not None and (time.time() if now is None else now) >= (
+            self.expires_at
+        )
 
-ANONYMOUS = Principal(
-    subject="anonymous", kind="anonymous", companies=None, cache_scope="anonymous"
-)
+
+def company_set_scope(companies: frozenset[str] | None) -> str:
+    """A name for a set of companies: equal exactly when the sets are equal."""
+    if companies is None:
+        return "companies:*"
+    canonical = "\n".join(sorted(companies)).encode()
+    return f"companies:{len(companies)}:{hashlib.sha256(canonical).hexdigest()}"
+
+
+ANONYMOUS = Principal(subject="anonymous", kind="anonymous", companies=None)
 """Everyone, when authentication is off (local development)."""
 
-NOBODY = Principal(subject="nobody", kind="anonymous", companies=frozenset(), cache_scope="nobody")
+NOBODY = Principal(subject="nobody", kind="anonymous", companies=frozenset())
 """A WebSocket before its `connection_init` was accepted: may use no company."""
 
 
@@ -193,20 +218,64 @@ class JwtConfig:
     leeway_seconds: float = 30.0
 
 
-@dataclass(frozen=True, kw_only=True)
 class Authenticator:
-    """Turns the bearer token of a request into a Principal, or raises AuthenticationError."""
+    """Turns the bearer token of a request into a Principal, or raises AuthenticationError.
 
-    api_keys: Sequence[ApiKey] = ()
-    jwt: JwtConfig | None = None
-    _by_digest: Mapping[str, ApiKey] = field(init=False, repr=False)
+    The static keys can be replaced while the gateway runs (`reload`); whatever was opened with
+    a key that is gone, or with a token that expired, ends (`credential_ends`).
+    """
 
-    def __post_init__(self) -> None:
-        object.__setattr__(self, "_by_digest", {key.sha256: key for key in self.api_keys})
+    def __init__(self, *, api_keys: Sequence[ApiKey] = (), jwt: JwtConfig | None = None) -> None:
+        self.jwt = jwt
+        self._by_digest: Mapping[str, ApiKey] = {}
+        self._changed: asyncio.Event | None = None
+        self.revision = 0
+        self.reload(api_keys)
+
+    @property
+    def api_keys(self) -> tuple[ApiKey, ...]:
+        return tuple(self._by_digest.values())
 
     @property
     def configured(self) -> bool:
-        return bool(self.api_keys) or self.jwt is not None
+        return bool(self._by_digest) or self.jwt is not None
+
+    def reload(self, api_keys: Sequence[ApiKey]) -> None:
+        """Replace the static keys; credentials no longer valid end at once."""
+        self._by_digest = {key.sha256: key for key in api_keys}
+        self.revision += 1
+        if self._changed is not None:
+            self._changed.set()
+            self._changed = None
+
+    def still_valid(self, principal: Principal, now: float | None = None) -> bool:
+        """Whether `principal` would still be let in with the same companies."""
+        if principal.expired(now):
+            return False
+        if principal.kind != "api-key":
+            return True
+        key = self._by_digest.get(principal.credential)
+        return (
+            key is not None
+            and key.name == principal.subject
+            and (key.companies == principal.companies)
+        )
+
+    async def credential_ends(self, principal: Principal) -> str:
+        """Wait until `principal`'s credential ends (expiry, or a reload that drops or narrows
+        its key); answers the reason. Never returns for a credential without either."""
+        while True:
+            if principal.expired():
+                return "the token has expired"
+            if not self.still_valid(principal):
+                return "the credential was revoked or its companies changed"
+            if self._changed is None:
+                self._changed = asyncio.Event()
+            changed = self._changed
+            wait = None if principal.expires_at is None else principal.expires_at - time.time()
+            with contextlib.suppress(TimeoutError):
+                async with asyncio.timeout(None if wait is None else max(0.0, wait) + 0.01):
+                    await changed.wait()
 
     async def authenticate(self, authorization: str | None) -> Principal:
         token = bearer_token(authorization)
@@ -225,7 +294,9 @@ class Authenticator:
                 match = key
         if match is None:
             raise AuthenticationError("invalid API key")
-        return Principal(subject=match.name, kind="api-key", companies=match.companies)
+        return Principal(
+            subject=match.name, kind="api-key", companies=match.companies, credential=match.sha256
+        )
 
     async def _jwt(self, token: str, config: JwtConfig) -> Principal:
         try:
@@ -272,7 +343,15 @@ class Authenticator:
             raise AuthenticationError(
                 f'invalid token: the {config.companies_claim} claim must list company ids or be "*"'
             ) from None
-        return Principal(subject=subject, kind="jwt", companies=companies)
+        expires = claims.get("exp")
+        issuer = claims.get("iss")
+        return Principal(
+            subject=subject,
+            kind="jwt",
+            companies=companies,
+            issuer=issuer if isinstance(issuer, str) else "",
+            expires_at=float(expires) if isinstance(expires, int | float) else None,
+        )
 
 
 def bearer_token(authorization: str | None) -> str:

@@ -267,6 +267,7 @@ class ResponseCache:
     def __init__(
         self, *, ttl_seconds: float, max_entries: int, timer: Callable[[], float] = time.monotonic
     ) -> None:
+        self._timer = timer
         self._entries: cachetools.TTLCache[str, CachedResponse] = cachetools.TTLCache(
             maxsize=max_entries, ttl=ttl_seconds, timer=timer
         )
@@ -342,9 +343,18 @@ class ResponseCache:
         self.stats.evictions += dropped
         return dropped
 
-    def clear(self) -> None:
+    def clear(self, *, ttl_seconds: float | None = None) -> None:
+        """Drop everything; optionally change the TTL (short while invalidations may be missed)."""
         self._version += 1
         self._cleared_at = self._version
         self.stats.evictions += len(self._entries)
         self._entries.clear()
         self._by_scope.clear()
+        if ttl_seconds is not None and ttl_seconds != self._entries.ttl:
+            self._entries = cachetools.TTLCache(
+                maxsize=int(self._entries.maxsize), ttl=ttl_seconds, timer=self._timer
+            )
+
+    @property
+    def ttl_seconds(self) -> float:
+        return float(self._entries.ttl)

@@ -1,16 +1,19 @@
 """In front of /graphql: who is calling (401), how big the body is (413), how often (429).
 
 Runs before the response cache, so a stored response is only ever served to an authenticated
-caller of the same scope (`scope["state"]["principal"].cache_scope`).
+caller who may see the same companies (`scope["state"]["principal"].cache_scope`).
 """
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import hmac
 import ipaddress
 import logging
 import math
 import time
+from asyncio import Task
 from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any, Protocol
@@ -23,6 +26,10 @@ from strawberry.subscriptions.protocols.graphql_transport_ws.handlers import (
     BaseGraphQLTransportWSHandler,
 )
 from strawberry.subscriptions.protocols.graphql_transport_ws.types import ConnectionInitMessage
+from strawberry.subscriptions.protocols.graphql_ws.handlers import BaseGraphQLWSHandler
+from strawberry.subscriptions.protocols.graphql_ws.types import (
+    ConnectionInitMessage as LegacyConnectionInitMessage,
+)
 
 from gateway.asgi import read_body, replay, respond_json
 from gateway.auth import ANONYMOUS, AuthenticationError, Authenticator, Principal
@@ -106,7 +113,7 @@ class GraphQLGuard:
             return
         body = read
         if config.buckets is not None and principal is not ANONYMOUS:
-            wait = config.buckets.take(principal.cache_scope, _operations(body))
+            wait = config.buckets.take(principal.identity, _operations(body))
             if wait > 0:
                 retry_after = max(1, math.ceil(wait))
                 message = f"too many operations; retry in {retry_after} s"
@@ -185,9 +192,30 @@ class ConnectingContext(Protocol):
 
     async def connect(self, payload: Mapping[str, Any]) -> None: ...
 
+    async def credential_ends(self) -> str | None: ...
+
 
 UNAUTHORIZED_CLOSE = 4401
 FORBIDDEN_CLOSE = 4403
+
+
+class ClosableSocket(Protocol):
+    async def close(self, code: int, reason: str) -> None: ...
+
+
+def close_when_credential_ends(context: ConnectingContext, websocket: ClosableSocket) -> Task[None]:
+    """A task that closes `websocket` (4401, with the reason) when the credential it connected
+    with expires or is revoked; the handler cancels it when the socket ends first."""
+
+    async def watch() -> None:
+        reason = await context.credential_ends()
+        if reason is None:
+            return
+        log.info("closing a WebSocket: %s", reason)
+        with contextlib.suppress(Exception):
+            await websocket.close(code=UNAUTHORIZED_CLOSE, reason=reason[:120])
+
+    return asyncio.create_task(watch())
 
 
 class AuthenticatingTransportWSHandler(BaseGraphQLTransportWSHandler[Any, Any]):
@@ -208,6 +236,33 @@ class AuthenticatingTransportWSHandler(BaseGraphQLTransportWSHandler[Any, Any]):
                 await self.websocket.close(code=code, reason=str(exc)[:120])
                 return
         await super().handle_connection_init(message)
+        if self.connection_acknowledged and self.credential_watch is None:
+            self.credential_watch = close_when_credential_ends(context, self.websocket)
+
+    credential_watch: Task[None] | None = None
+
+    async def shutdown(self) -> None:
+        if self.credential_watch is not None:
+            self.credential_watch.cancel()
+        await super().shutdown()
+
+
+class AuthenticatingWSHandler(BaseGraphQLWSHandler[Any, Any]):
+    """The legacy graphql-ws protocol: `connection_init` is checked in the router's
+    `on_ws_connect` (`authenticate_legacy_connection`); here the socket closes when the
+    credential ends."""
+
+    credential_watch: Task[None] | None = None
+
+    async def handle_connection_init(self, message: LegacyConnectionInitMessage) -> None:
+        await super().handle_connection_init(message)
+        if self.connection_acknowledged and self.credential_watch is None:
+            self.credential_watch = close_when_credential_ends(self.context, self.websocket)
+
+    async def cleanup(self) -> None:
+        if self.credential_watch is not None:
+            self.credential_watch.cancel()
+        await super().cleanup()
 
 
 async def authenticate_legacy_connection(context: ConnectingContext, payload: Any) -> None:

@@ -12,7 +12,11 @@ from strawberry.fastapi import GraphQLRouter
 from strawberry.http.exceptions import WebSocketDisconnected
 from strawberry.types.unset import UnsetType
 
-from gateway.guard import AuthenticatingTransportWSHandler, authenticate_legacy_connection
+from gateway.guard import (
+    AuthenticatingTransportWSHandler,
+    AuthenticatingWSHandler,
+    authenticate_legacy_connection,
+)
 
 
 class TextWebSocketAdapter(ASGIWebSocketAdapter):
@@ -40,6 +44,9 @@ class GatewayGraphQLRouter(GraphQLRouter[Any, Any]):
 
     graphql_transport_ws_handler_class = AuthenticatingTransportWSHandler
     """Authenticates `connection_init` (gateway/guard.py)."""
+
+    graphql_ws_handler_class = AuthenticatingWSHandler
+    """Closes a legacy graphql-ws socket when its credential ends (gateway/guard.py)."""
 
     executions = 0
     """Operations this router has executed (the response cache answers without it)."""

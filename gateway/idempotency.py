@@ -9,6 +9,11 @@ A key has two records in the shared store (`SET NX` semantics, so Redis makes th
                              recorded as each push happens and kept for the record TTL, so a
                              retry replays the parts that reached Codat (or may have)
 
+`key` is already the caller's own (`Writes.record_key`: caller identity, company, client key),
+so one tenant's keys never meet another's. When the store cannot be reached every step raises
+`StoreUnavailableError` (see `gateway/store.py`, `FailClosedStore`): the write is refused before
+anything is sent, or, once Codat accepted it, answered without being recorded.
+
 The fingerprint is the sha256 of the canonical JSON of (operation, company, normalised input), so
 the same key with a different input is refused (`IdempotencyKeyReusedError`) instead of replayed.
 """
@@ -16,15 +21,19 @@ the same key with a different input is refused (`IdempotencyKeyReusedError`) ins
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import hashlib
 import json
+import logging
 import time
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from typing import Any
 
 from gateway.errors import GatewayError
-from gateway.store import KeyValueStore
+from gateway.store import KeyValueStore, StoreUnavailableError
+
+log = logging.getLogger("gateway.idempotency")
 
 POLL_SECONDS = 0.025
 
@@ -176,10 +185,17 @@ class IdempotentWrites:
         try:
             result = await work()
         except BaseException:
-            await self._store.delete(claim)
+            # Without the store the lease lapses on its own.
+            with contextlib.suppress(StoreUnavailableError):
+                await self._store.delete(claim)
             raise
         record = json.dumps({"fingerprint": print_, "result": result})
-        await self._store.add(f"{claim}:done", record, self._ttl)
+        try:
+            await self._store.add(f"{claim}:done", record, self._ttl)
+        except StoreUnavailableError:
+            # Codat accepted the work: answer it. A retry runs it again under the same derived
+            # Codat keys, which Codat answers with this result instead of writing twice.
+            log.warning("write done but its result not recorded (store unavailable)")
         return Replayed(result, replayed=False)
 
     def progress(self, key: str, print_: str) -> Progress:

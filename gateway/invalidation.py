@@ -42,6 +42,7 @@ class CacheInvalidator:
         self._bus = bus
         self._cache = cache
         self._responses = responses
+        self._response_ttl = None if responses is None else responses.ttl_seconds
         self._ttl = ttl_seconds
         self._degraded_ttl = degraded_ttl_seconds
         self._queue_size = queue_size
@@ -68,7 +69,10 @@ class CacheInvalidator:
         ttl = self._ttl if healthy else self._degraded_ttl
         self._cache.clear(ttl_seconds=ttl)
         if self._responses is not None:
-            self._responses.clear()
+            # Stored responses are as stale as the data they were built from: same short TTL.
+            self._responses.clear(
+                ttl_seconds=self._response_ttl if healthy else min(ttl, self._response_ttl or ttl)
+            )
         if healthy:
             log.info("event bus healthy: cache cleared, TTL back to %ss", ttl)
         else:

@@ -143,7 +143,10 @@ class RecordWrites:
                 note=draft.note,
             )
             pushed = await self.client.create_bill(
-                company_id, connection, body, idempotency_key=key
+                company_id,
+                connection,
+                body,
+                idempotency_key=self.writes.codat_key(company_id, key, "createBill"),
             )
             return Performed(pushed, {"totalAmount": totals.total_amount})
 
@@ -195,7 +198,11 @@ class RecordWrites:
                 )
             body = _updated_bill(bill, changes, dates)
             pushed = await self.client.update_bill(
-                company_id, connection, bill.id, body, idempotency_key=key
+                company_id,
+                connection,
+                bill.id,
+                body,
+                idempotency_key=self.writes.codat_key(company_id, key, "updateBill"),
             )
             return Performed(pushed, {"totalAmount": body.total_amount})
 
@@ -216,7 +223,10 @@ class RecordWrites:
             connection = await self.writes.connection(company_id)
             body = SupplierInput(**asdict(draft))
             pushed = await self.client.create_supplier(
-                company_id, connection, body, idempotency_key=key
+                company_id,
+                connection,
+                body,
+                idempotency_key=self.writes.codat_key(company_id, key, "createSupplier"),
             )
             return Performed(pushed)
 
@@ -251,7 +261,11 @@ class RecordWrites:
                 )
             body = SupplierInput(**asdict(_merged_supplier(supplier, changes)))
             pushed = await self.client.update_supplier(
-                company_id, connection, supplier.id, body, idempotency_key=key
+                company_id,
+                connection,
+                supplier.id,
+                body,
+                idempotency_key=self.writes.codat_key(company_id, key, "updateSupplier"),
             )
             return Performed(pushed)
 
@@ -295,7 +309,10 @@ class RecordWrites:
                 note=draft.note,
             )
             pushed = await self.client.create_bill_credit_note(
-                company_id, connection, body, idempotency_key=key
+                company_id,
+                connection,
+                body,
+                idempotency_key=self.writes.codat_key(company_id, key, "createBillCreditNote"),
             )
             return Performed(pushed, {"totalAmount": totals.total_amount})
 

@@ -22,12 +22,11 @@ from graphql import GraphQLError, OperationDefinitionNode, OperationType, parse
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from gateway.asgi import read_body, replay, respond_json
+from gateway.auth import ANONYMOUS
 from gateway.cache import ResponseCache
 from gateway.persisted import PersistedQueries, Refusal
 
 log = logging.getLogger("gateway.responses")
-
-ANONYMOUS_SCOPE = "anonymous"
 
 
 @functools.lru_cache(maxsize=1024)
@@ -45,15 +44,17 @@ def operation_type(query: str, operation_name: str | None) -> OperationType | No
 
 
 def caller_scope(scope: Scope, auth_required: bool) -> str | None:
-    """Whose response this is: the authenticated principal's cache scope.
+    """Who may share this response: the companies the authenticated caller may use.
 
-    With authentication required and no principal on the request, nothing may be shared, so
-    the response cache is bypassed (None).
+    Keyed by the effective company set, not by who the caller is: a token narrowed to fewer
+    companies (same subject) never reads what a wider one stored, and a token whose access was
+    revoked is refused by the guard before this runs. With authentication required and no
+    principal on the request, nothing may be shared, so the response cache is bypassed (None).
     """
     principal = (scope.get("state") or {}).get("principal")
     if principal is not None:
         return str(principal.cache_scope)
-    return None if auth_required else ANONYMOUS_SCOPE
+    return None if auth_required else ANONYMOUS.cache_scope
 
 
 class _Request:

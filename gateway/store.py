@@ -1,4 +1,12 @@
-"""A small shared key-value store with expiry: webhook dedupe now, idempotency records next."""
+"""A small shared key-value store with expiry: webhook dedupe, persisted queries, idempotency.
+
+Two ways to lose Redis, chosen by what is at stake:
+- `FallbackStore` (webhook dedupe, persisted queries): a replica cut off from Redis carries on
+  with its own memory; the worst case is a webhook applied twice or a query registered again.
+- `FailClosedStore` (idempotency records of writes): no fallback. A replica that cannot reach
+  the shared records cannot prove a payment was not sent before, so the write is refused with
+  `StoreUnavailableError` (retryable) rather than sent from a per-process memory.
+"""
 
 from __future__ import annotations
 
@@ -6,13 +14,15 @@ import asyncio
 import logging
 import time
 from collections import OrderedDict
-from collections.abc import Callable
-from typing import Protocol
+from collections.abc import Awaitable, Callable
+from typing import Protocol, TypeVar
 
 from redis.asyncio import Redis
 from redis.exceptions import RedisError
 
 log = logging.getLogger("gateway.store")
+
+T = TypeVar("T")
 
 
 class KeyValueStore(Protocol):
@@ -87,6 +97,40 @@ class RedisStore:
 
     async def delete(self, key: str) -> None:
         await self._redis.delete(self._key(key))
+
+
+class StoreUnavailableError(Exception):
+    """The shared store did not answer in time: nothing that depends on it may go ahead."""
+
+    def __init__(self, cause: BaseException) -> None:
+        super().__init__(f"the shared store is unavailable ({type(cause).__name__})")
+
+
+class FailClosedStore:
+    """The shared store, or `StoreUnavailableError`: never a local stand-in."""
+
+    def __init__(self, primary: KeyValueStore, *, timeout: float = 1.0) -> None:
+        self._primary = primary
+        self._timeout = timeout
+        self.failures = 0
+
+    async def _call(self, call: Callable[[], Awaitable[T]]) -> T:
+        try:
+            async with asyncio.timeout(self._timeout):
+                return await call()
+        except (RedisError, OSError, TimeoutError) as exc:
+            self.failures += 1
+            log.warning("shared store unavailable (%s): refusing what depends on it", exc)
+            raise StoreUnavailableError(exc) from exc
+
+    async def add(self, key: str, value: str, ttl_seconds: float) -> bool:
+        return await self._call(lambda: self._primary.add(key, value, ttl_seconds))
+
+    async def get(self, key: str) -> str | None:
+        return await self._call(lambda: self._primary.get(key))
+
+    async def delete(self, key: str) -> None:
+        await self._call(lambda: self._primary.delete(key))
 
 
 class FallbackStore:

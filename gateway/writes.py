@@ -1,15 +1,23 @@
 """Writes to Codat: pre-flight checks, then one idempotent push, then a watch of its status.
 
-Every write runs under an idempotency key (`gateway/idempotency.py`), forwarded to Codat as the
-`Idempotency-Key` header. Checks read through the cached upstream, except the record a write
-changes, which is read fresh (a bill paid a moment ago must not look payable). Nothing reaches
-Codat's push endpoints unless every check passed.
+Every write first passes the one tenancy check (`authorize_company`): a company the caller may
+not use is refused before any idempotency record is read, so nothing is replayed across tenants.
+It then runs under an idempotency key (`gateway/idempotency.py`) in the caller's own key space,
+and each push carries a Codat `Idempotency-Key` derived from (caller, company, key, part), so a
+retry after the gateway forgot its records is still deduplicated by Codat for 90 minutes. When
+the shared records cannot be reached the write is refused (IDEMPOTENCY_STORE_UNAVAILABLE,
+retryable): nothing is sent that the gateway cannot prove was not sent before. Checks read
+through the cached upstream, except the record a write changes, which is read fresh (a bill paid
+a moment ago must not look payable). Nothing reaches Codat's push endpoints unless every check
+passed.
 """
 
 from __future__ import annotations
 
 import asyncio
 import copy
+import hashlib
+import logging
 import time
 import uuid
 from collections.abc import Awaitable, Callable, Sequence
@@ -17,6 +25,7 @@ from dataclasses import asdict, dataclass, field
 from decimal import Decimal
 from typing import Any
 
+from gateway.auth import ANONYMOUS, CompanyNotAllowedError, Principal, authorize_company
 from gateway.codat.models import (
     Account,
     Bill,
@@ -57,11 +66,23 @@ from gateway.payments import (
     plan_settlement,
 )
 from gateway.pushwatch import PushTracker
+from gateway.store import StoreUnavailableError
 from gateway.upstream import ABSENT, Upstream
+
+log = logging.getLogger("gateway.writes")
+
+MAX_REFUSED_ATTEMPTS = 20
+"""How many times one payment group of a key may be refused by Codat and planned afresh."""
 
 
 def new_key() -> str:
     return str(uuid.uuid4())
+
+
+def derived_key(*parts: str) -> str:
+    """A UUID-shaped key determined by `parts` (sha256; the version bits say 5, name-based)."""
+    digest = hashlib.sha256("\x1f".join(parts).encode()).digest()
+    return str(uuid.UUID(bytes=digest[:16], version=5))
 
 
 def normalise(value: Any) -> Any:
@@ -159,8 +180,21 @@ REFUSALS = (CodatBadRequest, CodatUnprocessable, CodatConflict, CodatNotFound)
 """Codat answers that mean "not written": the caller can fix the input and retry."""
 
 
-def _everyone(company_id: str) -> bool:
-    return True
+def _store_issue(error: StoreUnavailableError) -> WriteIssue:
+    return WriteIssue(
+        WriteErrorCode.IDEMPOTENCY_STORE_UNAVAILABLE,
+        "the gateway cannot reach its idempotency records, so it cannot prove this write was "
+        "not sent before: nothing was sent; retry with the same idempotencyKey shortly",
+        "idempotencyKey",
+    )
+
+
+def _not_found(company_id: str) -> WriteIssue:
+    return WriteIssue(
+        WriteErrorCode.COMPANY_NOT_FOUND,
+        f"no company {company_id!r}: check the companyId",
+        "companyId",
+    )
 
 
 class Writes:
@@ -181,17 +215,35 @@ class Writes:
         self.tracker = tracker
         self.bus = bus
         self.upload_max_bytes = upload_max_bytes
-        self.allows: Callable[[str], bool] = _everyone
+        self.principal: Principal = ANONYMOUS
 
-    def for_caller(self, allows: Callable[[str], bool]) -> Writes:
-        """These writes as one caller may make them: only to the companies `allows` admits.
+    def for_caller(self, principal: Principal) -> Writes:
+        """These writes as one caller may make them: only to the companies it may use, under
+        its own idempotency keys.
 
-        A company the caller may not use is refused exactly as one that does not exist, at the
-        first check every write makes (`connection`), so the two cannot be told apart.
+        A company the caller may not use is refused exactly as one that does not exist, before
+        anything is read (no record under any key, no upstream call), so the two cannot be told
+        apart.
         """
         scoped = copy.copy(self)
-        scoped.allows = allows
+        scoped.principal = principal
         return scoped
+
+    def authorize(self, company_id: str) -> CompanyId:
+        """The one tenancy check of every write (`authorize_company`), as a refusal."""
+        try:
+            return authorize_company(self.principal, company_id)
+        except CompanyNotAllowedError:
+            raise WriteRefusedError([_not_found(company_id)]) from None
+
+    def record_key(self, company_id: str, key: str) -> str:
+        """Where a key's records live: the caller's own space, per company."""
+        return derived_key("record", self.principal.identity, company_id, key)
+
+    def codat_key(self, company_id: str, key: str, part: str) -> str:
+        """The Codat Idempotency-Key of one push of a keyed write: the same on every replica and
+        after the gateway's records are lost, so Codat's replay window still protects a retry."""
+        return derived_key("codat", self.principal.identity, company_id, key, part)
 
     # -- the executor ------------------------------------------------------------------------
 
@@ -206,6 +258,10 @@ class Writes:
         """Run `perform` once for `key` (new when None): checks, push, result remembered."""
         key = key or new_key()
         normalised = normalise(request)
+        try:
+            self.authorize(company_id)
+        except WriteRefusedError as refused:
+            return WriteOutcome(key, echo=normalised, issues=refused.issues)
         print_ = fingerprint(operation, company_id, normalised)
 
         async def work() -> dict[str, Any]:
@@ -225,7 +281,9 @@ class Writes:
             }
 
         try:
-            done = await self.idempotency.run(key, print_, work)
+            done = await self.idempotency.run(self.record_key(company_id, key), print_, work)
+        except StoreUnavailableError as error:
+            return WriteOutcome(key, echo=normalised, issues=(_store_issue(error),))
         except Rejected as rejected:
             return WriteOutcome(key, echo=normalised, issues=tuple(rejected.outcome))
         except Unsettled as unsettled:
@@ -265,21 +323,11 @@ class Writes:
     # -- shared checks ------------------------------------------------------------------------
 
     async def connection(self, company_id: CompanyId) -> ConnectionId:
-        unknown = WriteRefusedError(
-            [
-                WriteIssue(
-                    WriteErrorCode.COMPANY_NOT_FOUND,
-                    f"no company {company_id!r}: check the companyId",
-                    "companyId",
-                )
-            ]
-        )
-        if not self.allows(company_id):
-            raise unknown
+        self.authorize(company_id)
         try:
             connections = await self.upstream.connections(company_id)
         except CodatNotFound:
-            raise unknown from None
+            raise WriteRefusedError([_not_found(company_id)]) from None
         found = accounting_connection(connections)
         if found is None:
             raise WriteRefusedError(
@@ -385,7 +433,10 @@ class Writes:
                 note=request.note,
             )
             pushed = await self.client.create_bill_payment(
-                company_id, connection, body, idempotency_key=key
+                company_id,
+                connection,
+                body,
+                idempotency_key=self.codat_key(company_id, key, "payBill"),
             )
             return Performed(
                 pushed, {"amount": settlement.amount, "currency": currency, "date": date}
@@ -409,8 +460,11 @@ class Writes:
         """
         key = key or new_key()
         echo = normalise(asdict(request))
-        progress = self.idempotency.progress(key, fingerprint("payBills", company_id, echo))
+        progress = self.idempotency.progress(
+            self.record_key(company_id, key), fingerprint("payBills", company_id, echo)
+        )
         try:
+            self.authorize(company_id)
             date = _valid_payment(request.date, None, None)
             issues = _batch_issues(request.bills)
             if issues:
@@ -459,6 +513,16 @@ class Writes:
                     return None
 
             async def settle(group: str, items: list[tuple[int, BillToPay, Bill]]) -> bool:
+                """`settle_once`; a group whose records could not be read or written before its
+                payment was sent is not paid, and the batch is left for a retry with the key."""
+                try:
+                    return await settle_once(group, items)
+                except StoreUnavailableError as error:
+                    for _, item, _ in items:
+                        results.setdefault(item.bill_id, _bill_result(None, (_store_issue(error),)))
+                    return True
+
+            async def settle_once(group: str, items: list[tuple[int, BillToPay, Bill]]) -> bool:
                 """Pay one group, or replay what an earlier attempt with the key did for it.
 
                 True when its payment may have reached Codat without the gateway knowing.
@@ -486,9 +550,11 @@ class Writes:
                         note=request.note,
                     )
                     paid = [s.bill.id for s in settlements]
+                    attempt = await _refused_attempts(progress, group)
                     sent = {
                         "body": body.model_dump(mode="json", by_alias=True, exclude_none=True),
-                        "codatKey": new_key(),
+                        "codatKey": self.codat_key(company_id, key, f"group:{group}:{attempt}"),
+                        "attempt": attempt,
                         "bills": paid,
                         "sentAt": time.time(),
                     }
@@ -523,7 +589,9 @@ class Writes:
                         results[bill_id] = _bill_result(None, (_unknown_issue(bill_id, error),))
                     return True
                 except (*REFUSALS, CodatRateLimited) as error:
-                    # Codat answered "not written": a retry may plan this group afresh.
+                    # Codat answered "not written": a retry may plan this group afresh, under
+                    # the group's next Codat key (Codat keeps its answer under this one).
+                    await progress.add(f"{group}:refused:{sent.get('attempt', 0)}", {})
                     await progress.forget(f"{group}:sent")
                     issues = (_upstream_issue(error),)
                     for bill_id in bill_ids:
@@ -534,7 +602,12 @@ class Writes:
                         results[bill_id] = _bill_result(None, (_unknown_issue(bill_id, error),))
                     return True
                 result = _bill_result(pushed, ())
-                await progress.add(f"{group}:done", {"bills": bill_ids, "result": result})
+                try:
+                    await progress.add(f"{group}:done", {"bills": bill_ids, "result": result})
+                except StoreUnavailableError:
+                    # Codat took it; a retry resends it under the same Codat key and Codat
+                    # answers with this payment instead of making another.
+                    log.warning("payment of %s pushed but not recorded (store down)", bill_ids)
                 self.tracker.follow(company_id, pushed.push_operation_key)
                 for bill_id in bill_ids:
                     results[bill_id] = result
@@ -623,6 +696,24 @@ def _batch_issues(bills: Sequence[BillToPay]) -> list[WriteIssue]:
             WriteErrorCode.CURRENCY_RATE_NOT_POSITIVE,
         )
     return issues
+
+
+async def _refused_attempts(progress: Any, group: str) -> int:
+    """How many times Codat refused this group's payment under this key (each refusal moves
+    the group to its next Codat key)."""
+    for attempt in range(MAX_REFUSED_ATTEMPTS):
+        if await progress.get(f"{group}:refused:{attempt}") is None:
+            return attempt
+    raise WriteRefusedError(
+        [
+            WriteIssue(
+                WriteErrorCode.INVALID_INPUT,
+                f"Codat refused this payment {MAX_REFUSED_ATTEMPTS} times under this key: "
+                "use a new idempotencyKey",
+                "idempotencyKey",
+            )
+        ]
+    )
 
 
 async def _attempt(call: Awaitable[Bill]) -> Bill | WriteRefusedError:

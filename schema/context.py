@@ -35,6 +35,8 @@ class Context(BaseContext):
     authenticator: Authenticator | None = None
     """Set on a WebSocket's context while its `connection_init` is still to be checked."""
     loaders_for: Callable[[Principal], Loaders] | None = None
+    checked_by: Authenticator | None = None
+    """The authenticator that let this WebSocket in: it says when the credential ends."""
 
     def __post_init__(self) -> None:
         super().__init__()
@@ -53,7 +55,15 @@ class Context(BaseContext):
         self.principal = principal
         if self.loaders_for is not None:
             self.loaders = self.loaders_for(principal)
+        self.checked_by = self.authenticator
         self.authenticator = None
+
+    async def credential_ends(self) -> str | None:
+        """Wait until the credential this WebSocket connected with ends; its reason. None at
+        once when nothing was checked (authentication off)."""
+        if self.checked_by is None:
+            return None
+        return await self.checked_by.credential_ends(self.principal)
 
 
 Info = strawberry.Info[Context, Any]

@@ -81,7 +81,7 @@ def writes(info: Info) -> Writes:
     """The app's writes, scoped to this request's caller."""
     if info.context.writes is None:
         raise RuntimeError("this context cannot write (no Writes wired)")
-    return info.context.writes.for_caller(info.context.principal.allows)
+    return info.context.writes.for_caller(info.context.principal)
 
 
 def company(info: Info, value: strawberry.ID) -> CompanyId:
