@@ -6,6 +6,11 @@
     └── CodatError                   anything that went wrong talking to Codat
         ├── CodatQueryError          a query we refuse to send (also a ValueError; before any I/O)
         ├── CodatTransportError      no usable HTTP response (connect/read failure, timeout)
+        ├── CodatInvalidResponse     a 2xx whose body breaks Codat's spec or contradicts itself
+        │   ├── CodatInvalidRecord       a record without a field the spec requires (or mistyped)
+        │   └── CodatInconsistentPaging  a list envelope contradicting the request or itself
+        ├── CodatTooManyPages        a walk would need more pages than CODAT_MAX_PAGES_PER_LIST
+        ├── CodatDeadlineExceeded    a walk ran past its operation's CODAT_WALK_DEADLINE_SECONDS
         └── CodatHTTPError           Codat answered with an error status
             ├── CodatBadRequest          400 (malformed query, bad body)
             ├── CodatUnauthorized        401
@@ -180,3 +185,87 @@ class CodatQueryError(CodatError, ValueError):
 
     Raised before any request is sent, so it is a `ValueError` as well as a `CodatError`.
     """
+
+
+class CodatInvalidResponse(CodatError):  # noqa: N818 (names fixed by the tree above)
+    """Codat answered 2xx with a body that breaks its own spec: nothing in it is trusted.
+
+    `data_type` names what was read (a Codat data type, or `companies`, `connections`, ...).
+    """
+
+    def __init__(
+        self, message: str, *, data_type: str | None = None, company_id: str | None = None
+    ) -> None:
+        super().__init__(message, company_id=company_id)
+        self.data_type = data_type
+
+
+class CodatInvalidRecord(CodatInvalidResponse):
+    """A record that fails the spec: `record` is its id when it has one, else `#index` in its
+    page; `field` is the dotted path of the first failing field (Codat's camelCase names)."""
+
+    def __init__(
+        self,
+        message: str,
+        *,
+        data_type: str | None,
+        record: str | None,
+        field: str | None,
+        company_id: str | None = None,
+    ) -> None:
+        super().__init__(message, data_type=data_type, company_id=company_id)
+        self.record = record
+        self.field = field
+
+
+class CodatInconsistentPaging(CodatInvalidResponse):
+    """A list's paging envelope contradicts the request or itself: another page than the one
+    asked for, a `next` link past the last page its `totalResults` allows, an empty page that
+    claims more, a page larger than its `pageSize`."""
+
+    def __init__(
+        self,
+        message: str,
+        *,
+        data_type: str | None,
+        page: int,
+        company_id: str | None = None,
+    ) -> None:
+        super().__init__(message, data_type=data_type, company_id=company_id)
+        self.page = page
+
+
+class CodatTooManyPages(CodatError):  # noqa: N818 (names fixed by the tree above)
+    """A walk through a whole list would need more pages than the hard ceiling allows."""
+
+    def __init__(
+        self,
+        message: str,
+        *,
+        data_type: str | None,
+        pages: int,
+        max_pages: int,
+        company_id: str | None = None,
+    ) -> None:
+        super().__init__(message, company_id=company_id)
+        self.data_type = data_type
+        self.pages = pages
+        self.max_pages = max_pages
+
+
+class CodatDeadlineExceeded(CodatError):  # noqa: N818 (names fixed by the tree above)
+    """A walk through a list was still going when its operation's deadline passed."""
+
+    def __init__(
+        self,
+        message: str,
+        *,
+        data_type: str | None,
+        seconds: float,
+        pages_read: int,
+        company_id: str | None = None,
+    ) -> None:
+        super().__init__(message, company_id=company_id)
+        self.data_type = data_type
+        self.seconds = seconds
+        self.pages_read = pages_read

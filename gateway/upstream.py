@@ -82,7 +82,10 @@ class Upstream:
                     company_id, page=number, page_size=WHOLE_SET_PAGE_SIZE
                 )
 
-            return [connection async for connection in iter_items(page)]
+            walk = iter_items(
+                page, limits=self.client.config.walks, data_type=CONNECTIONS, company_id=company_id
+            )
+            return [connection async for connection in walk]
 
         return await self._cached(company_id, CONNECTIONS, ("all",), fetch)
 
@@ -209,7 +212,11 @@ class Upstream:
     async def whole_set(
         self, company_id: CompanyId, data_type: DataType, query: str | None = None
     ) -> list[Any]:
-        """Every record of a data type matching `query`, in Codat's largest pages."""
+        """Every record of a data type matching `query`, in Codat's largest pages.
+
+        Bounded (`gateway/codat/paging.py`): at most the pages the first page's totals allow and
+        `CODAT_MAX_PAGES_PER_LIST`, within the operation's deadline.
+        """
 
         async def fetch() -> list[Any]:
             def page(number: int) -> Awaitable[Page[Any]]:
@@ -217,7 +224,13 @@ class Upstream:
                     data_type, company_id, page=number, page_size=WHOLE_SET_PAGE_SIZE, query=query
                 )
 
-            return [record async for record in iter_items(page)]
+            walk = iter_items(
+                page,
+                limits=self.client.config.walks,
+                data_type=data_type.value,
+                company_id=company_id,
+            )
+            return [record async for record in walk]
 
         return await self._cached(
             company_id, data_type.value, ("all", query), fetch, _index_records

@@ -10,6 +10,13 @@
     DATA_NOT_READY          CodatDataNotReady (+ dataType)
     UPSTREAM_RATE_LIMITED   CodatRateLimited (+ retryAfter, in seconds)
     UPSTREAM_UNAVAILABLE    CodatServerError, CodatUnavailable, CodatTransportError
+    UPSTREAM_INVALID_RESPONSE  CodatInvalidResponse: a record breaking Codat's spec (+ dataType,
+                            record, field) or a paging envelope contradicting itself (+ dataType,
+                            page)
+    UPSTREAM_TOO_MANY_PAGES CodatTooManyPages: a whole list needs more pages than
+                            CODAT_MAX_PAGES_PER_LIST (+ dataType, pages, maxPages)
+    UPSTREAM_DEADLINE_EXCEEDED  CodatDeadlineExceeded: a walk through pages outlived the
+                            operation's CODAT_WALK_DEADLINE_SECONDS (+ dataType, deadlineSeconds)
     GRAPHQL_PARSE_FAILED    a document that does not parse
     GRAPHQL_VALIDATION_FAILED  a document that does not fit the schema
     BAD_USER_INPUT          also: variables that do not fit their types
@@ -40,12 +47,17 @@ from gateway.correlation import current_request_id
 from gateway.errors import (
     CodatBadRequest,
     CodatDataNotReady,
+    CodatDeadlineExceeded,
     CodatError,
     CodatHTTPError,
+    CodatInconsistentPaging,
+    CodatInvalidRecord,
+    CodatInvalidResponse,
     CodatNotFound,
     CodatQueryError,
     CodatRateLimited,
     CodatServerError,
+    CodatTooManyPages,
     CodatTransportError,
     NoLinkedConnectionError,
 )
@@ -105,8 +117,35 @@ def _codat(error: CodatError) -> tuple[str, dict[str, Any]]:
         )
     if isinstance(error, CodatServerError | CodatTransportError):
         return "Codat is unavailable; retry later", {"code": "UPSTREAM_UNAVAILABLE"}
+    if isinstance(error, CodatInvalidResponse | CodatTooManyPages | CodatDeadlineExceeded):
+        return error.message, _bounded_read(error)
     # 401/402/403/409/422 on a read are the gateway's problem, not the client's.
     return INTERNAL_MESSAGE, {"code": "INTERNAL_SERVER_ERROR"}
+
+
+def _bounded_read(
+    error: CodatInvalidResponse | CodatTooManyPages | CodatDeadlineExceeded,
+) -> dict[str, Any]:
+    """The extensions of a read that broke the spec or a bound (gateway/codat/paging.py)."""
+    if isinstance(error, CodatTooManyPages):
+        return {
+            "code": "UPSTREAM_TOO_MANY_PAGES",
+            "dataType": error.data_type,
+            "pages": error.pages,
+            "maxPages": error.max_pages,
+        }
+    if isinstance(error, CodatDeadlineExceeded):
+        return {
+            "code": "UPSTREAM_DEADLINE_EXCEEDED",
+            "dataType": error.data_type,
+            "deadlineSeconds": error.seconds,
+        }
+    extensions: dict[str, Any] = {"code": "UPSTREAM_INVALID_RESPONSE", "dataType": error.data_type}
+    if isinstance(error, CodatInvalidRecord):
+        extensions.update(record=error.record, field=error.field)
+    if isinstance(error, CodatInconsistentPaging):
+        extensions["page"] = error.page
+    return extensions
 
 
 _GATEWAY_ERRORS = (

@@ -52,7 +52,8 @@ from gateway.codat.transport import (
     TransportStats,
 )
 from gateway.codat.types import CompanyId, ConnectionId
-from gateway.errors import CodatTransportError
+from gateway.codat.validation import validate_record
+from gateway.errors import CodatInvalidResponse, CodatTransportError
 
 ModelT = TypeVar("ModelT", bound=CodatModel)
 ListT = TypeVar("ListT", bound=CodatModel)
@@ -149,10 +150,22 @@ class CodatClient:
         return _decode(response)
 
     async def _get_one(
-        self, model: type[ModelT], path: str, *, company_id: str | None, data_type: str | None
+        self,
+        model: type[ModelT],
+        path: str,
+        *,
+        company_id: str | None,
+        data_type: str | None,
+        record_id: str | None = None,
     ) -> ModelT:
         data = await self._get_json(path, company_id=company_id, data_type=data_type)
-        return model.model_validate(data)
+        return validate_record(
+            model,
+            data,
+            data_type=data_type or _label(path),
+            company_id=company_id,
+            record_id=record_id,
+        )
 
     async def _get_page(
         self,
@@ -176,7 +189,9 @@ class CodatClient:
             query=query_param(query),
             orderBy=order_by_param(order_by),
         )
-        return parse_page(data, model)
+        return parse_page(
+            data, model, data_type=data_type or _label(path), company_id=company_id, page=page
+        )
 
     async def _push(
         self,
@@ -204,7 +219,9 @@ class CodatClient:
             content=body.to_json(),
             headers=headers,
         )
-        return model.model_validate(_decode(response))
+        return validate_record(
+            model, _decode(response), data_type="pushOperations", company_id=company_id
+        )
 
     # -- companies and connections ----------------------------------------------------------------
 
@@ -273,9 +290,19 @@ class CodatClient:
         data = await self._get_json(
             f"{_company_path(company_id)}/dataStatus", company_id=company_id
         )
+        if not isinstance(data, dict):
+            raise CodatInvalidResponse(
+                "Codat answered dataStatus with a body that is not an object",
+                data_type="dataStatus",
+                company_id=company_id,
+            )
         return {
-            str(key): None if value is None else DataStatus.model_validate(value)
-            for key, value in dict(data).items()
+            str(key): None
+            if value is None
+            else validate_record(
+                DataStatus, value, data_type="dataStatus", company_id=company_id, record_id=key
+            )
+            for key, value in data.items()
         }
 
     # -- cached records, generically ------------------------------------------------------------
@@ -350,6 +377,7 @@ class CodatClient:
             f"{_company_path(company_id)}/data/{entry.path}/{_segment(record_id)}",
             company_id=company_id,
             data_type=entry.name,
+            record_id=record_id,
         )
 
     async def iter_records(
@@ -373,7 +401,9 @@ class CodatClient:
                 order_by=order_by,
             )
 
-        async for record in iter_items(fetch):
+        async for record in iter_items(
+            fetch, limits=self.config.walks, data_type=data_type.name, company_id=company_id
+        ):
             yield record
 
     # -- cached records, by name ------------------------------------------------------------------
@@ -625,7 +655,9 @@ class CodatClient:
             params={"connectionId": connection_id},
             idempotent=True,
         )
-        return PullOperation.model_validate(_decode(response))
+        return validate_record(
+            PullOperation, _decode(response), data_type="dataset", company_id=company_id
+        )
 
     async def get_pull_operation(self, company_id: CompanyId, dataset_id: str) -> PullOperation:
         return await self._get_one(
@@ -808,7 +840,10 @@ class CodatClient:
             company_id=company_id,
             data_type=DataType.BILLS.value,
         )
-        return list(_Attachments.model_validate(data).attachments)
+        found = validate_record(
+            _Attachments, data, data_type="attachments", company_id=company_id, record_id=bill_id
+        )
+        return list(found.attachments)
 
     async def get_bill_attachment(
         self,
@@ -866,6 +901,24 @@ def _entry(data_type: ReadableDataType[Any, Any] | DataType | str) -> ReadableDa
     if isinstance(data_type, ReadableDataType):
         return data_type
     return datatypes.readable(data_type)
+
+
+_LABELS = {
+    "companies": "companies",
+    "connections": "connections",
+    "push": "pushOperations",
+    "history": "dataset",
+    "options": "pushOptions",
+    "attachments": "attachments",
+}
+
+
+def _label(path: str) -> str:
+    """What a path reads, for error messages: the last known collection in it."""
+    for segment in reversed(path.strip("/").split("/")):
+        if segment in _LABELS:
+            return _LABELS[segment]
+    return "records"
 
 
 def _check_paging(page: int, page_size: int) -> None:

@@ -73,6 +73,24 @@ class RetryPolicy:
 
 
 @dataclass(frozen=True, kw_only=True, slots=True)
+class WalkLimits:
+    """Bounds on a walk through every page of a list (`gateway/codat/paging.py`).
+
+    A walk reads at most ceil(totalResults / pageSize) pages as the first page states them, and
+    never more than `max_pages`; it stops at the deadline of the GraphQL operation it serves
+    (`deadline.operation_deadline`), or `deadline_seconds` after it began when there is none.
+    """
+
+    max_pages: int = 50
+    deadline_seconds: float = 30.0
+
+    def __post_init__(self) -> None:
+        if self.max_pages < 1:
+            raise ValueError(f"WalkLimits.max_pages must be at least 1, got {self.max_pages}")
+        _positive("WalkLimits", deadline_seconds=self.deadline_seconds)
+
+
+@dataclass(frozen=True, kw_only=True, slots=True)
 class ClientConfig:
     """How to reach Codat; the API key is excluded from `repr` so it never lands in a log."""
 
@@ -80,6 +98,7 @@ class ClientConfig:
     base_url: str = DEFAULT_BASE_URL
     timeout: Timeouts = field(default_factory=Timeouts)
     retry: RetryPolicy = field(default_factory=RetryPolicy)
+    walks: WalkLimits = field(default_factory=WalkLimits)
     max_concurrency_per_company: int = 10
     max_connections: int = 100
     user_agent: str = DEFAULT_USER_AGENT
