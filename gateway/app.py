@@ -114,6 +114,7 @@ def authenticator(settings: Settings) -> Authenticator:
             issuer=settings.jwt_issuer,
             audience=settings.jwt_audience,
             companies_claim=settings.jwt_companies_claim,
+            leeway_seconds=settings.jwt_leeway_seconds,
         )
     return Authenticator(api_keys=settings.api_keys, jwt=jwt)
 

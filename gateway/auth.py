@@ -350,7 +350,13 @@ class Authenticator:
             kind="jwt",
             companies=companies,
             issuer=issuer if isinstance(issuer, str) else "",
-            expires_at=float(expires) if isinstance(expires, int | float) else None,
+            # The token's life as HTTP counts it (with the clock-skew leeway), so a WebSocket
+            # opened with it ends exactly when the token stops opening requests.
+            expires_at=(
+                float(expires) + config.leeway_seconds
+                if isinstance(expires, int | float)
+                else None
+            ),
         )
 
 

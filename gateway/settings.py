@@ -248,6 +248,8 @@ class Settings:
     auth: bool = False
     """Require a bearer token on /graphql (from_env: on whenever CODAT_API_KEY is set)."""
     api_keys: tuple[ApiKey, ...] = ()
+    api_keys_file: Path | None = None
+    """Where GATEWAY_API_KEYS was read from, when it names a file (POST /admin/reload-credentials)."""
     jwt_algorithms: tuple[str, ...] = ()
     jwt_secret: Secret | None = None
     jwks: str | None = None
@@ -255,6 +257,8 @@ class Settings:
     jwt_issuer: str | None = None
     jwt_audience: str | None = None
     jwt_companies_claim: str = "codat_companies"
+    jwt_leeway_seconds: float = 30.0
+    """Clock skew allowed on exp/nbf/iat; a token's subscriptions end at exp plus this."""
     admin_token: Secret | None = None
     introspection: bool = True
     max_depth: int = 10
@@ -371,6 +375,11 @@ class Settings:
         return shown
 
 
+def _api_keys_file(raw: str) -> Path | None:
+    text = raw.strip()
+    return None if text.startswith(("[", "{")) else Path(text)
+
+
 def _client_auth(env: _Reader, uses_sandbox: bool) -> dict[str, Any]:
     """The settings of who may call the gateway, and how much (README: Client authentication)."""
     secret = env.get("GATEWAY_JWT_SECRET", Secret, None, show=False)
@@ -387,6 +396,7 @@ def _client_auth(env: _Reader, uses_sandbox: bool) -> dict[str, Any]:
         # Off by default only in front of the built-in sandbox; a real Codat key turns it on.
         "auth": env.get("GATEWAY_AUTH", _parse_on_off, not uses_sandbox),
         "api_keys": env.get("GATEWAY_API_KEYS", parse_api_keys, tuple[ApiKey, ...](), show=False),
+        "api_keys_file": env.get("GATEWAY_API_KEYS", _api_keys_file, None, show=False),
         "jwt_algorithms": algorithms,
         "jwt_secret": secret,
         "jwks": jwks,
@@ -394,6 +404,9 @@ def _client_auth(env: _Reader, uses_sandbox: bool) -> dict[str, Any]:
         "jwt_issuer": env.get("GATEWAY_JWT_ISSUER", str.strip, None),
         "jwt_audience": env.get("GATEWAY_JWT_AUDIENCE", str.strip, None),
         "jwt_companies_claim": env.get("GATEWAY_JWT_COMPANIES_CLAIM", str.strip, "codat_companies"),
+        "jwt_leeway_seconds": env.get(
+            "GATEWAY_JWT_LEEWAY_SECONDS", _parse_non_negative_float, 30.0
+        ),
         "admin_token": env.get("GATEWAY_ADMIN_TOKEN", Secret, None, show=False),
         "introspection": env.get("GATEWAY_INTROSPECTION", _parse_bool, True),
         "max_depth": env.get("GATEWAY_MAX_DEPTH", _parse_positive_int, 10),

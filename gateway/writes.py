@@ -432,12 +432,23 @@ class Writes:
                 reference=request.reference,
                 note=request.note,
             )
-            pushed = await self.client.create_bill_payment(
-                company_id,
-                connection,
-                body,
-                idempotency_key=self.codat_key(company_id, key, "payBill"),
-            )
+            try:
+                pushed = await self.client.create_bill_payment(
+                    company_id,
+                    connection,
+                    body,
+                    idempotency_key=self.codat_key(company_id, key, "payBill"),
+                )
+            except (CodatConflict, CodatUnprocessable) as error:
+                # 409: Codat is still working on this key; 422: it holds another request under
+                # it (an earlier attempt whose record the gateway lost). Either way the key
+                # reached Codat: the payment may exist, so this is not a refusal to fix.
+                raise Unsettled(_unsure(request, error)) from None
+            except (*REFUSALS, CodatRateLimited):
+                raise  # "not written": the caller fixes the input or waits
+            except CodatError as error:
+                # No answer (timeout, dropped, 5xx): the payment may have been made.
+                raise Unsettled(_unsure(request, error)) from None
             return Performed(
                 pushed, {"amount": settlement.amount, "currency": currency, "date": date}
             )
@@ -654,6 +665,11 @@ class Writes:
                 event_type="gateway.write",
             )
         )
+
+
+def _unsure(request: PayBillRequest, error: CodatError) -> dict[str, Any]:
+    log.warning("payBill: the payment may or may not have reached Codat (%s)", error)
+    return {"pushOperation": None, "input": normalise(asdict(request)), "extra": {}}
 
 
 def _valid_payment(

@@ -32,7 +32,7 @@ class LatencyBody(_Body):
 class FaultBody(_Body):
     path_pattern: str = Field(".*", alias="pathPattern")
     methods: list[str] | None = None
-    kind: Literal["status", "slow", "drop"] = "status"
+    kind: Literal["status", "slow", "drop", "lost"] = "status"
     status: int = Field(500, ge=400, le=599)
     retry_after: str | None = Field(None, alias="retryAfter")
     delay_ms: float = Field(0.0, alias="delayMs", ge=0, le=120_000)

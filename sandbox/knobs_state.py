@@ -9,7 +9,7 @@ from collections import deque
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
-FaultKind = Literal["status", "slow", "drop"]
+FaultKind = Literal["status", "slow", "drop", "lost"]
 IDEMPOTENCY_TTL_SECONDS = 90 * 60  # Codat keeps idempotent responses for 90 minutes
 MAX_RECORDED_REQUESTS = 20_000
 

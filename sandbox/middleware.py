@@ -1,6 +1,6 @@
 """The ASGI layer in front of Codat's paths: record, faults, auth, idempotency, latency, headers.
 
-Order for each Codat request: record arrival -> fault (status / slow / drop) -> auth (401)
+Order for each Codat request: record arrival -> fault (status / slow / drop / lost) -> auth (401)
 -> Idempotency-Key check (POST and PATCH) -> latency -> the route. Every response gets the
 X-Rate-Limit-* headers. Knob paths (/_sandbox/...) skip it all.
 """
@@ -100,6 +100,7 @@ class _Exchange:
         }
         self.knobs.requests.append(self.entry)
         self.captured: IdempotencyRecord | None = None
+        self.lost_status: int | None = None
 
     async def run(self) -> None:
         try:
@@ -115,7 +116,11 @@ class _Exchange:
             if fault.kind == "drop":
                 await self._drop()
                 return
-            if fault.kind == "slow":
+            if fault.kind == "lost":
+                # The write is done (and its Idempotency-Key answer kept, as Codat keeps it);
+                # the client hears `status` instead, as from a proxy that lost the answer.
+                self.lost_status = fault.status
+            elif fault.kind == "slow":
                 # Slow to answer, not to listen: the request is taken in whole first, so a
                 # client that gives up meanwhile still gets its request processed (as Codat would).
                 self.receive = _replaying(await self._read_body(), self.receive)
@@ -146,6 +151,11 @@ class _Exchange:
         finally:
             if self.captured is not None and key is not None:
                 self._finish_idempotency(key)
+        if self.lost_status is not None:
+            status, self.lost_status = self.lost_status, None
+            self.entry["status"] = status
+            response = error_response(status, _FAULT_TEXT.get(status, "Injected fault"))
+            await response(self.scope, self.receive, self.send)
 
     async def _idempotency(self, key: str) -> Receive | None:
         body = await self._read_body()
@@ -216,6 +226,8 @@ class _Exchange:
                 ]
         elif message["type"] == "http.response.body" and self.captured is not None:
             self.captured.body += message.get("body", b"")
+        if self.lost_status is not None:
+            return  # the route's answer is lost on the way back (fault "lost")
         await self.send(message)
         if message["type"] == "http.response.body" and not message.get("more_body", False):
             self.entry["end"] = time.time()

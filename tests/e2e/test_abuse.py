@@ -87,19 +87,17 @@ def secured_settings(sandbox_url: str, jwks: str, tenants: Tenants, **environ: s
         {"name": "tenant", "sha256": sha256(TENANT_KEY), "companies": [tenants.mine]},
         {"name": "all", "sha256": sha256(ALL_KEY), "companies": "*"},
     ]
+    environ = {"GATEWAY_API_KEYS": json.dumps(api_keys), **environ}
     return gateway_settings(
         sandbox_url,
         GATEWAY_AUTH="on",
-        GATEWAY_API_KEYS=json.dumps(api_keys),
         GATEWAY_JWT_ALGORITHMS="HS256,RS256",
         GATEWAY_JWT_SECRET=HS_SECRET,
         GATEWAY_JWKS=jwks,
         GATEWAY_JWT_ISSUER=ISSUER,
         GATEWAY_JWT_AUDIENCE=AUDIENCE,
         GATEWAY_ADMIN_TOKEN=ADMIN_TOKEN,
-        WEBHOOK_SECRET=WEBHOOK_SECRET,
-        RESPONSE_CACHE="false",
-        **environ,
+        **{"WEBHOOK_SECRET": WEBHOOK_SECRET, "RESPONSE_CACHE": "false", **environ},
     )
 
 
