@@ -44,3 +44,13 @@ if [ "${#missing[@]}" -gt 0 ]; then
 fi
 echo "== chromium at /usr/bin/chromium"
 .venv/bin/python -m tests.browser.assets
+
+# Stoplight Prism serving Codat's v1 spec, for the contract test (tests/contract_prism): the
+# version pinned by its package-lock.json, from the npm registry.
+prism_dir=tests/contract_prism
+if [ ! -x "$prism_dir/node_modules/.bin/prism" ] \
+  || [ "$prism_dir/package-lock.json" -nt "$prism_dir/node_modules/.package-lock.json" ]; then
+  echo "== npm ci in $prism_dir (Prism)"
+  npm ci --prefix "$prism_dir" --no-audit --no-fund
+fi
+echo "== prism $("$prism_dir/node_modules/.bin/prism" --version)"

@@ -1,4 +1,4 @@
-"""Every walk through Codat's pages is bounded and checks the envelope: counted calls, not only errors.
+"""Every walk through Codat's pages is bounded and self-checking: calls counted, not only errors.
 
 The fake fetches below answer as Codat's envelope says they do (`parse_page` on a raw body), so
 each test asserts how many pages were asked for before the walk stopped.
@@ -209,7 +209,8 @@ def test_a_record_missing_required_fields_names_the_data_type_record_and_field()
         parse_page(body, BillPayment, data_type="billPayments", company_id="c1", page=1)
     error = caught.value
     assert (error.data_type, error.record, error.field) == ("billPayments", "#1", "id")
-    assert "billPayments record #1" in str(error) and "date" in str(error)
+    assert "billPayments record #1" in str(error)
+    assert "date" in str(error)
 
     message, extensions = error_extensions(error)
     assert message == error.message
