@@ -80,7 +80,7 @@ async def test_a_whole_reference_set_against_prism_stops_after_two_calls() -> No
 
 
 async def test_connections_against_prism_stop_after_two_calls() -> None:
-    connection = {
+    connection: dict[str, object] = {
         "id": "ee2eb431-c0fa-4dc9-93fa-d29781c12bcd",
         "integrationId": "bf083d72-62c7-493e-aec9-81b4dbba7e2c",
         "sourceId": "56e6575a-3f1f-4918-b009-f7535555f0d6",
