@@ -32,6 +32,17 @@ from gateway.codat.models.common import AccountRef, PaymentMethodRef, SupplierRe
 from gateway.codat.types import CodatDateTime
 
 CENT = Decimal("0.01")
+MAX_INTEGER_DIGITS = 13
+"""The most digits any amount, quantity or rate may have before the point (Codat's amounts are
+decimal(18+) in every accounting platform it writes to; 13 leaves room for line products)."""
+MAX_DECIMAL_PLACES = 10
+"""The most decimal places any Decimal input may have (the scalar refuses more)."""
+AMOUNT_PLACES = 2
+"""Amounts (payments, totals, taxes, discounts) are in cents: more places would be rounded away."""
+UNIT_PLACES = 4
+"""Unit amounts and quantities: accounting platforms keep four places (Xero, QuickBooks)."""
+RATE_PLACES = MAX_DECIMAL_PLACES
+"""Currency rates are sent with every place they were given, up to this many."""
 UNPAYABLE = frozenset({BillStatus.Paid, BillStatus.Void, BillStatus.Draft})
 UNEDITABLE = frozenset({BillStatus.Paid, BillStatus.Void})
 
@@ -98,6 +109,8 @@ def canonical_decimal(value: Decimal | None) -> str | None:
     """`100`, `100.0` and `1E2` are one amount: the same text for the fingerprint."""
     if value is None:
         return None
+    if not value.is_finite() or abs(value.adjusted()) > MAX_DECIMAL_PLACES + MAX_INTEGER_DIGITS:
+        return str(value)  # refused by the checks; never written out digit by digit
     text = format(value.normalize(), "f")
     return "0" if text in {"-0", "0"} else text
 
@@ -122,8 +135,55 @@ def parse_codat_date(value: str, field: str) -> CodatDateTime:
     return CodatDateTime(parsed.isoformat())
 
 
-def check_positive(value: Decimal | None, field: str, code: WriteErrorCode) -> list[WriteIssue]:
-    if value is None or value > 0:
+def decimal_places(value: Decimal) -> int:
+    """How many decimal places `value` needs: `1.50` needs 1, `1E+3` none; ValueError if it is
+    not finite."""
+    if not value.is_finite():
+        raise ValueError(f"{value} is not finite")
+    _, digits, exponent = value.as_tuple()
+    if not isinstance(exponent, int) or exponent >= 0 or not any(digits):
+        return 0
+    zeros = len(digits) - len(bytes(digits).rstrip(b"\0"))
+    return max(0, -exponent - zeros)
+
+
+def check_decimal(value: Decimal | None, field: str, places: int) -> list[WriteIssue]:
+    """Finite, at most MAX_INTEGER_DIGITS digits before the point and `places` after it."""
+    if value is None:
+        return []
+    if not value.is_finite():
+        message = f"{field} must be a finite number (got {value})"
+    elif not value.is_zero() and value.adjusted() >= MAX_INTEGER_DIGITS:
+        message = f"{field} must have at most {MAX_INTEGER_DIGITS} digits before the point"
+    elif decimal_places(value) > places:
+        message = f"{field} must have at most {places} decimal places (got {value})"
+    else:
+        return []
+    return [WriteIssue(WriteErrorCode.INVALID_INPUT, message, field)]
+
+
+_PLACES = {
+    WriteErrorCode.AMOUNT_NOT_POSITIVE: AMOUNT_PLACES,
+    WriteErrorCode.CURRENCY_RATE_NOT_POSITIVE: RATE_PLACES,
+}
+
+
+def check_positive(
+    value: Decimal | None, field: str, code: WriteErrorCode, places: int | None = None
+) -> list[WriteIssue]:
+    """A positive number in the scale it is sent with: `places` decimal places, by default
+    AMOUNT_PLACES for an amount (code AMOUNT_NOT_POSITIVE), RATE_PLACES for a currency rate
+    (CURRENCY_RATE_NOT_POSITIVE) and UNIT_PLACES for anything else (quantities). A value with
+    more places is refused (INVALID_INPUT), never rounded, so a rate can never reach Codat as 0.
+    """
+    if value is None:
+        return []
+    if places is None:
+        places = _PLACES.get(code, UNIT_PLACES)
+    issues = check_decimal(value, field, places)
+    if issues:
+        return issues
+    if value.quantize(Decimal(1).scaleb(-places)) > 0:
         return []
     return [WriteIssue(code, f"{field} must be greater than 0 (got {value})", field)]
 
@@ -309,9 +369,12 @@ def check_required(value: str | None, field: str) -> list[WriteIssue]:
     return [WriteIssue(WriteErrorCode.FIELD_REQUIRED, f"{field} is required", field)]
 
 
-def check_non_negative(value: Decimal | None, field: str) -> list[WriteIssue]:
-    if value is None or value >= 0:
-        return []
+def check_non_negative(
+    value: Decimal | None, field: str, places: int = AMOUNT_PLACES
+) -> list[WriteIssue]:
+    issues = check_decimal(value, field, places)
+    if value is None or issues or value >= 0:
+        return issues
     return [
         WriteIssue(
             WriteErrorCode.AMOUNT_NEGATIVE, f"{field} must not be negative (got {value})", field
@@ -328,11 +391,28 @@ def check_lines(lines: Sequence[LineDraft], field: str = "lineItems") -> list[Wr
     issues: list[WriteIssue] = []
     for index, line in enumerate(lines):
         at = f"{field}[{index}]"
-        issues += check_non_negative(line.unit_amount, f"{at}.unitAmount")
-        issues += check_positive(line.quantity, f"{at}.quantity", WriteErrorCode.INVALID_INPUT)
-        issues += check_non_negative(line.tax_amount, f"{at}.taxAmount")
-        issues += check_non_negative(line.discount_amount, f"{at}.discountAmount")
-        if line.discount_amount > 0 and line.discount_amount > line.unit_amount * line.quantity:
+        found = [
+            *check_non_negative(line.unit_amount, f"{at}.unitAmount", UNIT_PLACES),
+            *check_positive(
+                line.quantity, f"{at}.quantity", WriteErrorCode.INVALID_INPUT, UNIT_PLACES
+            ),
+            *check_non_negative(line.tax_amount, f"{at}.taxAmount"),
+            *check_non_negative(line.discount_amount, f"{at}.discountAmount"),
+        ]
+        issues += found
+        if found:
+            continue  # the comparisons below need finite, bounded numbers
+        gross = line.unit_amount * line.quantity
+        if not gross.is_zero() and gross.adjusted() >= MAX_INTEGER_DIGITS:
+            issues.append(
+                WriteIssue(
+                    WriteErrorCode.INVALID_INPUT,
+                    f"{at}: unitAmount x quantity must have at most {MAX_INTEGER_DIGITS} digits "
+                    "before the point",
+                    f"{at}.quantity",
+                )
+            )
+        elif line.discount_amount > 0 and line.discount_amount > gross:
             issues.append(
                 WriteIssue(
                     WriteErrorCode.TOTALS_INCONSISTENT,
