@@ -17,6 +17,7 @@ from asyncio import Task
 from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any, Protocol
+from urllib.parse import parse_qsl
 
 import orjson
 from fastapi import HTTPException, Request
@@ -33,6 +34,7 @@ from strawberry.subscriptions.protocols.graphql_ws.types import (
 
 from gateway.asgi import read_body, replay, respond_json
 from gateway.auth import ANONYMOUS, AuthenticationError, Authenticator, Principal
+from gateway.nesting import MAX_JSON_NESTING, too_deep
 
 log = logging.getLogger("gateway.guard")
 
@@ -112,6 +114,10 @@ class GraphQLGuard:
             await respond_json(send, 413, error_body(message, "PAYLOAD_TOO_LARGE"))
             return
         body = read
+        if _nests_too_deep(scope, body):
+            message = f"the request nests arrays and objects deeper than {MAX_JSON_NESTING} levels"
+            await respond_json(send, 400, error_body(message, "BAD_USER_INPUT"))
+            return
         if config.buckets is not None and principal is not ANONYMOUS:
             wait = config.buckets.take(principal.identity, _operations(body))
             if wait > 0:
@@ -133,6 +139,16 @@ class GraphQLGuard:
                 authorization = value.decode("latin-1")
                 break
         return await self.config.authenticator.authenticate(authorization)
+
+
+def _nests_too_deep(scope: Scope, body: bytes) -> bool:
+    """A JSON body, or a GET's query-string values (`variables`, `extensions`), nested deeper
+    than MAX_JSON_NESTING: refused before any recursive parser or walker sees it."""
+    if not _multipart(scope) and too_deep(body):
+        return True
+    query_string: bytes = scope.get("query_string") or b""
+    values = parse_qsl(query_string.decode("latin-1"), keep_blank_values=True)
+    return any(too_deep(value) for _, value in values)
 
 
 def _multipart(scope: Scope) -> bool:

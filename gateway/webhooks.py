@@ -272,6 +272,11 @@ class WebhookReceiver:
             if self._verifier is None:
                 raise _RejectedError(401, "signed webhooks are not configured (WEBHOOK_SECRET)")
             try:
+                # The signature covers the text; the verifier decodes it and would raise.
+                raw.decode("utf-8")
+            except UnicodeDecodeError:
+                raise _RejectedError(400, "body is not UTF-8 (webhooks are UTF-8 JSON)") from None
+            try:
                 self._verifier.verify(raw, dict(headers))
             except WebhookVerificationError as exc:
                 raise _RejectedError(401, f"signature rejected: {exc}") from None
@@ -299,7 +304,7 @@ class WebhookReceiver:
             webhook_id, token = self._authenticate(raw, request.headers)
             try:
                 body = json.loads(raw)
-            except (ValueError, UnicodeDecodeError):
+            except (ValueError, UnicodeDecodeError, RecursionError):
                 raise _RejectedError(400, "body is not JSON") from None
             try:
                 event = parse_event(body, webhook_id=webhook_id)

@@ -9,13 +9,14 @@ from typing import Annotated, Any
 
 import strawberry
 from strawberry import relay
+from strawberry.types.base import get_object_definition
 
 from gateway.codat.models import Company as CompanyModel
 from gateway.loaders import Slice
 from gateway.pagination import Window
 from schema.connections import Connection, paginate
 from schema.context import Info
-from schema.errors import NotFoundError, UserInputError
+from schema.errors import NotFoundError
 from schema.filters import list_query
 from schema.ids import company_id_from_argument, parse_global_id
 from schema.ordering import CompanyOrder, order_param
@@ -70,9 +71,15 @@ class Query:
     )
     async def node(self, info: Info, id: strawberry.ID) -> relay.Node | None:
         global_id = parse_global_id(str(id))
+        # Well-formed but of no type that can be fetched by id (unknown, not a Node, or the Node
+        # interface itself, whose resolve_node is abstract): nothing has that id.
+        unknown = NotFoundError(f"no object with id {str(id)!r}")
         try:
             node_type = global_id.resolve_type(info)
         except relay.GlobalIDValueError:
-            raise UserInputError(f"{str(id)!r} is not the id of an object of this API") from None
+            raise unknown from None
+        definition = get_object_definition(node_type)
+        if definition is None or definition.is_interface:
+            raise unknown
         node = node_type.resolve_node(global_id.node_id, info=info, required=False)
         return await node if inspect.isawaitable(node) else node
