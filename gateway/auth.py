@@ -1,8 +1,9 @@
 """Who is calling: bearer tokens (static API keys or JWTs) turned into a company-scoped Principal.
 
 The gateway holds one Codat key that reaches every company; a `Principal` says which of them
-the caller may use (`companies`, None meaning all). `gateway/loaders.py` is the one place that
-enforces it for reads, `authorize_company` the one check for writes and subscriptions.
+the caller may use (`companies`, None meaning all). `authorize_company` is the one tenancy
+check: reads (`gateway/loaders.py`), writes and their idempotent replays (`Writes.authorize`,
+before any record is read) and subscriptions all call it.
 """
 
 from __future__ import annotations

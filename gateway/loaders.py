@@ -14,7 +14,7 @@ from typing import Any, Generic, TypeVar
 from aiodataloader import DataLoader
 from pydantic import BaseModel
 
-from gateway.auth import ANONYMOUS, CompanyNotAllowedError, Principal
+from gateway.auth import ANONYMOUS, CompanyNotAllowedError, Principal, authorize_company
 from gateway.codat import Page
 from gateway.codat.datatypes import readable
 from gateway.codat.models import (
@@ -116,7 +116,7 @@ class _CompanyLoader(DataLoader[CompanyId, Company | None]):
         return await _settle(self._one(key) for key in keys)  # type: ignore[return-value]
 
     async def _one(self, company_id: CompanyId) -> Company | None:
-        if not self._principal.allows(company_id):
+        if not _allowed(self._principal, company_id):
             return None
         try:
             return await self._upstream.company(company_id)
@@ -150,7 +150,7 @@ class _PushOperationLoader(DataLoader[tuple[CompanyId, str], PushOperation | Non
         return await _settle(self._one(*key) for key in keys)  # type: ignore[return-value]
 
     async def _one(self, company_id: CompanyId, key: str) -> PushOperation | None:
-        if not self._principal.allows(company_id):
+        if not _allowed(self._principal, company_id):
             return None
         try:
             return await self._upstream.push_operation(company_id, key)
@@ -240,7 +240,7 @@ class RecordByIdLoader(DataLoader[RecordKey, Any]):
 
     def peek(self, key: RecordKey) -> Any:
         """The record if this request or this process already holds it, else MISSING."""
-        if not self._principal.allows(key[0]):
+        if not _allowed(self._principal, key[0]):
             return None  # as for a company that does not exist: no such record
         future = self.futures.get(key)
         if future is not None:
@@ -258,7 +258,7 @@ class RecordByIdLoader(DataLoader[RecordKey, Any]):
     async def batch_load_fn(self, keys: list[RecordKey]) -> list[Any]:
         wanted: dict[CompanyId, list[str]] = {}
         for company_id, record_id in keys:
-            if self._principal.allows(company_id):
+            if _allowed(self._principal, company_id):
                 wanted.setdefault(company_id, []).append(record_id)
         found: dict[RecordKey, Any] = {}
         outcomes = await _settle(
@@ -421,8 +421,17 @@ class Loaders:
 
 
 def _check(principal: Principal, company_id: CompanyId) -> None:
-    if not principal.allows(company_id):
-        raise CompanyNotAllowedError(company_id)
+    """The one tenancy check (`authorize_company`), as reads apply it."""
+    authorize_company(principal, company_id)
+
+
+def _allowed(principal: Principal, company_id: str) -> bool:
+    """The one tenancy check, where a refused company reads as absent (None)."""
+    try:
+        authorize_company(principal, company_id)
+    except CompanyNotAllowedError:
+        return False
+    return True
 
 
 _COMPANY_ORDER = {"name": "name", "created": "created", "lastSync": "last_sync"}
