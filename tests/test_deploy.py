@@ -50,3 +50,7 @@ def test_compose_runs_two_replicas_on_redis_configured_by_environment() -> None:
         assert replica["depends_on"]["redis"]["condition"] == "service_healthy"
         published.update(port.split(":")[0] for port in replica["ports"])
     assert len(published) == 2
+    # The idempotency records survive a Redis restart (README: Guarantees).
+    redis = services["redis"]["command"]
+    assert redis[redis.index("--appendonly") + 1] == "yes"
+    assert services["redis"]["volumes"][0].startswith("redis-data:")
