@@ -1,4 +1,4 @@
-"""Where Codat's published OpenAPI specs are: `shared/codat/` beside the repository's folder."""
+"""Where Codat's published OpenAPI specs are: vendored in `specs/codat/` (provenance there)."""
 
 from __future__ import annotations
 
@@ -9,17 +9,11 @@ _ROOT = Path(__file__).resolve().parent.parent
 
 
 def _find() -> Path:
-    candidates = [
-        os.environ.get("CODAT_SPEC_DIR"),
-        _ROOT.parent / "shared" / "codat",
-        "/work/shared/codat",
-    ]
-    for candidate in candidates:
-        if candidate and (Path(candidate) / "sync-for-payables-v1.json").is_file():
-            return Path(candidate)
-    raise RuntimeError(
-        "Codat's specs were not found: put shared/codat beside the repository or set CODAT_SPEC_DIR"
-    )
+    override = os.environ.get("CODAT_SPEC_DIR")
+    found = Path(override) if override else _ROOT / "specs" / "codat"
+    if not (found / "sync-for-payables-v1.json").is_file():
+        raise RuntimeError(f"Codat's specs were not found in {found} (see specs/codat/README.md)")
+    return found
 
 
 SPEC_DIR = _find()
