@@ -1,15 +1,17 @@
 # The gateway, configured only by environment variables (see README's configuration table).
-# Build: docker build -t payables-gateway .   (add --build-arg EXTRAS=[otlp] for the OTLP exporter)
+# Build: docker build -t payables-gateway .   (the OTLP exporter is included; TRACING_ENABLED turns it on)
 FROM python:3.11-slim AS build
-ARG EXTRAS=""
 ENV PIP_NO_CACHE_DIR=1 PIP_DISABLE_PIP_VERSION_CHECK=1
 WORKDIR /src
+# Runtime dependencies only, exact versions and hashes from the lock (scripts/lock.sh), installed
+# into a prefix copied into the final image; then the project itself, resolving nothing again.
+COPY requirements/runtime.lock ./requirements/
+RUN pip install --prefix=/install --require-hashes -r requirements/runtime.lock
 COPY pyproject.toml README.md ./
 COPY gateway ./gateway
 COPY schema ./schema
 COPY sandbox ./sandbox
-# Runtime dependencies only (no dev extras), installed into a prefix copied into the final image.
-RUN pip install --prefix=/install ".${EXTRAS}"
+RUN pip install --prefix=/install --no-deps .
 
 FROM python:3.11-slim
 ENV PYTHONUNBUFFERED=1 \

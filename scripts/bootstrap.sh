@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
-# Creates the project venv (.venv) and installs the gateway with its dev tools. Idempotent:
-# reinstalls only when pyproject.toml changed since the last successful install.
+# Creates the project venv (.venv) and installs the gateway with its dev tools from the lock file.
+# Idempotent: reinstalls only when requirements/dev.lock or pyproject.toml changed.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -17,11 +17,15 @@ if [ ! -x .venv/bin/python ]; then
   "$python_bin" -m venv .venv
 fi
 
-stamp=.venv/.installed-$(sha256sum pyproject.toml | cut -c1-16)
+# Exact versions with hashes from the lock (scripts/lock.sh writes it from pyproject.toml), then
+# the project itself without resolving anything again.
+stamp=.venv/.installed-$(cat requirements/dev.lock pyproject.toml | sha256sum | cut -c1-16)
 if [ ! -f "$stamp" ]; then
-  echo "bootstrap: installing packages into .venv"
-  .venv/bin/python -m pip install --quiet --disable-pip-version-check --upgrade pip
-  .venv/bin/python -m pip install --quiet --disable-pip-version-check -e '.[dev]'
+  echo "bootstrap: installing packages into .venv from requirements/dev.lock"
+  .venv/bin/python -m pip install --quiet --disable-pip-version-check 'pip==26.3'
+  .venv/bin/python -m pip install --quiet --disable-pip-version-check --require-hashes \
+    -r requirements/dev.lock
+  .venv/bin/python -m pip install --quiet --disable-pip-version-check --no-deps -e .
   rm -f .venv/.installed-*
   touch "$stamp"
 fi
