@@ -74,10 +74,17 @@ def write_event(company: Company, operation: Record, write_type: str) -> Record:
     return envelope(f"{operation['dataType']}.write.{outcome}", payload)
 
 
-def connection_event(company: Company, event_type: str) -> Record:
-    """connection.* with the connection as it is now."""
-    payload = {"referenceCompany": company.reference(), "connection": dict(company.connection)}
+def connection_event(company: Company, event_type: str, connection: Record | None = None) -> Record:
+    """connection.* with the connection (by default the company's) as it is now."""
+    chosen = company.connection if connection is None else connection
+    payload = {"referenceCompany": company.reference(), "connection": dict(chosen)}
     return envelope(event_type, payload)
+
+
+def company_event(company: Company, event_type: str) -> Record:
+    """company.created / company.deleted: the payload is the company's details."""
+    details = {k: v for k, v in company.record.items() if k != "dataConnections"}
+    return envelope(event_type, details)
 
 
 def legacy(
@@ -87,13 +94,14 @@ def legacy(
     rule_type: str,
     message: str,
     data: Record | None,
+    connection_id: str | None = None,
 ) -> Record:
     """A legacy rule-based webhook body (flat PascalCase)."""
     body: Record = {
         "ClientId": client_id,
         "ClientName": client_name,
         "CompanyId": company.id,
-        "DataConnectionId": company.connection_id,
+        "DataConnectionId": connection_id or company.connection_id,
         "RuleId": str(uuid.uuid5(uuid.NAMESPACE_URL, f"codat-sandbox-rule:{rule_type}")),
         "RuleType": rule_type,
         "AlertId": str(uuid.uuid4()),

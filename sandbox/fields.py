@@ -115,6 +115,23 @@ ACCOUNTS: dict[str, Kind] = {
     **_RECORD_DATES,
 }
 
+BANK_ACCOUNTS: dict[str, Kind] = {
+    "id": "string",
+    "accountName": "string",
+    "accountType": "string",
+    "nominalCode": "string",
+    "sortCode": "string",
+    "accountNumber": "string",
+    "iBan": "string",
+    "currency": "string",
+    "balance": "number",
+    "institution": "string",
+    "availableBalance": "number",
+    "overdraftLimit": "number",
+    "status": "string",
+    **_RECORD_DATES,
+}
+
 PAYMENT_METHODS: dict[str, Kind] = {
     "id": "string",
     "name": "string",

@@ -8,7 +8,7 @@ from typing import Any, Literal
 from fastapi import APIRouter, Request, Response
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
-from sandbox import syncs
+from sandbox import links, syncs
 from sandbox.errors import CodatError
 from sandbox.jsonio import JSONResponse, loads
 from sandbox.knobs_state import Fault, Latency
@@ -230,6 +230,16 @@ def _merge(target: dict[str, Any], change: dict[str, Any]) -> None:
             _merge(target[key], value)
         else:
             target[key] = value
+
+
+@router.post("/companies/{company_id}/connections/{connection_id}/link")
+async def link_connection(request: Request, company_id: str, connection_id: str) -> JSONResponse:
+    """Complete the connection's link (as its linkUrl would) and queue the first sync."""
+    sandbox = sandbox_of(request)
+    company = sandbox.store.company(company_id)
+    connection = company.require_connection(connection_id)
+    pulls = links.link(sandbox, company, connection)
+    return JSONResponse({"connection": connection, "pullOperations": pulls})
 
 
 @router.get("/seed")

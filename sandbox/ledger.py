@@ -46,6 +46,24 @@ def allocate_payment(bill: Record, payment: Record, amount: Decimal) -> None:
     _settle(bill, amount)
 
 
+def unallocate_payment(bill: Record, payment_id: str) -> None:
+    """Undo a deleted payment's allocations to `bill`: it owes that much again."""
+    kept: list[Record] = []
+    restored = Decimal(0)
+    for allocation in bill.get("paymentAllocations", []):
+        if allocation["payment"].get("id") == payment_id:
+            restored += Decimal(allocation["allocation"]["totalAmount"])
+        else:
+            kept.append(allocation)
+    bill["paymentAllocations"] = kept
+    due = money(
+        Decimal(bill["amountDue"] if "amountDue" in bill else bill["totalAmount"]) + restored
+    )
+    bill["amountDue"] = due
+    if bill["status"] in {"Paid", "PartiallyPaid"}:
+        bill["status"] = "Open" if due >= Decimal(bill["totalAmount"]) else "PartiallyPaid"
+
+
 def apply_credit_note(
     bill: Record, note: Record, amount: Decimal, day: str, payment_id: str
 ) -> Record:

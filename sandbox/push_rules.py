@@ -8,10 +8,10 @@ from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import Any
 
-from sandbox.ledger import allocate_payment, money
+from sandbox.ledger import allocate_payment, money, unallocate_payment
 from sandbox.records import Attachment
 from sandbox.runtime import Sandbox
-from sandbox.store import DATA_TYPES, Company
+from sandbox.store import DATA_TYPE_OF, Company
 
 Record = dict[str, Any]
 
@@ -28,6 +28,9 @@ REQUIRED: dict[str, tuple[str, ...]] = {
         "status",
     ),
     "suppliers": ("supplierName", "status"),
+    # What the sandbox's own create models (options.py) mark required for these two.
+    "accounts": ("name", "fullyQualifiedCategory", "type", "currency"),
+    "bankAccounts": ("accountName", "accountType", "currency"),
 }
 READ_ONLY = ("id", "modifiedDate", "sourceModifiedDate")
 CLOSED_BILL_STATUSES = {"Paid", "Void"}
@@ -41,6 +44,7 @@ class Outcome:
     changes: list[Record] = field(default_factory=list)
     apply: Callable[[], None] | None = None
     modified: list[str] = field(default_factory=list)
+    status_code: int = 400
 
     def error(self, item_id: str, message: str, validator: str) -> None:
         self.errors.append({"itemId": item_id, "message": message, "validatorName": validator})
@@ -136,7 +140,8 @@ class PushValidator:
                     f"A bill with status {existing['status']} cannot be updated.",
                     "BillStatusValidator",
                 )
-        supplier = self._supplier(body, outcome) if path != "suppliers" else None
+        with_supplier = path in {"bills", "billCreditNotes"}
+        supplier = self._supplier(body, outcome) if with_supplier else None
         if path in {"bills", "billCreditNotes"}:
             self._line_refs(body, outcome)
         if outcome.errors:
@@ -144,9 +149,9 @@ class PushValidator:
         new_id = record_id or self.sandbox.store.new_uuid()
         change = "Modified" if record_id is not None else "Created"
         outcome.changes.append(
-            {"type": change, "recordRef": {"id": new_id, "dataType": DATA_TYPES[path].data_type}}
+            {"type": change, "recordRef": {"id": new_id, "dataType": DATA_TYPE_OF[path]}}
         )
-        outcome.modified.append(DATA_TYPES[path].data_type)
+        outcome.modified.append(DATA_TYPE_OF[path])
 
         def apply() -> None:
             record = copy.deepcopy(existing) if existing is not None else {}
@@ -163,6 +168,13 @@ class PushValidator:
                 record.setdefault("paymentAllocations", [])
             if path == "billCreditNotes":
                 record.setdefault("remainingCredit", record["totalAmount"])
+            if path == "accounts":
+                record.setdefault("status", "Active")
+                record.setdefault("isBankAccount", False)
+                record.setdefault("validDatatypeLinks", [])
+            if path == "bankAccounts":
+                record.setdefault("status", "Active")
+                self._bank_account_in_chart(record)
             self.company.records[path][new_id] = record
             self.sandbox.store.touch(self.company, path, record)
 
@@ -334,6 +346,77 @@ class PushValidator:
                 "BillAmountDueValidator",
             )
         return bill if len(outcome.errors) == before else None
+
+    def _bank_account_in_chart(self, bank: Record) -> None:
+        """A new bank account is also a chart-of-accounts entry (isBankAccount), same id."""
+        account: Record = {
+            "id": bank["id"],
+            "name": bank["accountName"],
+            "fullyQualifiedCategory": "Asset.Current",
+            "fullyQualifiedName": f"Asset.Current.{bank['accountName']}",
+            "currency": bank["currency"],
+            "currentBalance": bank.get("balance", 0),
+            "type": "Asset",
+            "status": "Active",
+            "isBankAccount": True,
+            "validDatatypeLinks": [],
+            "metadata": {"isDeleted": False},
+        }
+        if bank.get("nominalCode"):
+            account["nominalCode"] = bank["nominalCode"]
+        self.company.records["accounts"][bank["id"]] = account
+        self.sandbox.store.touch(self.company, "accounts", account)
+
+    def delete(self, path: str, record_id: str) -> Outcome:
+        """Delete a bill (not one with payments allocated) or a bill payment (its allocations
+        are undone: bills owe again, credit notes regain their credit)."""
+        outcome = Outcome()
+        record = self._live(path, record_id)
+        if record is None:
+            outcome.error(
+                record_id, f"{path} record '{record_id}' was not found.", "RecordExistsValidator"
+            )
+            return outcome
+        if path == "bills" and record.get("paymentAllocations"):
+            outcome.error(
+                record_id,
+                f"Bill '{record_id}' has payments allocated and cannot be deleted: delete its"
+                " payments first.",
+                "BillPaymentsValidator",
+            )
+            return outcome
+        outcome.changes.append(
+            {"type": "Deleted", "recordRef": {"id": record_id, "dataType": DATA_TYPE_OF[path]}}
+        )
+        outcome.modified.append(DATA_TYPE_OF[path])
+        if path == "billPayments":
+            outcome.modified += ["bills", "billCreditNotes"]
+
+        def apply() -> None:
+            record.setdefault("metadata", {})["isDeleted"] = True
+            self.sandbox.store.touch(self.company, path, record)
+            if path == "billPayments":
+                self._undo_payment(record)
+
+        outcome.apply = apply
+        return outcome
+
+    def _undo_payment(self, payment: Record) -> None:
+        for line in payment.get("lines") or []:
+            for link in line.get("links") or []:
+                amount = _decimal(link.get("amount")) or Decimal(0)
+                if link.get("type") == "Bill":
+                    bill = self._live("bills", link.get("id"))
+                    if bill is not None:
+                        unallocate_payment(bill, payment["id"])
+                        self.sandbox.store.touch(self.company, "bills", bill)
+                elif link.get("type") == "CreditNote":
+                    note = self._live("billCreditNotes", link.get("id"))
+                    if note is not None:
+                        note["remainingCredit"] = money(note["remainingCredit"] + amount)
+                        whole = note["remainingCredit"] >= note["totalAmount"]
+                        note["status"] = "Submitted" if whole else "PartiallyPaid"
+                        self.sandbox.store.touch(self.company, "billCreditNotes", note)
 
     def attachment(self, bill_id: str, attachment: Attachment) -> Outcome:
         outcome = Outcome()

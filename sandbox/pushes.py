@@ -22,14 +22,20 @@ def start(
     write_type: str,
     timeout_minutes: int | None,
     decide: Callable[[], Outcome],
+    connection_id: str | None = None,
 ) -> Record:
-    """Record a Pending push and schedule its completion; returns the Pending PushOperation."""
+    """Record a Pending push and schedule its completion; returns the Pending PushOperation.
+
+    A push to a connection that is not Linked is accepted and then fails (statusCode 401) when
+    it is processed: the software can no longer be reached (inference, sandbox/README.md).
+    """
+    connection = company.require_connection(connection_id) if connection_id else company.connection
     operation: Record = {
         "changes": [],
         "dataType": data_type,
         "companyId": company.id,
         "pushOperationKey": sandbox.store.new_uuid(),
-        "dataConnectionKey": company.connection_id,
+        "dataConnectionKey": connection["id"],
         "requestedOnUtc": utc_now(),
         "status": "Pending",
         "validation": {"errors": [], "warnings": []},
@@ -46,9 +52,24 @@ def start(
         )
     else:
         sandbox.timers.later(
-            delay, lambda: _finish(sandbox, company, operation, write_type, decide())
+            delay,
+            lambda: _finish(sandbox, company, operation, write_type, _decide(connection, decide)),
         )
     return copy.deepcopy(operation)
+
+
+def _decide(connection: Record, decide: Callable[[], Outcome]) -> Outcome:
+    """The push's outcome, as the connection is when it is processed."""
+    if connection["status"] != "Linked":
+        outcome = Outcome(status_code=401)
+        outcome.error(
+            connection["id"],
+            f"The data connection {connection['id']} is {connection['status']}: the company must"
+            " link its software again before data can be written.",
+            "DataConnectionStatusValidator",
+        )
+        return outcome
+    return decide()
 
 
 def _finish(
@@ -57,7 +78,9 @@ def _finish(
     operation["completedOnUtc"] = utc_now()
     if outcome.errors:
         operation.update(
-            status="Failed", statusCode=400, validation={"errors": outcome.errors, "warnings": []}
+            status="Failed",
+            statusCode=outcome.status_code,
+            validation={"errors": outcome.errors, "warnings": []},
         )
         operation["errorMessage"] = "Push failed validation: " + "; ".join(
             e["message"] for e in outcome.errors

@@ -6,12 +6,13 @@ from typing import Any
 
 from fastapi import APIRouter, Request, Response
 
+from sandbox import fields
 from sandbox.errors import CodatError, record_not_found
 from sandbox.jsonio import JSONResponse
 from sandbox.paging import paged
 from sandbox.records import Attachment
 from sandbox.runtime import sandbox_of
-from sandbox.store import DATA_TYPES, Company, DataTypeSpec
+from sandbox.store import BANK_ACCOUNTS, DATA_TYPES, Company, DataTypeSpec
 
 router = APIRouter()
 
@@ -65,6 +66,34 @@ def _tree(company: Company, record: Record, depth: int = 0) -> Record:
 
 for _spec in DATA_TYPES.values():
     _register(_spec)
+
+
+BANK_ACCOUNTS_PATH = "/companies/{company_id}/connections/{connection_id}/data/bankAccounts"
+
+
+def _bank_accounts(request: Request, company_id: str, connection_id: str) -> dict[str, Record]:
+    """Bank accounts are read per connection (Codat's Accounting API), from the same cache."""
+    company = _company(request, company_id)
+    company.require_connection(connection_id)
+    company.require_synced(BANK_ACCOUNTS)
+    return company.records[BANK_ACCOUNTS]
+
+
+@router.get(BANK_ACCOUNTS_PATH)
+async def list_bank_accounts(request: Request, company_id: str, connection_id: str) -> JSONResponse:
+    records = list(_bank_accounts(request, company_id, connection_id).values())
+    path = f"/companies/{company_id}/connections/{connection_id}/data/bankAccounts"
+    return JSONResponse(paged(path, records, dict(request.query_params), fields.BANK_ACCOUNTS))
+
+
+@router.get(BANK_ACCOUNTS_PATH + "/{account_id}")
+async def get_bank_account(
+    request: Request, company_id: str, connection_id: str, account_id: str
+) -> JSONResponse:
+    record = _bank_accounts(request, company_id, connection_id).get(account_id)
+    if record is None:
+        raise record_not_found(BANK_ACCOUNTS, account_id)
+    return JSONResponse(record)
 
 
 def _attachments(

@@ -11,12 +11,12 @@ from fastapi import APIRouter, Request
 from sandbox import fields, pushes
 from sandbox.errors import CodatError
 from sandbox.jsonio import JSONResponse, loads
-from sandbox.options import push_option
+from sandbox.options import OPTION_DATA_TYPES, push_option
 from sandbox.paging import paged
-from sandbox.push_rules import REQUIRED, Outcome, PushValidator, has_required_fields
+from sandbox.push_rules import Outcome, PushValidator, has_required_fields
 from sandbox.records import Attachment
 from sandbox.runtime import Sandbox, sandbox_of
-from sandbox.store import DATA_TYPES, Company, utc_now
+from sandbox.store import DATA_TYPE_OF, Company, utc_now
 
 router = APIRouter()
 
@@ -88,9 +88,44 @@ async def _push(
     else:
         decide = lambda: validator.record_write(path, body, record_id)  # noqa: E731
     write_type = "Create" if record_id is None else "Update"
-    data_type = DATA_TYPES[path].data_type
-    operation = pushes.start(sandbox, company, data_type, write_type, timeout, decide)
+    data_type = DATA_TYPE_OF[path]
+    operation = pushes.start(
+        sandbox, company, data_type, write_type, timeout, decide, connection_id
+    )
     return _respond(operation, path, body)
+
+
+async def _delete(
+    request: Request, company_id: str, connection_id: str, path: str, record_id: str
+) -> JSONResponse:
+    """A delete is a push operation too: Pending now, then Success (change `Deleted`) or Failed."""
+    sandbox, company = _target(request, company_id, connection_id)
+    timeout = _timeout(request)
+    validator = PushValidator(sandbox, company)
+    operation = pushes.start(
+        sandbox,
+        company,
+        DATA_TYPE_OF[path],
+        "Delete",
+        timeout,
+        lambda: validator.delete(path, record_id),
+        connection_id,
+    )
+    return JSONResponse(operation)
+
+
+def _register_delete(path: str) -> None:
+    async def delete_one(
+        request: Request, company_id: str, connection_id: str, record_id: str
+    ) -> JSONResponse:
+        return await _delete(request, company_id, connection_id, path, record_id)
+
+    router.add_api_route(
+        f"{CONNECTION}/push/{path}/{{record_id}}",
+        delete_one,
+        methods=["DELETE"],
+        name=f"delete_{path}",
+    )
 
 
 def _register_write(path: str, update: bool) -> None:
@@ -114,8 +149,12 @@ def _register_write(path: str, update: bool) -> None:
 for _path, _update in [
     ("bills", False), ("bills", True), ("billPayments", False), ("billCreditNotes", False),
     ("billCreditNotes", True), ("suppliers", False), ("suppliers", True),
+    ("accounts", False), ("bankAccounts", False),
 ]:  # fmt: skip
     _register_write(_path, _update)
+
+for _path in ("bills", "billPayments"):
+    _register_delete(_path)
 
 
 @router.post(CONNECTION + "/push/bills/{bill_id}/attachments")
@@ -156,6 +195,7 @@ async def upload_bill_attachment(
         "UploadAttachment",
         None,
         lambda: validator.attachment(bill_id, attachment),
+        connection_id,
     )
     return JSONResponse(operation)
 
@@ -165,13 +205,12 @@ async def get_push_options(
     request: Request, company_id: str, connection_id: str, data_type: str
 ) -> JSONResponse:
     _, company = _target(request, company_id, connection_id)
-    if data_type not in REQUIRED:
+    connection = company.require_connection(connection_id)
+    if data_type not in OPTION_DATA_TYPES:
         raise CodatError(
-            404,
-            f"Datatype {data_type} not supported by platform(s)"
-            f" {company.connection['platformName']}",
+            404, f"Datatype {data_type} not supported by platform(s) {connection['platformName']}"
         )
-    return JSONResponse(push_option(company, data_type))
+    return JSONResponse(push_option(company, connection, data_type))
 
 
 @router.get("/companies/{company_id}/push")

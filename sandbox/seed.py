@@ -65,6 +65,7 @@ class _CompanyBuilder(PayablesBuilder):
         for name in ("bills", "billPayments", "billCreditNotes"):
             self.records.setdefault(name, {})
         attachments = self.attachments()
+        self.bank_accounts()
         return CompanySeed(company, connection, info, self.records, attachments)
 
     def company(self) -> tuple[Record, Record, Record]:
@@ -167,6 +168,36 @@ class _CompanyBuilder(PayablesBuilder):
             },
         )
 
+    def bank_accounts(self) -> None:
+        """The accounting `bankAccounts` data type: one per chart-of-accounts bank account, same
+        id (as Xero and QuickBooks keep them). Derived without the RNG, so the rest of the seed
+        is unchanged by it."""
+        for n, account in enumerate(
+            a for a in self.records["accounts"].values() if a["isBankAccount"]
+        ):
+            digits = f"{(self.index * 7919 + n * 104729) % 100_000_000:08d}"
+            sort_code = f"40{self.index % 100:02d}{n % 100:02d}"
+            record: Record = {
+                "id": account["id"],
+                "accountName": account["name"],
+                "accountType": "Credit" if "Card" in account["name"] else "Debit",
+                "nominalCode": account["nominalCode"],
+                "accountNumber": digits,
+                "currency": account["currency"],
+                "balance": account["currentBalance"],
+                "availableBalance": account["currentBalance"],
+                "institution": "Sandbox Bank plc",
+                "status": "Active",
+                "metadata": {"isDeleted": False},
+                "modifiedDate": account["modifiedDate"],
+                "sourceModifiedDate": account["sourceModifiedDate"],
+            }
+            if account["currency"] == "GBP":
+                record["sortCode"] = sort_code
+            else:
+                record["iBan"] = f"GB{(n * 37 + 11) % 90 + 10:02d}SAND{sort_code}{digits}"
+            self.add("bankAccounts", record)
+
     def tax_rates(self) -> None:
         for i in range(self.config.tax_rates):
             name, rate, code = TAX_RATES[i % len(TAX_RATES)]
@@ -266,6 +297,12 @@ class _CompanyBuilder(PayablesBuilder):
                     **self.stamp(),
                 },
             )
+
+
+def software(config: SandboxConfig, index: int) -> CompanySeed:
+    """What a newly linked company's accounting software holds: generated like a seeded
+    company's (the `index`-th), so a company created through the API fills up on first sync."""
+    return _CompanyBuilder(config, index).build()
 
 
 def generate(config: SandboxConfig) -> list[CompanySeed]:

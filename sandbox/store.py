@@ -49,8 +49,18 @@ DATA_TYPES: dict[str, DataTypeSpec] = {
     )
 }
 BY_DATA_TYPE: dict[str, DataTypeSpec] = {spec.data_type: spec for spec in DATA_TYPES.values()}
-# Every data type the sandbox syncs; "company" is the company info (/data/info).
-SYNCED_DATA_TYPES: tuple[str, ...] = (*BY_DATA_TYPE, "company")
+# Bank accounts are read per connection (`/connections/{id}/data/bankAccounts`, Codat's
+# Accounting API), not from the company-wide cache the v1 spec lists.
+BANK_ACCOUNTS = "bankAccounts"
+# Every data type the sandbox syncs; "company" is the company info (/data/info). These are also
+# the types it fetches on first link (codat-notes §7: payables needs bankAccounts, bills,
+# billPayments, chartOfAccounts, company, paymentMethods, suppliers set to fetch on first link).
+SYNCED_DATA_TYPES: tuple[str, ...] = (*BY_DATA_TYPE, BANK_ACCOUNTS, "company")
+DATA_TYPE_OF: dict[str, str] = {
+    **{path: spec.data_type for path, spec in DATA_TYPES.items()},
+    BANK_ACCOUNTS: BANK_ACCOUNTS,
+}
+"""Codat's data type name of each records path (accounts are chartOfAccounts)."""
 
 
 def utc_now() -> str:
@@ -90,7 +100,7 @@ class Company:
     """One company: its Company and Connection records, cache, sync state and operations."""
 
     record: Record
-    connection: Record
+    connections: dict[str, Record]
     info: Record
     records: dict[str, dict[str, Record]]
     attachments: dict[str, list[Attachment]]
@@ -102,6 +112,15 @@ class Company:
     @property
     def id(self) -> str:
         return str(self.record["id"])
+
+    @property
+    def connection(self) -> Record:
+        """The connection data lives behind: the first linked one, else the first one."""
+        linked = [c for c in self.connections.values() if c["status"] == "Linked"]
+        found = linked or list(self.connections.values())
+        if not found:
+            raise CodatError(404, f"Company {self.id} has no data connection")
+        return found[0]
 
     @property
     def connection_id(self) -> str:
@@ -118,9 +137,10 @@ class Company:
         }
 
     def require_connection(self, connection_id: str) -> Record:
-        if connection_id != self.connection_id:
+        found = self.connections.get(connection_id)
+        if found is None:
             raise connection_not_found(connection_id)
-        return self.connection
+        return found
 
     def require_synced(self, data_type: str) -> None:
         """409 unless this data type has completed at least one sync."""
@@ -162,7 +182,7 @@ class Store:
             }
             company = Company(
                 record=seed.company,
-                connection=seed.connection,
+                connections={seed.connection["id"]: seed.connection},
                 info=seed.info,
                 records=seed.records,
                 attachments=seed.attachments,
@@ -197,11 +217,70 @@ class Store:
             raise company_not_found(company_id)
         return found
 
+    def create_company(self, name: str, description: str | None, tags: dict[str, str]) -> Company:
+        """A new company with no connection and nothing synced (as `POST /companies` makes)."""
+        company_id = self.new_uuid()
+        record: Record = {
+            "id": company_id,
+            "name": name,
+            "redirect": f"https://link.codat.io/company/{company_id}",
+            "created": utc_now(),
+            "createdByUserName": "sandbox@codat.example",
+            "products": ["payables"],
+            "tags": dict(tags),
+            "referenceSubsidiaryCompanies": [],
+            "dataConnections": [],
+        }
+        if description is not None:
+            record["description"] = description
+        company = Company(
+            record=record,
+            connections={},
+            info={},
+            records={path: {} for path in DATA_TYPE_OF},
+            attachments={},
+            sync={name: SyncState(name) for name in SYNCED_DATA_TYPES},
+            initial_read_done=False,
+        )
+        self.companies[company_id] = company
+        return company
+
+    def add_connection(self, company: Company, platform_key: str, platform_name: str) -> Record:
+        """A new PendingAuth connection; the end user completes it through its linkUrl."""
+        connection_id = self.new_uuid()
+        connection: Record = {
+            "id": connection_id,
+            "integrationId": str(
+                uuid.uuid5(uuid.NAMESPACE_URL, f"codat-integration:{platform_key}")
+            ),
+            "integrationKey": platform_key,
+            "sourceId": str(uuid.uuid5(uuid.NAMESPACE_URL, f"codat-source:{platform_key}")),
+            "sourceType": "Accounting",
+            "platformName": platform_name,
+            "linkUrl": (
+                f"https://link-api.codat.io/companies/{company.id}/connections/{connection_id}/start"
+            ),
+            "status": "PendingAuth",
+            "created": utc_now(),
+            "dataConnectionErrors": [],
+        }
+        company.connections[connection_id] = connection
+        company.record.setdefault("dataConnections", []).append(connection)
+        return connection
+
+    def remove_connection(self, company: Company, connection_id: str) -> Record:
+        connection = company.require_connection(connection_id)
+        del company.connections[connection_id]
+        company.record["dataConnections"] = [
+            c for c in company.record.get("dataConnections", []) if c["id"] != connection_id
+        ]
+        return connection
+
     def touch(self, company: Company, path: str, record: Record) -> None:
         """Mark a record as changed in Codat's cache now."""
         record["modifiedDate"] = utc_now()
         record.setdefault("sourceModifiedDate", record["modifiedDate"])
-        company.sync[DATA_TYPES[path].data_type].modified_since_sync = True
+        company.sync[DATA_TYPE_OF[path]].modified_since_sync = True
 
     def summary(self) -> Record:
         """Company ids and record counts, for tests and benchmarks."""
@@ -212,7 +291,7 @@ class Store:
                 {
                     "id": company.id,
                     "name": company.record["name"],
-                    "connectionId": company.connection_id,
+                    "connectionId": company.connection_id if company.connections else None,
                     "synced": company.initial_read_done,
                     "counts": {path: len(records) for path, records in company.records.items()},
                     "attachments": sum(len(files) for files in company.attachments.values()),
