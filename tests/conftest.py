@@ -48,3 +48,24 @@ def gateway_url(sandbox_url: str) -> Iterator[str]:
     """A fresh gateway (cold cache) as a real server in front of the freshly reset sandbox."""
     with running(create_app(gateway_settings(sandbox_url))) as server:
         yield server.url
+
+
+SERVER_FIXTURES = frozenset({"sandbox_server", "sandbox_url", "gateway_url"})
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """Every test is `unit`, `e2e` (real servers on 127.0.0.1: it uses a server fixture or lives
+    in tests/e2e) or `browser` (headless Chromium), so `pytest -m unit` is the fast loop."""
+    for item in items:
+        path = item.path.as_posix()
+        if item.get_closest_marker("browser") is not None or "/tests/browser/" in path:
+            item.add_marker(pytest.mark.browser)
+        elif (
+            item.get_closest_marker("e2e") is not None
+            or "/tests/e2e/" in path
+            or "/tests/contract_prism/" in path
+            or SERVER_FIXTURES & set(getattr(item, "fixturenames", ()))
+        ):
+            item.add_marker(pytest.mark.e2e)
+        else:
+            item.add_marker(pytest.mark.unit)

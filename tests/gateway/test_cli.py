@@ -13,8 +13,11 @@ from contextlib import contextmanager
 from pathlib import Path
 
 import httpx
+import pytest
 
 from bench.common import free_port
+
+pytestmark = pytest.mark.e2e  # runs the gateway as a subprocess
 
 GATEWAY = str(Path(sys.executable).parent / "gateway")
 

@@ -9,9 +9,12 @@ import time
 from concurrent.futures import ThreadPoolExecutor
 
 import httpx
+import pytest
 
 from bench.common import free_port
 from tests.gateway.test_cli import GATEWAY
+
+pytestmark = pytest.mark.e2e  # runs the gateway as a subprocess
 
 QUERY = "query Names { companies(first: 2) { nodes { name } } }"
 
