@@ -20,9 +20,9 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Literal
 
-import httpx
 import jwt
-from jwt import PyJWK, PyJWKSet
+from jwt import PyJWK, PyJWKClient, PyJWKSet
+from jwt.exceptions import PyJWKClientConnectionError, PyJWKClientError
 
 from gateway.codat.types import CompanyId
 
@@ -155,57 +155,51 @@ def parse_api_keys(raw: str) -> tuple[ApiKey, ...]:
 
 
 class JwksSource:
-    """The signing keys of RS256 tokens: from a file, or fetched from a URL and kept for a TTL."""
+    """The signing keys of RS256 tokens: PyJWT's `PyJWKClient` for a URL (the set cached for
+    `ttl_seconds`; an unknown kid forces at most one refetch a second, so a stream of forged kids
+    is not a stream of fetches), or a JWKS file read once."""
 
     def __init__(self, location: str, *, ttl_seconds: float = 300.0, timeout: float = 5.0) -> None:
         self.location = location
-        self._ttl = ttl_seconds
-        self._timeout = timeout
-        self._keys: dict[str, PyJWK] = {}
-        self._fetched_at = -float("inf")
-        self._lock = asyncio.Lock()
+        self._client = (
+            PyJWKClient(location, lifespan=ttl_seconds, timeout=timeout, cooldown_duration=1.0)
+            if self.remote
+            else None
+        )
+        self._file_keys: list[PyJWK] | None = None
 
     @property
     def remote(self) -> bool:
         return self.location.startswith(("http://", "https://"))
 
     async def key(self, kid: str | None) -> PyJWK:
-        if self._expired() or (kid is not None and kid not in self._keys):
-            async with self._lock:
-                # A kid we do not know may be a rotated key: refetch, but not more than once a
-                # second (a stream of forged kids must not turn into a stream of fetches).
-                if self._expired() or time.monotonic() - self._fetched_at > 1.0:
-                    await self._load()
+        try:
+            if self._client is not None and kid is not None:
+                return await asyncio.to_thread(self._client.get_signing_key, kid)
+            keys = await self._keys()
+        except (PyJWKClientConnectionError, OSError, ValueError) as exc:
+            log.error("could not load the JWKS from %s: %s", self.location, type(exc).__name__)
+            raise AuthenticationError("the token's signing keys are unavailable") from None
+        except (PyJWKClientError, jwt.PyJWTError):
+            # No key with this kid, even after the (rate-limited) refetch.
+            raise AuthenticationError("the token was signed with an unknown key") from None
         if kid is None:
-            if len(self._keys) != 1:
+            if len(keys) != 1:
                 raise AuthenticationError("the token names no key (kid)")
-            return next(iter(self._keys.values()))
-        found = self._keys.get(kid)
+            return keys[0]
+        found = next((key for key in keys if key.key_id == kid), None)
         if found is None:
             raise AuthenticationError("the token was signed with an unknown key")
         return found
 
-    def _expired(self) -> bool:
-        return time.monotonic() - self._fetched_at > self._ttl
-
-    async def _load(self) -> None:
-        try:
-            if self.remote:
-                async with httpx.AsyncClient(timeout=self._timeout) as client:
-                    response = await client.get(self.location)
-                    response.raise_for_status()
-                    data: Any = response.json()
-            else:
-                text = await asyncio.to_thread(Path(self.location).read_text, encoding="utf-8")
-                data = json.loads(text)
-            keyset = PyJWKSet.from_dict(data)
-        except (httpx.HTTPError, OSError, ValueError, jwt.PyJWTError) as exc:
-            log.error("could not load the JWKS from %s: %s", self.location, type(exc).__name__)
-            if not self._keys:
-                raise AuthenticationError("the token's signing keys are unavailable") from None
-            return  # keep serving with the keys we had
-        self._keys = {key.key_id or "": key for key in keyset.keys if key.algorithm_name == "RS256"}
-        self._fetched_at = time.monotonic()
+    async def _keys(self) -> list[PyJWK]:
+        if self._client is not None:
+            return await asyncio.to_thread(self._client.get_signing_keys)
+        if self._file_keys is None:
+            text = await asyncio.to_thread(Path(self.location).read_text, encoding="utf-8")
+            keyset = PyJWKSet.from_dict(json.loads(text))
+            self._file_keys = [key for key in keyset.keys if key.algorithm_name == "RS256"]
+        return self._file_keys
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -354,9 +348,7 @@ class Authenticator:
             # The token's life as HTTP counts it (with the clock-skew leeway), so a WebSocket
             # opened with it ends exactly when the token stops opening requests.
             expires_at=(
-                float(expires) + config.leeway_seconds
-                if isinstance(expires, int | float)
-                else None
+                float(expires) + config.leeway_seconds if isinstance(expires, int | float) else None
             ),
         )
 
