@@ -29,6 +29,7 @@ from gateway.cache import ResponseCache, UpstreamCache
 from gateway.codat import CodatClient
 from gateway.codat.config import ClientConfig, RetryPolicy, Timeouts, WalkLimits
 from gateway.correlation import RequestIdMiddleware
+from gateway.error_shape import GraphQLErrorShape
 from gateway.events import EventBus, LocalBus, RedisBus
 from gateway.guard import AdminAccess, GraphQLGuard, GuardConfig, TokenBuckets
 from gateway.http import GatewayGraphQLRouter
@@ -42,6 +43,7 @@ from gateway.pushwatch import PushTracker
 from gateway.readiness import UpstreamProbe
 from gateway.responses import GraphQLFront
 from gateway.settings import Settings
+from gateway.static import GraphiQLAssets, examples_router, graphiql_router
 from gateway.store import FailClosedStore, FallbackStore, KeyValueStore, MemoryStore, RedisStore
 from gateway.tracing import gateway_tracer, tracer_provider
 from gateway.uploads import UploadGuard
@@ -299,6 +301,11 @@ def create_app(settings: Settings, *, tracing: TracerProvider | None = None) -> 
     )
     app.include_router(graphql, prefix="/graphql")
     app.state.graphql = graphql
+    if settings.graphiql:
+        graphql.graphiql_assets = GraphiQLAssets()
+        app.include_router(graphiql_router(graphql.graphiql_assets))
+    if not settings.auth:  # development: the example frontend (examples/ap-dashboard)
+        app.include_router(examples_router())
     app.add_middleware(GraphQLFront, path="/graphql", auth_required=settings.auth)
     app.add_middleware(UploadGuard, path="/graphql")
     app.add_middleware(
@@ -317,6 +324,7 @@ def create_app(settings: Settings, *, tracing: TracerProvider | None = None) -> 
         ),
     )
     admin = AdminAccess(None if settings.admin_token is None else settings.admin_token.reveal())
+    app.add_middleware(GraphQLErrorShape, path="/graphql")
     app.add_middleware(GZipMiddleware, minimum_size=settings.gzip_minimum_bytes)
     app.add_middleware(RequestIdMiddleware)
     app.include_router(webhooks_router)

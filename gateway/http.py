@@ -6,17 +6,23 @@ from collections.abc import Mapping
 from typing import Any
 
 import orjson
+from starlette.requests import Request
+from starlette.responses import HTMLResponse
 from starlette.websockets import WebSocketDisconnect
 from strawberry.asgi import ASGIWebSocketAdapter
 from strawberry.fastapi import GraphQLRouter
+from strawberry.http import GraphQLHTTPResponse
 from strawberry.http.exceptions import WebSocketDisconnected
+from strawberry.types import ExecutionResult
 from strawberry.types.unset import UnsetType
 
+from gateway.correlation import current_request_id
 from gateway.guard import (
     AuthenticatingTransportWSHandler,
     AuthenticatingWSHandler,
     authenticate_legacy_connection,
 )
+from gateway.static import GraphiQLAssets
 
 
 class TextWebSocketAdapter(ASGIWebSocketAdapter):
@@ -51,8 +57,29 @@ class GatewayGraphQLRouter(GraphQLRouter[Any, Any]):
     executions = 0
     """Operations this router has executed (the response cache answers without it)."""
 
+    graphiql_assets: GraphiQLAssets | None = None
+    """Where GraphiQL's scripts and styles come from (gateway/static.py); None: the CDN."""
+
     def encode_json(self, data: object) -> bytes:
         return orjson.dumps(data)
+
+    async def render_graphql_ide(self, request: Request) -> HTMLResponse:
+        html = self.graphql_ide_html
+        if self.graphiql_assets is not None:
+            html = self.graphiql_assets.page(html)
+        return HTMLResponse(html)
+
+    async def process_result(self, request: Any, result: ExecutionResult) -> GraphQLHTTPResponse:
+        """Every error of an HTTP response carries the request's id (`extensions.requestId`),
+        those raised before execution too (QUERY_TOO_COSTLY, validation, parsing)."""
+        response = await super().process_result(request, result)
+        rid = current_request_id()
+        for error in response.get("errors") or ():
+            if rid is not None and isinstance(error, dict):
+                extensions = error.setdefault("extensions", {})
+                if isinstance(extensions, dict):
+                    extensions.setdefault("requestId", rid)
+        return response
 
     async def execute_operation(self, *args: Any, **kwargs: Any) -> Any:
         self.executions += 1

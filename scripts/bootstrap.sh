@@ -29,3 +29,16 @@ if [ ! -f "$stamp" ]; then
   rm -f .venv/.installed-*
   touch "$stamp"
 fi
+
+# GraphiQL's scripts and styles, served by the gateway from its own origin (gateway/static.py):
+# the versions pinned in web/package-lock.json, from the npm registry, integrity checked by npm ci.
+# Without npm the GraphiQL page loads them from the CDN instead.
+if [ ! -f web/node_modules/.package-lock.json ] \
+  || [ web/package-lock.json -nt web/node_modules/.package-lock.json ]; then
+  if command -v npm >/dev/null 2>&1; then
+    echo "bootstrap: npm ci in web/ (GraphiQL's assets)"
+    npm ci --prefix web --no-audit --no-fund --loglevel=error
+  else
+    echo "bootstrap: npm not found: GraphiQL will load its scripts from a CDN (unpkg.com)" >&2
+  fi
+fi

@@ -31,7 +31,8 @@ if ! redis_answers; then
 fi
 echo "== redis on 127.0.0.1:6379"
 
-# Headless Chromium (Debian's package) for the browser tests, and npm to fetch GraphiQL's assets.
+# Headless Chromium (Debian's package) for the browser tests, and npm (GraphiQL's assets, which
+# scripts/bootstrap.sh installs into web/, and Prism below).
 missing=()
 [ -x /usr/bin/chromium ] || missing+=(chromium)
 command -v npm >/dev/null 2>&1 || missing+=(npm)
@@ -43,7 +44,7 @@ if [ "${#missing[@]}" -gt 0 ]; then
   $SUDO env DEBIAN_FRONTEND=noninteractive apt-get install -y -q "${missing[@]}"
 fi
 echo "== chromium at /usr/bin/chromium"
-.venv/bin/python -m tests.browser.assets
+if [ ! -f web/node_modules/.package-lock.json ]; then bash scripts/bootstrap.sh; fi
 
 # Stoplight Prism serving Codat's v1 spec, for the contract test (tests/contract_prism): the
 # version pinned by its package-lock.json, from the npm registry.
