@@ -16,13 +16,15 @@ import enum
 import json
 import logging
 import time
-from collections.abc import AsyncIterator, Awaitable, Callable
+from collections.abc import Awaitable, Callable
 from dataclasses import asdict, dataclass, field
 from datetime import datetime
 from typing import Any, Protocol
 
 from redis.asyncio import Redis
 from redis.exceptions import RedisError
+
+from gateway.streams import BoundedStream
 
 log = logging.getLogger("gateway.events")
 
@@ -83,49 +85,29 @@ class GatewayEvent:
         )
 
 
-_CLOSED: None = None
-
-
-class Subscription:
-    """Events in publication order; iteration ends when the bus stops or drops this subscriber."""
+class Subscription(BoundedStream["GatewayEvent"]):
+    """Events in publication order (`BoundedStream`); iteration ends when the bus stops or
+    drops this subscriber for falling behind (`dropped`)."""
 
     def __init__(self, bus: LocalBus, maxsize: int) -> None:
+        super().__init__(maxsize)
         self._bus = bus
-        self._queue: asyncio.Queue[GatewayEvent | None] = asyncio.Queue(maxsize=maxsize)
         self.dropped = False
-        self.closed = False
 
     def _offer(self, event: GatewayEvent) -> bool:
-        try:
-            self._queue.put_nowait(event)
-        except asyncio.QueueFull:
-            return False
-        return True
+        return self.offer(event)
 
     def _close(self, *, dropped: bool) -> None:
         """End iteration: at once when dropped (what it missed is gone), after a drain otherwise."""
-        self.closed = True
         if dropped:
             self.dropped = True
-            while not self._queue.empty():
-                self._queue.get_nowait()
-        with contextlib.suppress(asyncio.QueueFull):
-            self._queue.put_nowait(_CLOSED)
+            self.drop()
+        else:
+            self.end()
 
     def close(self) -> None:
         self._bus._unsubscribe(self)
-        self._close(dropped=False)
-
-    def __aiter__(self) -> AsyncIterator[GatewayEvent]:
-        return self
-
-    async def __anext__(self) -> GatewayEvent:
-        if self.closed and self._queue.empty():
-            raise StopAsyncIteration
-        event = await self._queue.get()
-        if event is None:
-            raise StopAsyncIteration
-        return event
+        self.close_reader()
 
 
 @dataclass(frozen=True, slots=True)
@@ -167,8 +149,10 @@ class LocalBus:
         return None
 
     async def stop(self) -> None:
+        """Every subscriber reads what is queued, then its iteration ends."""
         for subscription in list(self._subscribers):
-            subscription.close()
+            self._unsubscribe(subscription)
+            subscription._close(dropped=False)
 
     async def publish(self, event: GatewayEvent) -> None:
         self.published += 1

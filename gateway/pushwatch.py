@@ -14,13 +14,13 @@ import contextlib
 import logging
 import time
 import uuid
-from collections.abc import AsyncIterator
 
 from gateway.codat import CodatClient
 from gateway.codat.models import PushOperation, PushOperationStatus
 from gateway.codat.types import CompanyId
 from gateway.errors import GatewayError
 from gateway.events import EventBus, EventKind, GatewayEvent, Subscription
+from gateway.streams import BoundedStream
 from gateway.webhooks import PUSH_OPERATIONS, SCOPE_ALIASES, WRITE_ALSO_STALES
 
 log = logging.getLogger("gateway.pushwatch")
@@ -68,46 +68,26 @@ def polled_event(operation: PushOperation) -> GatewayEvent:
     )
 
 
-_END = None
-
-
-class PushStream:
-    """One subscriber's updates: a bounded queue; iteration ends after a terminal status."""
+class PushStream(BoundedStream[PushOperation]):
+    """One subscriber's updates (`BoundedStream`); iteration ends after a terminal status."""
 
     def __init__(self, watch: _Watch, maxsize: int) -> None:
+        super().__init__(maxsize)
         self._watch = watch
-        self._maxsize = maxsize
-        self._queue: asyncio.Queue[PushOperation | BaseException | None] = asyncio.Queue(
-            maxsize=maxsize + 1
-        )
         self.dropped = False
 
     def _offer(self, item: PushOperation) -> bool:
-        if self._queue.qsize() >= self._maxsize:
-            return False
-        self._queue.put_nowait(item)
-        return True
+        return self.offer(item)
 
     def _end(self, error: BaseException | None = None) -> None:
-        if error is not None:
-            while not self._queue.empty():
-                self._queue.get_nowait()
-        with contextlib.suppress(asyncio.QueueFull):
-            self._queue.put_nowait(error)
+        if error is None:
+            self.end()
+        else:
+            self.fail(error)
 
     def close(self) -> None:
         self._watch.streams.discard(self)
-
-    def __aiter__(self) -> AsyncIterator[PushOperation]:
-        return self
-
-    async def __anext__(self) -> PushOperation:
-        item = await self._queue.get()
-        if item is None:
-            raise StopAsyncIteration
-        if isinstance(item, BaseException):
-            raise item
-        return item
+        self.close_reader()
 
 
 class _Watch:

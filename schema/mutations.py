@@ -18,7 +18,7 @@ import strawberry
 from strawberry.scalars import JSON
 
 from gateway.codat.types import CompanyId
-from gateway.payments import WriteErrorCode, WriteIssue
+from gateway.payments import CreditApplication, WriteErrorCode, WriteIssue
 from gateway.writes import (
     BillPaymentResult,
     BillToPay,
@@ -109,6 +109,17 @@ class PayBillInput:
     reference: str | None = None
     note: str | None = None
     idempotency_key: Annotated[str | None, strawberry.argument(description=KEY)] = None
+    credit_notes: list[CreditNoteToApplyInput] | None = strawberry.field(
+        default=None,
+        description="Bill credit notes of the bill's supplier to use against it as well (in the "
+        "bill's currency); amount then defaults to what is left to pay.",
+    )
+
+
+@strawberry.input(description="Credit of one bill credit note used against the bill being paid.")
+class CreditNoteToApplyInput:
+    credit_note_id: strawberry.ID
+    amount: Decimal = strawberry.field(description="In the bill's currency; at most what is left.")
 
 
 @strawberry.type
@@ -180,6 +191,9 @@ class Mutation:
             payment_method_id=_optional(input.payment_method_id),
             reference=input.reference,
             note=input.note,
+            credit_notes=tuple(
+                CreditApplication(str(c.credit_note_id), c.amount) for c in input.credit_notes or ()
+            ),
         )
         outcome = await writes(info).pay_bill(
             company(info, input.company_id), request, input.idempotency_key

@@ -123,8 +123,8 @@ async def test_redis_buses_on_one_channel_each_deliver_every_event_once(redis: R
             seen_b = [await anext(at_b), await anext(at_b)]
         assert {e.id for e in seen_a} == {e.id for e in seen_b} == {"e1", "e2"}
         assert next(e for e in seen_b if e.id == "e2").data_types is None
-        assert at_a._queue.empty()
-        assert at_b._queue.empty()
+        assert at_a.pending == 0
+        assert at_b.pending == 0
     finally:
         await a.stop()
         await b.stop()
