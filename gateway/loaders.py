@@ -319,6 +319,12 @@ class Loaders:
         self._whole_sets = _WholeSetLoader(upstream)
         self._records: dict[DataType, RecordByIdLoader] = {}
 
+    @property
+    def upstream(self) -> Upstream:
+        """For reads with no loader, under a company the caller was already allowed (a field of
+        a `Company` or its `Connection`, which only an allowed company's resolvers reach)."""
+        return self._upstream
+
     def records(self, data_type: DataType) -> RecordByIdLoader:
         loader = self._records.get(data_type)
         if loader is None:

@@ -69,12 +69,19 @@ class WriteErrorCode(enum.StrEnum):
     FILE_TOO_LARGE = "FILE_TOO_LARGE"
     IDEMPOTENCY_KEY_REUSED = "IDEMPOTENCY_KEY_REUSED"
     IDEMPOTENCY_KEY_IN_FLIGHT = "IDEMPOTENCY_KEY_IN_FLIGHT"
+    IDEMPOTENCY_STORE_UNAVAILABLE = "IDEMPOTENCY_STORE_UNAVAILABLE"
     UPSTREAM_REJECTED = "UPSTREAM_REJECTED"
     PUSH_OUTCOME_UNKNOWN = "PUSH_OUTCOME_UNKNOWN"
     FIELD_REQUIRED = "FIELD_REQUIRED"
     AMOUNT_NEGATIVE = "AMOUNT_NEGATIVE"
     TOTALS_INCONSISTENT = "TOTALS_INCONSISTENT"
     FILE_EMPTY = "FILE_EMPTY"
+    COMPANY_CREATION_NOT_ALLOWED = "COMPANY_CREATION_NOT_ALLOWED"
+    CONNECTION_NOT_FOUND = "CONNECTION_NOT_FOUND"
+    BILL_PAYMENT_NOT_FOUND = "BILL_PAYMENT_NOT_FOUND"
+    CREDIT_NOTE_NOT_FOUND = "CREDIT_NOTE_NOT_FOUND"
+    CREDIT_NOTE_NOT_USABLE = "CREDIT_NOTE_NOT_USABLE"
+    CREDIT_ABOVE_REMAINING = "CREDIT_ABOVE_REMAINING"
 
 
 @dataclass(frozen=True, slots=True)
@@ -289,6 +296,34 @@ def plan_settlement(
     return Settlement(bill, amount, rate)
 
 
+@dataclass(frozen=True, slots=True)
+class CreditApplication:
+    """Credit of a bill credit note used against the bill a payment pays (bill currency)."""
+
+    credit_note_id: str
+    amount: Decimal
+
+
+def credit_lines(
+    bill: Bill, credits: Sequence[CreditApplication], date: CodatDateTime
+) -> tuple[BillPaymentLine, ...]:
+    """Codat's shape for using credit notes against a bill (codat-notes §8): a line of amount 0
+    whose `Bill` link (minus the credit used) balances one `CreditNote` link per note."""
+    if not credits:
+        return ()
+    used = money(sum((c.amount for c in credits), Decimal(0)))
+    links = (
+        BillPaymentLineLink(type=BillPaymentLineLinkType.Bill, id=bill.id, amount=-used),
+        *(
+            BillPaymentLineLink(
+                type=BillPaymentLineLinkType.CreditNote, id=c.credit_note_id, amount=money(c.amount)
+            )
+            for c in credits
+        ),
+    )
+    return (BillPaymentLine(amount=Decimal("0.00"), links=links, allocated_on_date=date),)
+
+
 def build_bill_payment(
     settlements: Sequence[Settlement],
     *,
@@ -298,8 +333,10 @@ def build_bill_payment(
     payment_method_id: str | None = None,
     reference: str | None = None,
     note: str | None = None,
+    credits: Sequence[CreditApplication] = (),
 ) -> BillPaymentInput:
-    """One payment settling `settlements` (bills of one supplier): one line, a link per bill."""
+    """One payment settling `settlements` (bills of one supplier): one line, a link per bill;
+    with `credits` (one bill only), a second line using those credit notes against it."""
     if not settlements:
         raise ValueError("a payment settles at least one bill")
     supplier = settlements[0].bill.supplier_ref
@@ -326,7 +363,10 @@ def build_bill_payment(
         payment_method_ref=None
         if payment_method_id is None
         else PaymentMethodRef(id=payment_method_id),
-        lines=(BillPaymentLine(amount=total, links=links, allocated_on_date=date),),
+        lines=(
+            BillPaymentLine(amount=total, links=links, allocated_on_date=date),
+            *credit_lines(settlements[0].bill, credits, date),
+        ),
         reference=reference,
         note=note,
     )

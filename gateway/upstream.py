@@ -11,12 +11,15 @@ from gateway.codat import CodatClient, Page, iter_items
 from gateway.codat.datatypes import readable
 from gateway.codat.models import (
     Attachment,
+    BankAccount,
     Company,
     CompanyInfo,
     Connection,
     DataStatus,
     DataType,
+    PullOperation,
     PushOperation,
+    PushOption,
 )
 from gateway.codat.query import id_chunks
 from gateway.codat.types import CompanyId, ConnectionId
@@ -108,6 +111,37 @@ class Upstream:
             DataType.BILLS.value,
             ("attachments", connection_id, bill_id),
             lambda: self.client.list_bill_attachments(company_id, connection_id, bill_id),
+        )
+
+    async def push_options(
+        self, company_id: CompanyId, connection_id: ConnectionId, data_type: DataType
+    ) -> PushOption:
+        """The create/update model of `data_type`; its allowed values follow the reference data,
+        so it is evicted with the chart of accounts."""
+        return await self._cached(
+            company_id,
+            DataType.CHART_OF_ACCOUNTS.value,
+            ("options", connection_id, data_type.value),
+            lambda: self.client.get_push_options(company_id, connection_id, data_type),
+        )
+
+    async def connection_bank_accounts(
+        self, company_id: CompanyId, connection_id: ConnectionId, page_size: int
+    ) -> Page[BankAccount]:
+        """A connection's bank accounts (first `page_size`), with their bank fields."""
+        return await self._cached(
+            company_id,
+            DataType.BANK_ACCOUNTS.value,
+            ("connection", connection_id, page_size),
+            lambda: self.client.list_connection_bank_accounts(
+                company_id, connection_id, page_size=page_size
+            ),
+        )
+
+    async def pull_operations(self, company_id: CompanyId, page_size: int) -> Page[PullOperation]:
+        """The company's latest datasets (sync history); changes with every sync, never cached."""
+        return await self.client.list_pull_operations(
+            company_id, page_size=page_size, order_by="-requested"
         )
 
     async def push_operation(self, company_id: CompanyId, key: str) -> PushOperation:

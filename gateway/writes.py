@@ -34,6 +34,7 @@ from gateway.codat.models import (
     PushOperation,
 )
 from gateway.codat.types import CodatDateTime, CompanyId, ConnectionId
+from gateway.credits import check_credits, credit_input_issues, credit_total
 from gateway.errors import (
     CodatBadRequest,
     CodatConflict,
@@ -54,6 +55,7 @@ from gateway.idempotency import (
 )
 from gateway.loaders import accounting_connection
 from gateway.payments import (
+    CreditApplication,
     Settlement,
     WriteErrorCode,
     WriteIssue,
@@ -127,6 +129,9 @@ class PayBillRequest:
     payment_method_id: str | None = None
     reference: str | None = None
     note: str | None = None
+    credit_notes: tuple[CreditApplication, ...] = ()
+    """Credit notes used against the bill too (gateway/credits.py); `amount` then defaults to
+    what the bill owes less their credit."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -405,6 +410,8 @@ class Writes:
         key = key or new_key()
         try:
             date = _valid_payment(request.date, request.amount, request.currency_rate)
+            if credit_input_issues(request.credit_notes):
+                raise WriteRefusedError(credit_input_issues(request.credit_notes))
         except WriteRefusedError as refused:
             return WriteOutcome(key, echo=normalise(asdict(request)), issues=refused.issues)
 
@@ -416,9 +423,15 @@ class Writes:
                 self.payment_method(company_id, request.payment_method_id),
             )
             currency = account.currency or bill.currency
+            amount = request.amount
+            if request.credit_notes:
+                await check_credits(self.client, company_id, bill, request.credit_notes)
+                if amount is None and currency == bill.currency:
+                    due = bill.amount_due if bill.amount_due is not None else bill.total_amount
+                    amount = due - credit_total(request.credit_notes)
             settlement = plan_settlement(
                 bill,
-                amount=request.amount,
+                amount=amount,
                 payment_currency=currency,
                 currency_rate=request.currency_rate,
                 field="billId",
@@ -431,6 +444,7 @@ class Writes:
                 payment_method_id=request.payment_method_id,
                 reference=request.reference,
                 note=request.note,
+                credits=request.credit_notes,
             )
             try:
                 pushed = await self.client.create_bill_payment(

@@ -12,6 +12,7 @@ from strawberry.tools import merge_types
 from schema.cost import Limits
 from schema.errors import GatewayErrors, GatewaySchema, ReportingParserCache
 from schema.mutations import Mutation
+from schema.onboarding_mutations import OnboardingMutations
 from schema.query import Query
 from schema.record_mutations import RecordMutations
 from schema.scalars import SCALAR_MAP
@@ -32,7 +33,7 @@ def build_schema(
     `limits` adds the depth, alias, token and cost limits (and can turn introspection off)."""
     return GatewaySchema(
         query=Query,
-        mutation=merge_types("Mutation", (Mutation, RecordMutations)),
+        mutation=merge_types("Mutation", (Mutation, RecordMutations, OnboardingMutations)),
         subscription=Subscription,
         # Not reachable from Query until a loader reads attachments (per connection, live).
         types=[Attachment],

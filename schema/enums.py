@@ -10,6 +10,7 @@ from gateway.codat.models import (
     AccountStatus,
     AccountType,
     AddressType,
+    BankAccountType,
     BillCreditNoteStatus,
     BilledToType,
     BillPaymentLineLinkType,
@@ -23,6 +24,7 @@ from gateway.codat.models import (
     PullOperationStatus,
     PushChangeType,
     PushOperationStatus,
+    PushOptionType,
     SourceType,
     SupplierStatus,
     TaxRateStatus,
@@ -34,6 +36,7 @@ __all__ = [
     "AccountStatus",
     "AccountType",
     "AddressType",
+    "BankAccountType",
     "BillCreditNoteStatus",
     "BillPaymentLineLinkType",
     "BillStatus",
@@ -41,6 +44,7 @@ __all__ = [
     "ConnectionErrorStatus",
     "ConnectionStatus",
     "DataType",
+    "MappingDataType",
     "OrderDirection",
     "PaymentMethodStatus",
     "PaymentMethodType",
@@ -48,6 +52,7 @@ __all__ = [
     "PullOperationStatus",
     "PushChangeType",
     "PushOperationStatus",
+    "PushOptionType",
     "SourceType",
     "SupplierStatus",
     "TaxRateStatus",
@@ -62,6 +67,7 @@ _CODAT_ENUMS: tuple[tuple[type[Enum], str], ...] = (
     (AccountStatus, "An account's status in the chart of accounts."),
     (AccountType, "An account's top-level type."),
     (AddressType, "What an address is used for."),
+    (BankAccountType, "Whether a bank account's positive balances are assets (Debit) or not."),
     (BillCreditNoteStatus, "A bill credit note's status."),
     (BilledToType, "Whom a line's cost is rebilled to."),
     (BillPaymentLineLinkType, "What a bill payment line's link points at; decides the link's id."),
@@ -75,6 +81,7 @@ _CODAT_ENUMS: tuple[tuple[type[Enum], str], ...] = (
     (PullOperationStatus, "A dataset's (sync's) status."),
     (PushChangeType, "What a push operation changed."),
     (PushOperationStatus, "A push (write) operation's status."),
+    (PushOptionType, "The kind of value a field of a create/update model takes."),
     (SourceType, "What kind of software a data connection reads."),
     (SupplierStatus, "A supplier's status."),
     (TaxRateStatus, "A tax rate's status."),
@@ -90,3 +97,15 @@ for _enum, _description in _CODAT_ENUMS:
 class OrderDirection(Enum):
     ASC = "asc"
     DESC = "desc"
+
+
+@strawberry.enum(description="The data types Codat describes a create/update model for.")
+class MappingDataType(Enum):
+    BILLS = "bills"
+    BILL_PAYMENTS = "billPayments"
+    BILL_CREDIT_NOTES = "billCreditNotes"
+    SUPPLIERS = "suppliers"
+    BANK_ACCOUNTS = "bankAccounts"
+    CHART_OF_ACCOUNTS = "chartOfAccounts"
+    JOURNALS = "journals"
+    JOURNAL_ENTRIES = "journalEntries"

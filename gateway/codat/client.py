@@ -14,7 +14,10 @@ from gateway.codat.config import ClientConfig
 from gateway.codat.datatypes import ReadableDataType
 from gateway.codat.models import (
     Account,
+    AccountInput,
     Attachment,
+    BankAccount,
+    BankAccountInput,
     Bill,
     BillCreditNote,
     BillCreditNoteInput,
@@ -27,6 +30,7 @@ from gateway.codat.models import (
     CodatModel,
     Company,
     CompanyInfo,
+    CompanyInput,
     Connection,
     DataStatus,
     DataType,
@@ -241,6 +245,96 @@ class CodatClient:
             page_size=page_size,
             query=query,
             order_by=order_by,
+        )
+
+    async def _send(
+        self,
+        method: str,
+        path: str,
+        body: WriteModel | None,
+        *,
+        company_id: str | None,
+        idempotency_key: str | None = None,
+    ) -> httpx.Response:
+        headers = {"Content-Type": "application/json"} if body is not None else {}
+        if idempotency_key is not None:
+            headers[IDEMPOTENCY_KEY_HEADER] = idempotency_key
+        return await self._transport.request(
+            method,
+            path,
+            company_id=company_id,
+            content=None if body is None else body.to_json(),
+            headers=headers,
+        )
+
+    async def create_company(
+        self, company: CompanyInput, *, idempotency_key: str | None = None
+    ) -> Company:
+        """A new company (no connection yet); its `redirect` is the Link URL."""
+        response = await self._send(
+            "POST", "/companies", company, company_id=None, idempotency_key=idempotency_key
+        )
+        return validate_record(Company, _decode(response), data_type="companies", company_id=None)
+
+    async def update_company(
+        self, company_id: CompanyId, changes: CompanyInput, *, idempotency_key: str | None = None
+    ) -> Company:
+        """PATCH: only the fields given change."""
+        response = await self._send(
+            "PATCH",
+            _company_path(company_id),
+            changes,
+            company_id=company_id,
+            idempotency_key=idempotency_key,
+        )
+        return validate_record(
+            Company, _decode(response), data_type="companies", company_id=company_id
+        )
+
+    async def delete_company(self, company_id: CompanyId) -> None:
+        await self._send("DELETE", _company_path(company_id), None, company_id=company_id)
+
+    async def create_connection(
+        self, company_id: CompanyId, platform_key: str, *, idempotency_key: str | None = None
+    ) -> Connection:
+        """A PendingAuth connection to the platform; the end user links it at its `linkUrl`."""
+        response = await self._transport.request(
+            "POST",
+            f"{_company_path(company_id)}/connections",
+            company_id=company_id,
+            content=_json.dumps({"platformKey": platform_key}),
+            headers={"Content-Type": "application/json"}
+            | ({} if idempotency_key is None else {IDEMPOTENCY_KEY_HEADER: idempotency_key}),
+        )
+        return validate_record(
+            Connection, _decode(response), data_type="connections", company_id=company_id
+        )
+
+    async def unlink_connection(
+        self,
+        company_id: CompanyId,
+        connection_id: ConnectionId,
+        *,
+        idempotency_key: str | None = None,
+    ) -> Connection:
+        """Deauthorise without deleting: `PATCH {status: Unlinked}`."""
+        response = await self._transport.request(
+            "PATCH",
+            _connection_path(company_id, connection_id),
+            company_id=company_id,
+            content=_json.dumps({"status": "Unlinked"}),
+            headers={"Content-Type": "application/json"}
+            | ({} if idempotency_key is None else {IDEMPOTENCY_KEY_HEADER: idempotency_key}),
+            idempotent=True,
+        )
+        return validate_record(
+            Connection, _decode(response), data_type="connections", company_id=company_id
+        )
+
+    async def delete_connection(self, company_id: CompanyId, connection_id: ConnectionId) -> None:
+        """Revoke and remove a connection (not reversible)."""
+        await self._send(
+            "DELETE", _connection_path(company_id, connection_id), None, company_id=company_id
         )
 
     async def get_company(self, company_id: CompanyId) -> Company:
@@ -659,6 +753,50 @@ class CodatClient:
             PullOperation, _decode(response), data_type="dataset", company_id=company_id
         )
 
+    async def list_pull_operations(
+        self,
+        company_id: CompanyId,
+        *,
+        page: int = 1,
+        page_size: int = 100,
+        query: QueryArg = None,
+        order_by: OrderArg = None,
+    ) -> Page[PullOperation]:
+        """The company's datasets: every fetch of a data type, newest last unless ordered."""
+        return await self._get_page(
+            PullOperation,
+            f"{_company_path(company_id)}/data/history",
+            company_id=company_id,
+            page=page,
+            page_size=page_size,
+            query=query,
+            order_by=order_by,
+            data_type="dataset",
+        )
+
+    async def list_connection_bank_accounts(
+        self,
+        company_id: CompanyId,
+        connection_id: ConnectionId,
+        *,
+        page: int = 1,
+        page_size: int = 100,
+        query: QueryArg = None,
+        order_by: OrderArg = None,
+    ) -> Page[BankAccount]:
+        """Bank accounts with their bank fields, read per connection (Codat's Accounting API
+        path, same key and base URL; v1 itself has none)."""
+        return await self._get_page(
+            BankAccount,
+            f"{_connection_path(company_id, connection_id)}/data/bankAccounts",
+            company_id=company_id,
+            page=page,
+            page_size=page_size,
+            query=query,
+            order_by=order_by,
+            data_type=DataType.BANK_ACCOUNTS.value,
+        )
+
     async def get_pull_operation(self, company_id: CompanyId, dataset_id: str) -> PullOperation:
         return await self._get_one(
             PullOperation,
@@ -810,6 +948,70 @@ class CodatClient:
             idempotency_key=idempotency_key,
             timeout_in_minutes=timeout_in_minutes,
             force_update=force_update,
+        )
+
+    async def _push_delete(
+        self, company_id: CompanyId, connection_id: ConnectionId, path: str
+    ) -> PushOperation:
+        response = await self._transport.request(
+            "DELETE",
+            f"{_connection_path(company_id, connection_id)}/push/{path}",
+            company_id=company_id,
+        )
+        return validate_record(
+            PushOperation, _decode(response), data_type="pushOperations", company_id=company_id
+        )
+
+    async def delete_bill(
+        self, company_id: CompanyId, connection_id: ConnectionId, bill_id: str
+    ) -> PushOperation:
+        """Delete a bill from the software: a push operation (`Deleted` on success)."""
+        return await self._push_delete(company_id, connection_id, f"bills/{_segment(bill_id)}")
+
+    async def delete_bill_payment(
+        self, company_id: CompanyId, connection_id: ConnectionId, bill_payment_id: str
+    ) -> PushOperation:
+        """Delete (void) a bill payment: a push operation."""
+        return await self._push_delete(
+            company_id, connection_id, f"billPayments/{_segment(bill_payment_id)}"
+        )
+
+    async def create_account(
+        self,
+        company_id: CompanyId,
+        connection_id: ConnectionId,
+        account: AccountInput,
+        *,
+        idempotency_key: str | None = None,
+        timeout_in_minutes: int | None = None,
+    ) -> PushOperation:
+        return await self._push(
+            PushOperation,
+            "POST",
+            f"{_connection_path(company_id, connection_id)}/push/accounts",
+            account,
+            company_id=company_id,
+            idempotency_key=idempotency_key,
+            timeout_in_minutes=timeout_in_minutes,
+        )
+
+    async def create_bank_account(
+        self,
+        company_id: CompanyId,
+        connection_id: ConnectionId,
+        bank_account: BankAccountInput,
+        *,
+        idempotency_key: str | None = None,
+        timeout_in_minutes: int | None = None,
+    ) -> PushOperation:
+        return await self._push(
+            PushOperation,
+            "POST",
+            f"{_connection_path(company_id, connection_id)}/push/bankAccounts",
+            bank_account,
+            company_id=company_id,
+            idempotency_key=idempotency_key,
+            timeout_in_minutes=timeout_in_minutes,
         )
 
     async def get_push_options(

@@ -45,6 +45,7 @@ from schema.ordering import (
     order_param,
 )
 from schema.types.bills import Bill, BillCreditNote
+from schema.types.connection_data import Dataset
 from schema.types.ledger import Account, BankAccount, PaymentMethod, TaxRate, TrackingCategory
 from schema.types.payments import BillPayment
 from schema.types.profile import CompanyInfo, CompanyReference, DataConnection, DataStatus, Tag
@@ -144,7 +145,16 @@ class Company(relay.Node):
     @strawberry.field(description="The company's links to its software.")
     async def connections(self, info: Info) -> list[DataConnection] | None:
         found = await info.context.loaders.connections.load(self.company_id)
-        return [DataConnection.from_model(model) for model in found]
+        return [DataConnection.from_model(model, self.company_id) for model in found]
+
+    @strawberry.field(
+        description="Sync history: the company's latest datasets (one fetch of one data type "
+        "each), newest first."
+    )
+    async def pull_operations(self, info: Info, first: int = 50) -> list[Dataset] | None:
+        size = max(1, min(first, info.context.max_page_size))
+        page = await info.context.loaders.upstream.pull_operations(self.company_id, size)
+        return [Dataset.from_model(model) for model in page.results]
 
     @strawberry.field(description="The sync state of every data type Codat reports.")
     async def data_status(self, info: Info) -> list[DataStatus] | None:

@@ -1,3 +1,5 @@
+# strawberry.field(description=...) is typed as returning Any, so its decorations are "untyped".
+# mypy: disable-error-code="untyped-decorator"
 """A company's profile: its data connections, company info, data status, tags and references."""
 
 from __future__ import annotations
@@ -8,17 +10,20 @@ import strawberry
 from strawberry.scalars import JSON
 
 from gateway.codat import models
-from gateway.codat.types import CodatDateTime
+from gateway.codat.types import CodatDateTime, CompanyId, ConnectionId
+from schema.context import Info
 from schema.enums import (
     ConnectionErrorStatus,
     ConnectionStatus,
     DataType,
+    MappingDataType,
     PhoneNumberType,
     PullOperationStatus,
     SourceType,
     WebLinkType,
 )
 from schema.types.common import Address, many, supplemental
+from schema.types.connection_data import ConnectionBankAccount, MappingOptions
 
 
 @strawberry.type(description="A company tag (Codat's `tags` map, one entry).")
@@ -85,10 +90,43 @@ class DataConnection:
     data_connection_errors: list[DataConnectionError] | None
     connection_info: JSON | None
 
+    company_id: strawberry.Private[str] = ""
+
+    @strawberry.field(
+        description="The software's create/update model of a data type: its fields, which are "
+        "required, and their allowed values (accounts, tax rates, bank accounts...)."
+    )
+    async def mapping_options(self, info: Info, data_type: MappingDataType) -> MappingOptions:
+        kind = models.DataType(data_type.value)
+        found = await info.context.loaders.upstream.push_options(
+            CompanyId(self.company_id), ConnectionId(self.id), kind
+        )
+        return MappingOptions.from_model(data_type.value, found)
+
+    @strawberry.field(
+        description="The bank accounts the software holds, with Codat's bank fields (read per "
+        "connection from Codat's Accounting API)."
+    )
+    async def bank_accounts(
+        self, info: Info, first: int = 100, query: str | None = None
+    ) -> list[ConnectionBankAccount]:
+        size = max(1, min(first, info.context.max_page_size))
+        upstream = info.context.loaders.upstream
+        if query is not None:
+            page = await upstream.client.list_connection_bank_accounts(
+                CompanyId(self.company_id), ConnectionId(self.id), page_size=size, query=query
+            )
+        else:
+            page = await upstream.connection_bank_accounts(
+                CompanyId(self.company_id), ConnectionId(self.id), size
+            )
+        return [ConnectionBankAccount.from_model(model) for model in page.results]
+
     @classmethod
-    def from_model(cls, model: models.Connection) -> Self:
+    def from_model(cls, model: models.Connection, company_id: str = "") -> Self:
         return cls(
             model=model,
+            company_id=company_id,
             id=model.id,
             integration_id=model.integration_id,
             integration_key=model.integration_key,

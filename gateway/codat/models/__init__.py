@@ -45,6 +45,7 @@ from gateway.codat.models.enums import (
     AccountStatus,
     AccountType,
     AddressType,
+    BankAccountType,
     BillCreditNoteStatus,
     BilledToType,
     BillPaymentLineLinkType,
@@ -67,13 +68,17 @@ from gateway.codat.models.enums import (
     WebLinkType,
 )
 from gateway.codat.models.inputs import (
+    AccountInput,
+    BankAccountInput,
     BillCreditNoteInput,
     BillInput,
     BillPaymentInput,
+    CompanyInput,
     SupplierInput,
 )
 from gateway.codat.models.ledger import (
     Account,
+    BankAccount,
     PaymentMethod,
     TaxRate,
     TaxRateComponent,
@@ -100,6 +105,7 @@ from gateway.codat.models.suppliers import Supplier
 
 __all__ = [
     "Account",
+    "AccountInput",
     "AccountRef",
     "AccountStatus",
     "AccountType",
@@ -107,6 +113,9 @@ __all__ = [
     "AddressType",
     "Allocation",
     "Attachment",
+    "BankAccount",
+    "BankAccountInput",
+    "BankAccountType",
     "Bill",
     "BillCreditNote",
     "BillCreditNoteInput",
@@ -128,6 +137,7 @@ __all__ = [
     "CodatModel",
     "Company",
     "CompanyInfo",
+    "CompanyInput",
     "CompanyReference",
     "Connection",
     "ConnectionErrorStatus",

@@ -66,6 +66,12 @@ class AccountStatus(CodatEnum):
     Pending = "Pending"
 
 
+class BankAccountType(CodatEnum):
+    Unknown = "Unknown"
+    Credit = "Credit"
+    Debit = "Debit"
+
+
 class AccountType(CodatEnum):
     Unknown = "Unknown"
     Asset = "Asset"

@@ -7,6 +7,8 @@ from __future__ import annotations
 
 from decimal import Decimal
 
+from pydantic import Field
+
 from gateway.codat.models.base import WriteModel
 from gateway.codat.models.bills import BillCreditNoteLineItem, BillLineItem, PurchaseOrderRef
 from gateway.codat.models.common import (
@@ -17,7 +19,14 @@ from gateway.codat.models.common import (
     SupplierRef,
     WithholdingTax,
 )
-from gateway.codat.models.enums import BillCreditNoteStatus, BillStatus, SupplierStatus
+from gateway.codat.models.enums import (
+    AccountStatus,
+    AccountType,
+    BankAccountType,
+    BillCreditNoteStatus,
+    BillStatus,
+    SupplierStatus,
+)
 from gateway.codat.models.payments import BillPaymentLine
 from gateway.codat.types import CodatDateTime
 
@@ -88,3 +97,42 @@ class SupplierInput(WriteModel):
     tax_number: str | None = None
     default_currency: str | None = None
     supplemental_data: SupplementalData | None = None
+
+
+class CompanyInput(WriteModel):
+    """`POST /companies` and `PUT /companies/{id}` (CompanyRequestBody); PATCH sends only the
+    fields given (CompanyUpdateRequest: absent ones are left alone)."""
+
+    name: str | None = None
+    description: str | None = None
+    tags: dict[str, str] | None = None
+
+
+class AccountInput(WriteModel):
+    """A new chart-of-accounts entry (`POST .../push/accounts`)."""
+
+    name: str
+    fully_qualified_category: str | None = None
+    fully_qualified_name: str | None = None
+    nominal_code: str | None = None
+    description: str | None = None
+    currency: str | None = None
+    current_balance: Decimal | None = None
+    type: AccountType
+    status: AccountStatus | None = None
+
+
+class BankAccountInput(WriteModel):
+    """A new bank account (`POST .../push/bankAccounts`, v1's bankAccountPrototype)."""
+
+    account_name: str
+    account_type: BankAccountType
+    currency: str
+    nominal_code: str | None = None
+    sort_code: str | None = None
+    account_number: str | None = None
+    i_ban: str | None = Field(default=None, alias="iBan")
+    institution: str | None = None
+    balance: Decimal | None = None
+    overdraft_limit: Decimal | None = None
+    status: AccountStatus | None = None

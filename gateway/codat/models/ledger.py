@@ -4,11 +4,14 @@ from __future__ import annotations
 
 from decimal import Decimal
 
+from pydantic import Field
+
 from gateway.codat.models.base import CodatModel
 from gateway.codat.models.common import Metadata, SupplementalData, ValidDataTypeLinks
 from gateway.codat.models.enums import (
     AccountStatus,
     AccountType,
+    BankAccountType,
     PaymentMethodStatus,
     PaymentMethodType,
     TaxRateStatus,
@@ -34,6 +37,27 @@ class Account(CodatModel):
     valid_datatype_links: tuple[ValidDataTypeLinks, ...] | None = None
     metadata: Metadata | None = None
     supplemental_data: SupplementalData | None = None
+    modified_date: CodatDateTime | None = None
+    source_modified_date: CodatDateTime | None = None
+
+
+class BankAccount(CodatModel):
+    """A bank account as the Accounting API reads it per connection (v1's `BankAccount`)."""
+
+    id: str | None = None
+    account_name: str | None = None
+    account_type: BankAccountType = BankAccountType.Unknown
+    nominal_code: str | None = None
+    sort_code: str | None = None
+    account_number: str | None = None
+    i_ban: str | None = Field(default=None, alias="iBan")
+    currency: str | None = None
+    balance: Decimal | None = None
+    institution: str | None = None
+    available_balance: Decimal | None = None
+    overdraft_limit: Decimal | None = None
+    status: AccountStatus = AccountStatus.Unknown
+    metadata: Metadata | None = None
     modified_date: CodatDateTime | None = None
     source_modified_date: CodatDateTime | None = None
 
