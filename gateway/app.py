@@ -283,6 +283,7 @@ def create_app(settings: Settings, *, tracing: TracerProvider | None = None) -> 
             principal=principal,
             authenticator=clients if settings.auth and websocket else None,
             loaders_for=lambda who: Loaders(state.upstream, who),
+            upgrade_authorization=connection.headers.get("authorization") if websocket else None,
         )
 
     app = FastAPI(

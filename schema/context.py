@@ -37,6 +37,9 @@ class Context(BaseContext):
     loaders_for: Callable[[Principal], Loaders] | None = None
     checked_by: Authenticator | None = None
     """The authenticator that let this WebSocket in: it says when the credential ends."""
+    upgrade_authorization: str | None = None
+    """A WebSocket's upgrade request's `Authorization` header: the credential when the
+    `connection_init` payload carries none (clients configured with headers, e.g. gql's)."""
 
     def __post_init__(self) -> None:
         super().__init__()
@@ -51,7 +54,8 @@ class Context(BaseContext):
             return
         if not self.authenticator.configured:
             raise AuthenticationError("no client credentials are configured on this gateway")
-        principal = await self.authenticator.authenticate(_connection_authorization(payload))
+        authorization = _connection_authorization(payload) or self.upgrade_authorization
+        principal = await self.authenticator.authenticate(authorization)
         self.principal = principal
         if self.loaders_for is not None:
             self.loaders = self.loaders_for(principal)

@@ -28,7 +28,14 @@ from gateway.writes import (
     Writes,
 )
 from schema.context import Info
-from schema.ids import company_id_from_argument
+from schema.ids import (
+    ACCOUNT,
+    BILL,
+    PAYMENT_METHOD,
+    company_id_from_argument,
+    optional_record_id,
+    record_id_from_argument,
+)
 from schema.types.push import PushOperation
 
 strawberry.enum(WriteErrorCode, description="Why a write was refused (nothing reached Codat).")
@@ -174,51 +181,57 @@ class PayBillsPayload(WritePayload):
     results: list[BillPaymentOutcome]
 
 
-def _optional(value: strawberry.ID | None) -> str | None:
-    return None if value is None else str(value)
-
-
 @strawberry.type
 class Mutation:
     @strawberry.mutation(description="Pay one bill (a BillPayment with one Bill link).")
     async def pay_bill(self, info: Info, input: PayBillInput) -> PayBillPayload:
+        company_id = company(info, input.company_id)
         request = PayBillRequest(
-            bill_id=str(input.bill_id),
-            account_id=str(input.account_id),
+            bill_id=record_id_from_argument(input.bill_id, company_id, *BILL),
+            account_id=record_id_from_argument(input.account_id, company_id, *ACCOUNT),
             date=input.date,
             amount=input.amount,
             currency_rate=input.currency_rate,
-            payment_method_id=_optional(input.payment_method_id),
+            payment_method_id=optional_record_id(
+                input.payment_method_id, company_id, *PAYMENT_METHOD
+            ),
             reference=input.reference,
             note=input.note,
             credit_notes=tuple(
-                CreditApplication(str(c.credit_note_id), c.amount) for c in input.credit_notes or ()
+                CreditApplication(
+                    record_id_from_argument(c.credit_note_id, company_id, "BillCreditNote"),
+                    c.amount,
+                )
+                for c in input.credit_notes or ()
             ),
         )
-        outcome = await writes(info).pay_bill(
-            company(info, input.company_id), request, input.idempotency_key
-        )
+        outcome = await writes(info).pay_bill(company_id, request, input.idempotency_key)
         return PayBillPayload(**payload_fields(outcome))
 
     @strawberry.mutation(
         description="Pay several bills: one payment per supplier (several links) or per bill."
     )
     async def pay_bills(self, info: Info, input: PayBillsInput) -> PayBillsPayload:
+        company_id = company(info, input.company_id)
         request = PayBillsRequest(
             bills=tuple(
-                BillToPay(str(item.bill_id), item.amount, item.currency_rate)
+                BillToPay(
+                    record_id_from_argument(item.bill_id, company_id, *BILL),
+                    item.amount,
+                    item.currency_rate,
+                )
                 for item in input.bills
             ),
-            account_id=str(input.account_id),
+            account_id=record_id_from_argument(input.account_id, company_id, *ACCOUNT),
             date=input.date,
             one_payment_per_supplier=input.grouping is PaymentGrouping.ONE_PAYMENT_PER_SUPPLIER,
-            payment_method_id=_optional(input.payment_method_id),
+            payment_method_id=optional_record_id(
+                input.payment_method_id, company_id, *PAYMENT_METHOD
+            ),
             reference=input.reference,
             note=input.note,
         )
-        outcome, results = await writes(info).pay_bills(
-            company(info, input.company_id), request, input.idempotency_key
-        )
+        outcome, results = await writes(info).pay_bills(company_id, request, input.idempotency_key)
         return PayBillsPayload(
             **payload_fields(outcome),
             results=[BillPaymentOutcome.from_result(result) for result in results],

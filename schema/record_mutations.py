@@ -35,7 +35,15 @@ from schema.enums import (
     PullOperationStatus,
     SupplierStatus,
 )
-from schema.ids import company_id_from_argument
+from schema.ids import (
+    ACCOUNT,
+    BILL,
+    SUPPLIER,
+    TAX_RATE,
+    company_id_from_argument,
+    optional_record_id,
+    record_id_from_argument,
+)
 from schema.mutations import KEY, WritePayload, payload_fields, writes
 
 UPLOAD_CHUNK = 64 * 1024
@@ -67,10 +75,6 @@ def _supplier_fields(input: CreateSupplierInput | UpdateSupplierInput) -> dict[s
     return {name: getattr(input, name) for name in _SUPPLIER_FIELDS}
 
 
-def _optional(value: strawberry.ID | None) -> str | None:
-    return None if value is None else str(value)
-
-
 @strawberry.input(description="One line of a bill or credit note; totals follow from the lines.")
 class DocumentLineInput:
     unit_amount: Decimal
@@ -81,15 +85,15 @@ class DocumentLineInput:
     account_id: strawberry.ID | None = None
     tax_rate_id: strawberry.ID | None = None
 
-    def draft(self) -> LineDraft:
+    def draft(self, company_id: CompanyId) -> LineDraft:
         return LineDraft(
             unit_amount=self.unit_amount,
             quantity=self.quantity,
             tax_amount=self.tax_amount,
             discount_amount=self.discount_amount,
             description=self.description,
-            account_id=_optional(self.account_id),
-            tax_rate_id=_optional(self.tax_rate_id),
+            account_id=optional_record_id(self.account_id, company_id, *ACCOUNT),
+            tax_rate_id=optional_record_id(self.tax_rate_id, company_id, *TAX_RATE),
         )
 
 
@@ -282,10 +286,11 @@ async def _read_capped(file: Upload, limit: int) -> bytes:
 class RecordMutations:
     @strawberry.mutation(description="Create a bill; its totals follow from its lines.")
     async def create_bill(self, info: Info, input: CreateBillInput) -> CreateBillPayload:
+        company_id = _company(info, input.company_id)
         draft = BillDraft(
-            supplier_id=str(input.supplier_id),
+            supplier_id=record_id_from_argument(input.supplier_id, company_id, *SUPPLIER),
             issue_date=input.issue_date,
-            lines=tuple(line.draft() for line in input.line_items),
+            lines=tuple(line.draft(company_id) for line in input.line_items),
             due_date=input.due_date,
             status=input.status,
             currency=input.currency,
@@ -294,16 +299,15 @@ class RecordMutations:
             note=input.note,
             total_amount=input.total_amount,
         )
-        outcome = await _records(info).create_bill(
-            _company(info, input.company_id), draft, input.idempotency_key
-        )
+        outcome = await _records(info).create_bill(company_id, draft, input.idempotency_key)
         return CreateBillPayload(**payload_fields(outcome))
 
     @strawberry.mutation(description="Change a bill (not a paid or void one).")
     async def update_bill(self, info: Info, input: UpdateBillInput) -> UpdateBillPayload:
+        company_id = _company(info, input.company_id)
         changes = BillChanges(
-            bill_id=str(input.bill_id),
-            supplier_id=_optional(input.supplier_id),
+            bill_id=record_id_from_argument(input.bill_id, company_id, *BILL),
+            supplier_id=optional_record_id(input.supplier_id, company_id, *SUPPLIER),
             issue_date=input.issue_date,
             due_date=input.due_date,
             status=input.status,
@@ -311,12 +315,10 @@ class RecordMutations:
             note=input.note,
             lines=None
             if input.line_items is None
-            else tuple(line.draft() for line in input.line_items),
+            else tuple(line.draft(company_id) for line in input.line_items),
             total_amount=input.total_amount,
         )
-        outcome = await _records(info).update_bill(
-            _company(info, input.company_id), changes, input.idempotency_key
-        )
+        outcome = await _records(info).update_bill(company_id, changes, input.idempotency_key)
         return UpdateBillPayload(**payload_fields(outcome))
 
     @strawberry.mutation(description="Create a supplier.")
@@ -333,19 +335,20 @@ class RecordMutations:
     async def update_supplier(
         self, info: Info, input: UpdateSupplierInput
     ) -> UpdateSupplierPayload:
-        changes = SupplierChanges(supplier_id=str(input.supplier_id), **_supplier_fields(input))
-        outcome = await _records(info).update_supplier(
-            _company(info, input.company_id), changes, input.idempotency_key
-        )
+        company_id = _company(info, input.company_id)
+        supplier_id = record_id_from_argument(input.supplier_id, company_id, *SUPPLIER)
+        changes = SupplierChanges(supplier_id=supplier_id, **_supplier_fields(input))
+        outcome = await _records(info).update_supplier(company_id, changes, input.idempotency_key)
         return UpdateSupplierPayload(**payload_fields(outcome))
 
     @strawberry.mutation(description="Create a bill credit note; its totals follow from its lines.")
     async def create_bill_credit_note(
         self, info: Info, input: CreateBillCreditNoteInput
     ) -> CreateBillCreditNotePayload:
+        company_id = _company(info, input.company_id)
         draft = CreditNoteDraft(
-            supplier_id=str(input.supplier_id),
-            lines=tuple(line.draft() for line in input.line_items),
+            supplier_id=record_id_from_argument(input.supplier_id, company_id, *SUPPLIER),
+            lines=tuple(line.draft(company_id) for line in input.line_items),
             issue_date=input.issue_date,
             status=input.status,
             currency=input.currency,
@@ -355,7 +358,7 @@ class RecordMutations:
             total_amount=input.total_amount,
         )
         outcome = await _records(info).create_bill_credit_note(
-            _company(info, input.company_id), draft, input.idempotency_key
+            company_id, draft, input.idempotency_key
         )
         return CreateBillCreditNotePayload(**payload_fields(outcome))
 
@@ -367,7 +370,7 @@ class RecordMutations:
         company_id = _company(info, input.company_id)
         content = await _read_capped(input.file, records.writes.upload_max_bytes)
         upload = AttachmentUpload(
-            bill_id=str(input.bill_id),
+            bill_id=record_id_from_argument(input.bill_id, company_id, *BILL),
             filename=getattr(input.file, "filename", None) or "attachment",
             content_type=getattr(input.file, "content_type", None) or "application/octet-stream",
             content=content,

@@ -18,6 +18,7 @@ from gateway.codat.types import CompanyId
 from gateway.events import EventBus
 from gateway.pushwatch import PushTracker, SubscriberTooSlowError
 from schema.context import Info
+from schema.errors import NotFoundError
 from schema.ids import company_id_from_argument
 from schema.types.push import PushOperation
 
@@ -46,9 +47,13 @@ def _bus(info: Info) -> EventBus:
     return info.context.bus
 
 
-def _company(info: Info, value: strawberry.ID) -> CompanyId:
-    """The company to watch, if the caller may use it (else NOT_FOUND, as for an unknown one)."""
-    return authorize_company(info.context.principal, company_id_from_argument(str(value)))
+async def _company(info: Info, value: strawberry.ID) -> CompanyId:
+    """The company to watch, if the caller may use it and Codat has it: NOT_FOUND at once
+    otherwise (the same answer for both), before the subscription waits for anything."""
+    company_id = authorize_company(info.context.principal, company_id_from_argument(str(value)))
+    if await info.context.loaders.companies.load(company_id) is None:
+        raise NotFoundError(f"no company with id {company_id}")
+    return company_id
 
 
 @strawberry.type
@@ -62,7 +67,7 @@ class Subscription:
     async def push_operation(
         self, info: Info, company_id: strawberry.ID, key: str
     ) -> AsyncGenerator[PushOperation, None]:
-        stream = _tracker(info).subscribe(_company(info, company_id), key)
+        stream = _tracker(info).subscribe(await _company(info, company_id), key)
         try:
             async for model in stream:
                 yield PushOperation.from_model(model)
@@ -75,7 +80,7 @@ class Subscription:
     async def company_push_operations(
         self, info: Info, company_id: strawberry.ID
     ) -> AsyncGenerator[PushOperation, None]:
-        wanted = _company(info, company_id)
+        wanted = await _company(info, company_id)
         tracker = _tracker(info)
         subscription = _bus(info).subscribe(tracker.queue_size)
         try:
@@ -99,7 +104,7 @@ class Subscription:
     async def company_data_changed(
         self, info: Info, company_id: strawberry.ID, data_types: list[str] | None = None
     ) -> AsyncGenerator[DataChange, None]:
-        wanted = _company(info, company_id)
+        wanted = await _company(info, company_id)
         interest = None if data_types is None else frozenset(data_types)
         size = _tracker(info).queue_size
         subscription = _bus(info).subscribe(size)

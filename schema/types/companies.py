@@ -33,7 +33,7 @@ from schema.filters import (
     TrackingCategoryFilter,
     list_query,
 )
-from schema.ids import parse_company_node_id
+from schema.ids import parse_company_node_id, record_id_from_argument
 from schema.ordering import (
     AccountOrder,
     BillCreditNoteOrder,
@@ -57,6 +57,16 @@ PageArgs = tuple[int | None, str | None, int | None, str | None]
 
 QUERY = "A raw Codat query (Codat's query language), ANDed with the filter."
 _BY_ID = "Codat's id of the record; NOT_FOUND when the company has no such record."
+
+
+_NODE_TYPES: dict[DataType, tuple[str, ...]] = {
+    DataType.BILLS: ("Bill",),
+    DataType.SUPPLIERS: ("Supplier",),
+    DataType.BILL_PAYMENTS: ("BillPayment",),
+    DataType.BILL_CREDIT_NOTES: ("BillCreditNote",),
+    DataType.CHART_OF_ACCOUNTS: ("Account", "BankAccount"),
+}
+"""The global ids a record argument of each data type may be given as."""
 
 
 @strawberry.type(description="A company (an SMB) connected to Codat.")
@@ -130,7 +140,10 @@ class Company(relay.Node):
             before=before,
         )
 
-    async def _record(self, info: Info, data_type: DataType, record_id: str) -> Any:
+    async def _record(self, info: Info, data_type: DataType, given: str) -> Any:
+        """The record `given` by its global id or Codat's (schema/ids.py's rule)."""
+        names = _NODE_TYPES[data_type]
+        record_id = record_id_from_argument(given, self.company_id, *names)
         record = await info.context.loaders.records(data_type).load((self.company_id, record_id))
         if record is None:
             raise NotFoundError(
@@ -181,7 +194,7 @@ class Company(relay.Node):
             info, DataType.BILLS, Bill.from_model, text, order_param(order_by), page
         )
 
-    @strawberry.field(description="One bill by Codat's id.")
+    @strawberry.field(description="One bill by its `id` or Codat's id (`codatId`).")
     async def bill(self, info: Info, id: strawberry.ID) -> Bill | None:
         return Bill.from_model(self.company_id, await self._record(info, DataType.BILLS, str(id)))
 
@@ -205,7 +218,7 @@ class Company(relay.Node):
             info, DataType.SUPPLIERS, Supplier.from_model, text, order_param(order_by), page
         )
 
-    @strawberry.field(description="One supplier by Codat's id.")
+    @strawberry.field(description="One supplier by its `id` or Codat's id (`codatId`).")
     async def supplier(self, info: Info, id: strawberry.ID) -> Supplier | None:
         return Supplier.from_model(
             self.company_id, await self._record(info, DataType.SUPPLIERS, str(id))
@@ -229,7 +242,7 @@ class Company(relay.Node):
             info, DataType.BILL_PAYMENTS, BillPayment.from_model, text, order_param(order_by), page
         )
 
-    @strawberry.field(description="One bill payment by Codat's id.")
+    @strawberry.field(description="One bill payment by its `id` or Codat's id (`codatId`).")
     async def bill_payment(self, info: Info, id: strawberry.ID) -> BillPayment | None:
         record = await self._record(info, DataType.BILL_PAYMENTS, str(id))
         return BillPayment.from_model(self.company_id, record)
@@ -253,7 +266,7 @@ class Company(relay.Node):
             info, DataType.BILL_CREDIT_NOTES, wrap, text, order_param(order_by), page
         )
 
-    @strawberry.field(description="One bill credit note by Codat's id.")
+    @strawberry.field(description="One bill credit note by its `id` or Codat's id (`codatId`).")
     async def bill_credit_note(self, info: Info, id: strawberry.ID) -> BillCreditNote | None:
         record = await self._record(info, DataType.BILL_CREDIT_NOTES, str(id))
         return BillCreditNote.from_model(self.company_id, record)
@@ -277,7 +290,7 @@ class Company(relay.Node):
             info, DataType.CHART_OF_ACCOUNTS, wrap, text, order_param(order_by), page
         )
 
-    @strawberry.field(description="One account by Codat's id.")
+    @strawberry.field(description="One account by its `id` or Codat's id (`codatId`).")
     async def account(self, info: Info, id: strawberry.ID) -> Account | None:
         record = await self._record(info, DataType.CHART_OF_ACCOUNTS, str(id))
         return Account.from_model(self.company_id, record)
