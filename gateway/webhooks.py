@@ -8,10 +8,23 @@ import logging
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any
+from typing import Annotated, Any
 
 from fastapi import APIRouter, Request
 from fastapi.responses import JSONResponse
+from pydantic import (
+    BaseModel,
+    BeforeValidator,
+    ConfigDict,
+    Discriminator,
+    Field,
+    Strict,
+    StringConstraints,
+    Tag,
+    TypeAdapter,
+    ValidationError,
+    field_validator,
+)
 from svix.webhooks import Webhook, WebhookVerificationError
 
 from gateway.events import EventBus, EventKind, GatewayEvent
@@ -51,34 +64,25 @@ class MalformedWebhookError(ValueError):
     """The body is JSON but not a webhook we can read (answered 400)."""
 
 
-def _scope(data_type: object) -> str:
-    if not isinstance(data_type, str) or not data_type:
-        raise MalformedWebhookError("dataType is missing or not a string")
+def _scope(data_type: str) -> str:
     return SCOPE_ALIASES.get(data_type, data_type)
 
 
-def _written(data_type: object) -> tuple[str, ...]:
+def _written(data_type: str) -> tuple[str, ...]:
     scope = _scope(data_type)
     return (scope, *WRITE_ALSO_STALES.get(scope, ()), PUSH_OPERATIONS)
-
-
-def _object(value: object, name: str) -> dict[str, Any]:
-    if not isinstance(value, dict):
-        raise MalformedWebhookError(f"{name} is missing or not an object")
-    return value
-
-
-def _text(value: object, name: str) -> str:
-    if not isinstance(value, str) or not value:
-        raise MalformedWebhookError(f"{name} is missing or not a string")
-    return value
 
 
 def _optional_text(value: object) -> str | None:
     return value if isinstance(value, str) and value else None
 
 
-def _timestamp(value: object) -> datetime | None:
+def _unique(scopes: list[str]) -> tuple[str, ...]:
+    return tuple(dict.fromkeys(scopes))
+
+
+def _lenient_time(value: object) -> datetime | None:
+    """Codat's timestamps, or None for anything unreadable (the time is informative only)."""
     if not isinstance(value, str):
         return None
     try:
@@ -87,24 +91,55 @@ def _timestamp(value: object) -> datetime | None:
         return None
 
 
-def _unique(scopes: list[str]) -> tuple[str, ...]:
-    return tuple(dict.fromkeys(scopes))
+Text = Annotated[str, StringConstraints(min_length=1), Strict()]
+"""A non-empty JSON string (no coercion from numbers)."""
+Timestamp = Annotated[datetime | None, BeforeValidator(_lenient_time)]
 
 
-def parse_event(body: object, *, webhook_id: str | None = None) -> GatewayEvent | None:
-    """The event a webhook body describes, or None for events the gateway has no use for."""
-    if not isinstance(body, dict):
-        raise MalformedWebhookError("body is not a JSON object")
-    if "RuleType" in body:
-        return _parse_legacy(body, webhook_id)
-    event_type = _text(body.get("eventType"), "eventType")
-    event_id = _optional_text(body.get("id")) or webhook_id
-    if event_id is None:
-        raise MalformedWebhookError("id is missing")
-    payload = _object(body.get("payload"), "payload")
-    occurred_at = _timestamp(body.get("generatedDate"))
+class _Model(BaseModel):
+    model_config = ConfigDict(extra="ignore", frozen=True, populate_by_name=True)
+
+
+# -- the current (Platform API `webhooks:`) payloads --------------------------------------------
+
+
+class _ReferenceCompany(_Model):
+    id: Text
+
+
+class _CompanyScoped(_Model):
+    reference_company: _ReferenceCompany = Field(alias="referenceCompany")
+
+
+class _DataTypeSummary(_Model):
+    data_type: Text = Field(alias="dataType")
+    status: str | None = None
+    records_modified: bool | None = Field(default=None, alias="recordsModified")
+
+
+class _ReadPayload(_CompanyScoped):
+    data_types: list[_DataTypeSummary] = Field(alias="dataTypes")
+
+
+class _WritePayload(_CompanyScoped):
+    id: str | None = None
+    status: str | None = None
+
+
+class _CompanyPayload(_Model):
+    id: Text
+
+
+class _Envelope(_Model):
+    """What every current event carries: its id, type and time; `payload` by type below."""
+
+    id: str | None = None
+    event_type: Text = Field(alias="eventType")
+    generated_date: Timestamp = Field(default=None, alias="generatedDate")
 
     def event(
+        self,
+        webhook_id: str | None,
         kind: EventKind,
         company_id: str,
         data_types: tuple[str, ...] | None,
@@ -112,102 +147,201 @@ def parse_event(body: object, *, webhook_id: str | None = None) -> GatewayEvent 
         key: str | None = None,
         status: str | None = None,
     ) -> GatewayEvent:
+        event_id = self.id or webhook_id
+        if not event_id:
+            raise MalformedWebhookError("id is missing")
         return GatewayEvent(
             id=event_id,
             kind=kind,
             company_id=company_id,
             data_types=data_types,
-            event_type=event_type,
-            push_operation_key=key,
-            status=status,
-            occurred_at=occurred_at,
+            event_type=self.event_type,
+            push_operation_key=key or None,
+            status=status or None,
+            occurred_at=self.generated_date,
         )
 
-    def company() -> str:
-        reference = _object(payload.get("referenceCompany"), "payload.referenceCompany")
-        return _text(reference.get("id"), "payload.referenceCompany.id")
 
-    if event_type in {"read.completed", "read.completed.initial"}:
-        entries = payload.get("dataTypes")
-        if not isinstance(entries, list):
-            raise MalformedWebhookError("payload.dataTypes is missing or not a list")
-        summaries = [_object(entry, "payload.dataTypes[]") for entry in entries]
-        if event_type == "read.completed.initial":
-            scopes = [_scope(entry.get("dataType")) for entry in summaries]
+class ReadCompleted(_Envelope):
+    """`read.completed` (the data types that completed with modified records are stale) and
+    `read.completed.initial` (every listed data type is)."""
+
+    payload: _ReadPayload
+
+    def to_event(self, webhook_id: str | None) -> GatewayEvent:
+        entries = self.payload.data_types
+        if self.event_type == "read.completed.initial":
+            scopes = [_scope(entry.data_type) for entry in entries]
             kind = EventKind.READ_COMPLETED_INITIAL
         else:
             scopes = [
-                _scope(entry.get("dataType"))
-                for entry in summaries
-                if entry.get("status") == "Complete" and entry.get("recordsModified") is True
+                _scope(entry.data_type)
+                for entry in entries
+                if entry.status == "Complete" and entry.records_modified is True
             ]
             kind = EventKind.READ_COMPLETED
-        return event(kind, company(), _unique([*scopes, DATA_STATUS]))
-    if event_type.endswith((".write.successful", ".write.unsuccessful")):
-        data_type, _, outcome = event_type.rsplit(".", 2)
-        key = _optional_text(payload.get("id"))
-        status = _optional_text(payload.get("status"))
+        company = self.payload.reference_company.id
+        return self.event(webhook_id, kind, company, _unique([*scopes, DATA_STATUS]))
+
+
+class WriteOutcome(_Envelope):
+    """`{dataType}.write.successful` / `.write.unsuccessful`: the push's data type is stale."""
+
+    payload: _WritePayload
+
+    def to_event(self, webhook_id: str | None) -> GatewayEvent:
+        data_type, _, outcome = self.event_type.rsplit(".", 2)
+        if not data_type:
+            raise MalformedWebhookError("eventType names no data type")
+        company = self.payload.reference_company.id
+        key, status = self.payload.id, self.payload.status
         if outcome == "successful":
-            return event(
-                EventKind.WRITE_SUCCESSFUL, company(), _written(data_type), key=key, status=status
-            )
-        _scope(data_type)
-        return event(
-            EventKind.WRITE_UNSUCCESSFUL, company(), (PUSH_OPERATIONS,), key=key, status=status
-        )
-    if event_type.startswith("connection."):
-        return event(EventKind.CONNECTION_CHANGED, company(), (CONNECTIONS, COMPANIES))
-    if event_type == "company.deleted":
-        return event(EventKind.COMPANY_DELETED, _text(payload.get("id"), "payload.id"), None)
-    if event_type == "company.created":
-        return event(
-            EventKind.COMPANY_CREATED, _text(payload.get("id"), "payload.id"), (COMPANIES,)
-        )
-    return None
-
-
-def _parse_legacy(body: dict[str, Any], webhook_id: str | None) -> GatewayEvent | None:
-    rule = _text(body.get("RuleType"), "RuleType")
-    kind = LEGACY_RULES.get(rule)
-    if kind is None:
-        return None
-    company_id = _text(body.get("CompanyId"), "CompanyId")
-    event_id = _optional_text(body.get("AlertId")) or webhook_id
-    if event_id is None:
-        raise MalformedWebhookError("AlertId is missing")
-    data = body.get("Data") if isinstance(body.get("Data"), dict) else {}
-    assert isinstance(data, dict)
-    status = _optional_text(data.get("status"))
-    key = _optional_text(data.get("pushOperationKey"))
-    scopes: tuple[str, ...] | None
-    data_type = data.get("dataType")
-    if kind is EventKind.DATASET_CHANGED:
-        # Without a data type, what changed is unknown: all of that company is stale.
-        scopes = None if data_type is None else _unique([_scope(data_type), DATA_STATUS])
-    elif kind in {EventKind.DATA_SYNC_COMPLETED, EventKind.DATA_SYNC_FAILED}:
-        scopes = (DATA_STATUS,)
-    elif kind is EventKind.COMPANY_SYNCHRONIZED:
-        scopes = None
-    elif kind is EventKind.PUSH_STATUS_CHANGED:
-        if status != "Success":
-            scopes = (PUSH_OPERATIONS,)
+            kind, scopes = EventKind.WRITE_SUCCESSFUL, _written(data_type)
         else:
-            scopes = None if data_type is None else _written(data_type)
-    elif kind is EventKind.PUSH_TIMED_OUT:
-        scopes = (PUSH_OPERATIONS,)
-        status = status or "TimedOut"
-    else:
-        scopes = (CONNECTIONS, COMPANIES)
-        status = _optional_text(data.get("newStatus"))
-    return GatewayEvent(
-        id=event_id,
-        kind=kind,
-        company_id=company_id,
-        data_types=scopes,
-        event_type=rule,
-        push_operation_key=key,
-        status=status,
-    )
+            kind, scopes = EventKind.WRITE_UNSUCCESSFUL, (PUSH_OPERATIONS,)
+        return self.event(webhook_id, kind, company, scopes, key=key, status=status)
+
+
+class ConnectionChanged(_Envelope):
+    """`connection.*`: the company's connections (and the companies list) are stale."""
+
+    payload: _CompanyScoped
+
+    def to_event(self, webhook_id: str | None) -> GatewayEvent:
+        company = self.payload.reference_company.id
+        return self.event(
+            webhook_id, EventKind.CONNECTION_CHANGED, company, (CONNECTIONS, COMPANIES)
+        )
+
+
+class CompanyCreated(_Envelope):
+    payload: _CompanyPayload
+
+    def to_event(self, webhook_id: str | None) -> GatewayEvent:
+        company = self.payload.id
+        return self.event(webhook_id, EventKind.COMPANY_CREATED, company, (COMPANIES,))
+
+
+class CompanyDeleted(_Envelope):
+    payload: _CompanyPayload
+
+    def to_event(self, webhook_id: str | None) -> GatewayEvent:
+        return self.event(webhook_id, EventKind.COMPANY_DELETED, self.payload.id, None)
+
+
+class Ignored(_Envelope):
+    """An event with no meaning for the caches (rate limits, products, types not known yet)."""
+
+    def to_event(self, webhook_id: str | None) -> None:
+        return None
+
+
+def _event_tag(body: object) -> str | None:
+    """Which model reads an event, from its `eventType` (None: not an event at all)."""
+    event_type = body.get("eventType") if isinstance(body, dict) else None
+    if not isinstance(event_type, str) or not event_type:
+        return None
+    if event_type in {"read.completed", "read.completed.initial"}:
+        return "read"
+    if event_type.endswith((".write.successful", ".write.unsuccessful")):
+        return "write"
+    if event_type.startswith("connection."):
+        return "connection"
+    if event_type in {"company.created", "company.deleted"}:
+        return event_type
+    return "ignored"
+
+
+PlatformEvent = Annotated[
+    Annotated[ReadCompleted, Tag("read")]
+    | Annotated[WriteOutcome, Tag("write")]
+    | Annotated[ConnectionChanged, Tag("connection")]
+    | Annotated[CompanyCreated, Tag("company.created")]
+    | Annotated[CompanyDeleted, Tag("company.deleted")]
+    | Annotated[Ignored, Tag("ignored")],
+    Discriminator(_event_tag),
+]
+"""A current webhook body: a union discriminated on its event type."""
+
+_PLATFORM: TypeAdapter[PlatformEvent] = TypeAdapter(PlatformEvent)
+
+
+# -- the legacy rule-based payloads (webhooks-event-catalogue-2024-10) ---------------------------
+
+
+class _LegacyData(_Model):
+    data_type: str | None = Field(default=None, alias="dataType")
+    status: str | None = None
+    push_operation_key: str | None = Field(default=None, alias="pushOperationKey")
+    new_status: str | None = Field(default=None, alias="newStatus")
+
+
+class LegacyWebhook(_Model):
+    rule_type: Text = Field(alias="RuleType")
+    company_id: Text = Field(alias="CompanyId")
+    alert_id: str | None = Field(default=None, alias="AlertId")
+    data: _LegacyData = Field(default_factory=_LegacyData, alias="Data")
+
+    @field_validator("data", mode="before")
+    @classmethod
+    def _data_object(cls, value: object) -> object:
+        return value if isinstance(value, dict) else {}
+
+    def to_event(self, webhook_id: str | None) -> GatewayEvent | None:
+        kind = LEGACY_RULES.get(self.rule_type)
+        if kind is None:
+            return None
+        event_id = self.alert_id or webhook_id
+        if not event_id:
+            raise MalformedWebhookError("AlertId is missing")
+        data = self.data
+        status, key, data_type = data.status or None, data.push_operation_key or None, None
+        if data.data_type is not None:
+            if not data.data_type:
+                raise MalformedWebhookError("Data.dataType is empty")
+            data_type = data.data_type
+        scopes: tuple[str, ...] | None
+        if kind is EventKind.DATASET_CHANGED:
+            # Without a data type, what changed is unknown: all of that company is stale.
+            scopes = None if data_type is None else _unique([_scope(data_type), DATA_STATUS])
+        elif kind in {EventKind.DATA_SYNC_COMPLETED, EventKind.DATA_SYNC_FAILED}:
+            scopes = (DATA_STATUS,)
+        elif kind is EventKind.COMPANY_SYNCHRONIZED:
+            scopes = None
+        elif kind is EventKind.PUSH_STATUS_CHANGED:
+            if status != "Success":
+                scopes = (PUSH_OPERATIONS,)
+            else:
+                scopes = None if data_type is None else _written(data_type)
+        elif kind is EventKind.PUSH_TIMED_OUT:
+            scopes = (PUSH_OPERATIONS,)
+            status = status or "TimedOut"
+        else:
+            scopes = (CONNECTIONS, COMPANIES)
+            status = data.new_status or None
+        return GatewayEvent(
+            id=event_id,
+            kind=kind,
+            company_id=self.company_id,
+            data_types=scopes,
+            event_type=self.rule_type,
+            push_operation_key=key,
+            status=status,
+        )
+
+
+def parse_event(body: object, *, webhook_id: str | None = None) -> GatewayEvent | None:
+    """The event a webhook body describes, or None for events the gateway has no use for."""
+    try:
+        if isinstance(body, dict) and "RuleType" in body:
+            return LegacyWebhook.model_validate(body).to_event(webhook_id)
+        if not isinstance(body, dict):
+            raise MalformedWebhookError("body is not a JSON object")
+        return _PLATFORM.validate_python(body).to_event(webhook_id)
+    except ValidationError as exc:
+        first = exc.errors()[0]
+        where = ".".join(str(part) for part in first["loc"]) or "body"
+        raise MalformedWebhookError(f"{where}: {first['msg']}") from None
 
 
 @dataclass(frozen=True, kw_only=True)
