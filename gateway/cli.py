@@ -4,13 +4,15 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import errno
 import logging
 import os
 import signal
+import socket
 from collections.abc import Iterator
 from dataclasses import replace
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 import uvicorn
@@ -18,6 +20,9 @@ import uvicorn
 from gateway.errors import ConfigError
 from gateway.logs import configure_logging
 from gateway.settings import Secret, Settings
+
+if TYPE_CHECKING:
+    from sandbox.config import SandboxConfig
 
 log = logging.getLogger("gateway.cli")
 
@@ -42,11 +47,48 @@ def _load_settings() -> Settings:
 
 
 class _Server(uvicorn.Server):
-    """A uvicorn server that leaves signal handling to the supervisor running several of them."""
+    """A uvicorn server that leaves signal handling to the supervisor running several of them,
+    serving on a socket bound before any server starts (`_bind`)."""
+
+    bound: socket.socket | None = None
 
     @contextlib.contextmanager
     def capture_signals(self) -> Iterator[None]:
         yield
+
+    async def serve(self, sockets: list[socket.socket] | None = None) -> None:
+        if sockets is None and self.bound is not None:
+            sockets = [self.bound]
+        await super().serve(sockets=sockets)
+
+
+def _bind(host: str, port: int, setting: str) -> socket.socket:
+    """A listening socket on host:port, or one line naming `setting` and exit 2 (no server
+    has started yet, so nothing else is printed)."""
+    try:
+        family, kind, proto, _, address = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM)[0]
+        sock = socket.socket(family, kind, proto)
+    except OSError as exc:
+        typer.echo(f"error: {setting}: cannot listen on {host}:{port}: {exc.strerror}", err=True)
+        raise typer.Exit(code=2) from None
+    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    try:
+        sock.bind(address)
+    except OSError as exc:
+        sock.close()
+        why = (
+            "is already in use"
+            if exc.errno == errno.EADDRINUSE
+            else f"cannot be used ({exc.strerror})"
+        )
+        typer.echo(
+            f"error: {setting}={port}: port {port} on {host} {why}; "
+            f"stop what holds it or set {setting} to a free port",
+            err=True,
+        )
+        raise typer.Exit(code=2) from None
+    sock.set_inheritable(True)
+    return sock
 
 
 async def _serve_all(servers: list[_Server]) -> None:
@@ -93,18 +135,18 @@ def serve(host: HostOption = None, port: PortOption = None) -> None:
     """Serve the GraphQL gateway (with no CODAT_API_KEY, against the built-in sandbox)."""
     from gateway.app import create_app
     from sandbox.app import create_app as create_sandbox_app
-    from sandbox.config import SandboxConfig
 
     settings = _load_settings()
+    port_setting = "--port" if port else "GATEWAY_PORT"
     settings = replace(settings, host=host or settings.host, port=port or settings.port)
-    configure_logging(settings.log_level, settings.log_format)
     servers: list[_Server] = []
+    sandbox_socket = None
     if settings.uses_sandbox:
-        try:
-            sandbox_config = SandboxConfig.from_env(os.environ)
-        except ValueError as exc:
-            typer.echo(f"error: {exc}", err=True)
-            raise typer.Exit(code=2) from exc
+        sandbox_config = _sandbox_config()
+        sandbox_socket = _bind("127.0.0.1", settings.sandbox_port, "SANDBOX_PORT")
+    gateway_socket = _bind(settings.host, settings.port, port_setting)
+    configure_logging(settings.log_level, settings.log_format)
+    if sandbox_socket is not None:
         # The embedded sandbox is only ever reachable from this machine, whatever the gateway binds.
         sandbox_url = f"http://127.0.0.1:{settings.sandbox_port}"
         sandbox_config = replace(
@@ -126,21 +168,31 @@ def serve(host: HostOption = None, port: PortOption = None) -> None:
             )
         else:
             settings = replace(settings, webhook_secret=Secret(sandbox_config.webhook_secret))
-        servers.append(
-            _Server(
-                _uvicorn_config(
-                    create_sandbox_app(sandbox_config), "127.0.0.1", settings.sandbox_port
-                )
-            )
+        sandbox_server = _Server(
+            _uvicorn_config(create_sandbox_app(sandbox_config), "127.0.0.1", settings.sandbox_port)
         )
+        sandbox_server.bound = sandbox_socket
+        servers.append(sandbox_server)
     log.info(
         "GraphQL gateway on http://%s:%d/graphql, Codat at %s",
         settings.host,
         settings.port,
         settings.codat_base_url,
     )
-    servers.append(_Server(_uvicorn_config(create_app(settings), settings.host, settings.port)))
+    gateway_server = _Server(_uvicorn_config(create_app(settings), settings.host, settings.port))
+    gateway_server.bound = gateway_socket
+    servers.append(gateway_server)
     asyncio.run(_serve_all(servers))
+
+
+def _sandbox_config() -> SandboxConfig:
+    from sandbox.config import SandboxConfig
+
+    try:
+        return SandboxConfig.from_env(os.environ)
+    except ValueError as exc:
+        typer.echo(f"error: {exc}", err=True)
+        raise typer.Exit(code=2) from None
 
 
 @cli.command()
@@ -170,8 +222,22 @@ def sandbox(
 
 @cli.command("check-config")
 def check_config() -> None:
-    """Read the settings from the environment, report the first problem, or print them masked."""
+    """Read the settings from the environment, report the first problem, or print them masked.
+
+    Fails (exit 2, one line) for every set-up `serve` would refuse, and for one that lets no
+    client in (authentication on with no client keys or JWT settings)."""
+    from gateway.app import authenticator
+
     settings = _load_settings()
+    if settings.uses_sandbox:
+        _sandbox_config()
+    if settings.auth and not authenticator(settings).configured:
+        typer.echo(
+            "error: GATEWAY_AUTH=on but no client can authenticate: set GATEWAY_API_KEYS or "
+            "GATEWAY_JWT_SECRET/GATEWAY_JWKS (or GATEWAY_AUTH=off for local development)",
+            err=True,
+        )
+        raise typer.Exit(code=2)
     width = max(len(name) for name in settings.describe())
     for name, value in settings.describe().items():
         typer.echo(f"{name.ljust(width)}  {value}")

@@ -45,3 +45,8 @@ def configure_logging(level: str = "INFO", fmt: str = "json") -> None:
     for name in ("uvicorn", "uvicorn.error", "uvicorn.access"):
         logging.getLogger(name).handlers[:] = []
         logging.getLogger(name).propagate = True
+    # httpx logs every request at INFO; a Codat call is a DEBUG line (gateway.observability's,
+    # with its status and timing), so httpx speaks only at DEBUG.
+    quiet = logging.DEBUG if logging.getLevelName(level) == logging.DEBUG else logging.WARNING
+    logging.getLogger("httpx").setLevel(quiet)
+    logging.getLogger("httpcore").setLevel(logging.WARNING)

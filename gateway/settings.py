@@ -53,22 +53,41 @@ def _parse_bool(raw: str) -> bool:
     raise ValueError("expected one of true/false, 1/0, yes/no, on/off")
 
 
+def _whole_number(raw: str) -> int:
+    """An integer, or ValueError saying what was expected (not Python's own wording)."""
+    try:
+        return int(raw.strip())
+    except ValueError:
+        raise ValueError("expected a whole number, e.g. 10") from None
+
+
+def _number(raw: str) -> float:
+    """A finite decimal number, or ValueError saying what was expected."""
+    try:
+        value = float(raw.strip())
+    except ValueError:
+        raise ValueError("expected a number, e.g. 2.5") from None
+    if value != value or value in (float("inf"), float("-inf")):
+        raise ValueError("expected a finite number, e.g. 2.5")
+    return value
+
+
 def _parse_positive_float(raw: str) -> float:
-    value = float(raw)
+    value = _number(raw)
     if value <= 0:
         raise ValueError("must be greater than 0")
     return value
 
 
 def _parse_positive_int(raw: str) -> int:
-    value = int(raw)
+    value = _whole_number(raw)
     if value <= 0:
         raise ValueError("must be a whole number greater than 0")
     return value
 
 
 def _parse_port(raw: str) -> int:
-    value = int(raw)
+    value = _whole_number(raw)
     if not 0 <= value <= 65535:
         raise ValueError("must be a port number from 0 to 65535")
     return value
@@ -160,7 +179,7 @@ def _parse_jwks(raw: str) -> str:
 
 
 def _parse_non_negative_float(raw: str) -> float:
-    value = float(raw)
+    value = _number(raw)
     if value < 0:
         raise ValueError("must be 0 (off) or greater")
     return value

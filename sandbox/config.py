@@ -109,7 +109,10 @@ class SandboxConfig:
 
 
 def _int(raw: str) -> int:
-    return int(raw.strip())
+    try:
+        return int(raw.strip())
+    except ValueError:
+        raise ValueError("expected a whole number, e.g. 3") from None
 
 
 def _optional_int(raw: str) -> int | None:
@@ -117,7 +120,10 @@ def _optional_int(raw: str) -> int | None:
 
 
 def _float(raw: str) -> float:
-    return float(raw.strip())
+    try:
+        return float(raw.strip())
+    except ValueError:
+        raise ValueError("expected a number, e.g. 0.5") from None
 
 
 def _optional_str(raw: str) -> str | None:

@@ -21,8 +21,10 @@ if ! redis_answers; then
     $SUDO env DEBIAN_FRONTEND=noninteractive apt-get install -y -q redis-server
   fi
   echo "== starting redis-server on 127.0.0.1:6379"
+  # Its pid file tells scripts/test.sh that this run started it (and so stops it at the end).
   redis-server --bind 127.0.0.1 --port 6379 --daemonize yes --save '' --appendonly no \
-    --protected-mode yes --logfile /tmp/gateway-tests-redis.log --dir /tmp
+    --protected-mode yes --logfile /tmp/gateway-tests-redis.log --dir /tmp \
+    --pidfile /tmp/gateway-tests-redis.pid
   for _ in $(seq 1 100); do
     if redis_answers; then break; fi
     sleep 0.1

@@ -4,6 +4,19 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 bash scripts/bootstrap.sh
+
+# A Redis server scripts/services.sh starts for this run is stopped when the run ends (one that
+# was already running is left alone: services.sh writes the pid file only when it starts one).
+redis_pidfile=/tmp/gateway-tests-redis.pid
+rm -f "$redis_pidfile"
+stop_redis() {
+  if [ -s "$redis_pidfile" ]; then
+    kill "$(cat "$redis_pidfile")" 2>/dev/null || true
+    rm -f "$redis_pidfile"
+    echo "== stopped the redis-server this run started"
+  fi
+}
+trap stop_redis EXIT
 bash scripts/services.sh
 
 echo "== ruff format --check"; .venv/bin/ruff format --check .

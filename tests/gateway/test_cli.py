@@ -63,8 +63,11 @@ def serving(args: list[str], env: dict[str, str], health_url: str) -> Iterator[l
 
 
 def test_check_config_prints_settings_with_the_key_masked() -> None:
-    result = run_cli("check-config", CODAT_API_KEY="do-not-print-me")
-    assert result.returncode == 0
+    # (with client keys: GATEWAY_AUTH is on with a Codat key, and check-config refuses a
+    # gateway no client could use, tests/gateway/test_startup.py)
+    keys = '[{"name": "ops", "sha256": "' + "0" * 64 + '", "companies": "*"}]'
+    result = run_cli("check-config", CODAT_API_KEY="do-not-print-me", GATEWAY_API_KEYS=keys)
+    assert result.returncode == 0, result.stderr
     assert "do-not-print-me" not in result.stdout + result.stderr
     assert "codat_base_url" in result.stdout
     assert "https://api.codat.io" in result.stdout
