@@ -34,7 +34,7 @@ from strawberry.subscriptions.protocols.graphql_ws.types import (
 
 from gateway.asgi import read_body, replay, respond_json
 from gateway.auth import ANONYMOUS, AuthenticationError, Authenticator, Principal
-from gateway.nesting import MAX_JSON_NESTING, too_deep
+from gateway.nesting import MAX_JSON_NESTING, lone_surrogate, too_deep
 
 log = logging.getLogger("gateway.guard")
 
@@ -116,6 +116,10 @@ class GraphQLGuard:
         body = read
         if _nests_too_deep(scope, body):
             message = f"the request nests arrays and objects deeper than {MAX_JSON_NESTING} levels"
+            await respond_json(send, 400, error_body(message, "BAD_USER_INPUT"))
+            return
+        if not _multipart(scope) and lone_surrogate(body):
+            message = "the request body escapes a lone UTF-16 surrogate: strings must be Unicode"
             await respond_json(send, 400, error_body(message, "BAD_USER_INPUT"))
             return
         if config.buckets is not None and principal is not ANONYMOUS:

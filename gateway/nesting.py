@@ -1,4 +1,6 @@
-"""How deeply a request nests, measured on its text before anything parses it recursively.
+"""What a request body holds that no parser may see: nesting past a bound, lone surrogates.
+
+How deeply a request nests is measured on its text before anything parses it recursively.
 
 JSON nested a few hundred levels deep made the response cache's key (orjson: 255 levels at most)
 and Python's recursive walkers fail with a 500. The guard measures the raw body (and a GET's
@@ -39,3 +41,35 @@ def too_deep(data: bytes | str, limit: int = MAX_JSON_NESTING) -> bool:
         elif token in (b"]", b"}"):
             depth = max(0, depth - 1)
     return False
+
+
+_SURROGATE_ESCAPE = re.compile(rb"(\\+)u[dD]([89abAB]|[c-fC-F])[0-9a-fA-F]{2}")
+_ENCODED_SURROGATE = re.compile(rb"\xed[\xa0-\xbf]")
+_LOW_SURROGATE_ESCAPE = re.compile(rb"\\u[dD][c-fC-F][0-9a-fA-F]{2}")
+
+
+def lone_surrogate(data: bytes) -> bool:
+    """Whether the JSON text `data` escapes a UTF-16 surrogate that is not half of a pair
+    (`"\\ud800"`), or writes one as UTF-8 bytes. Either is what `json.loads` takes, but no
+    Unicode text: the str it makes cannot be encoded again, so an id holding one failed as a
+    500 on its way to Codat (found by tests/e2e/test_fuzz.py).
+    """
+    if _ENCODED_SURROGATE.search(data):
+        return True  # a surrogate written as UTF-8 bytes: json.loads takes it (surrogatepass)
+    if b"\\u" not in data:
+        return False
+    for match in _SURROGATE_ESCAPE.finditer(data):
+        if len(match.group(1)) % 2 == 0:
+            continue  # an escaped backslash followed by the text `ud800`
+        high = match.group(2) in b"89abAB"
+        if not high:
+            before = data[max(0, match.start() - 6) : match.start() + len(match.group(1)) - 1]
+            if not _HIGH_BEFORE.fullmatch(before):
+                return True
+            continue
+        if not _LOW_SURROGATE_ESCAPE.match(data, match.end()):
+            return True
+    return False
+
+
+_HIGH_BEFORE = re.compile(rb"\\u[dD][89abAB][0-9a-fA-F]{2}")

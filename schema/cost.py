@@ -149,7 +149,8 @@ class _Walk:
         coordinate: str,
         level: _Level,
     ) -> int:
-        first, last = self._argument(node, "first"), self._argument(node, "last")
+        first = _graphql_int(self._argument(node, "first"))
+        last = _graphql_int(self._argument(node, "last"))
         size = last if isinstance(last, int) else first if isinstance(first, int) else None
         size = DEFAULT_PAGE_SIZE if size is None else max(0, size)
         counting = isinstance(last, int) and self._argument(node, "before") is None
@@ -296,3 +297,12 @@ class Limits:
             lambda: AddValidationRules(rules),
             lambda: CostLimit(max_cost),
         ]
+
+
+def _graphql_int(value: Any) -> int | None:
+    """A page size as GraphQL will coerce it: a 32-bit Int, else None (coercion refuses it with
+    BAD_USER_INPUT; a cost of 10**30 would be refused as too costly, with a number no JSON
+    encoder of the response could write)."""
+    if isinstance(value, int) and not isinstance(value, bool) and -(2**31) <= value < 2**31:
+        return value
+    return None

@@ -303,3 +303,45 @@ def test_a_global_id_of_an_unknown_type_is_not_found(
     body = response.json()
     assert body["data"] == {"node": None}
     assert [e["extensions"]["code"] for e in body["errors"]] == ["NOT_FOUND"], body
+
+
+# --- found by the fuzzer (tests/e2e/test_fuzz.py) ---------------------------------------------
+
+COMPANY_BY_ID = b'{"query": "query C($id: ID!) { company(id: $id) { name } }", '
+
+
+@pytest.mark.parametrize(
+    "body",
+    [
+        COMPANY_BY_ID + b'"variables": {"id": "\\ud800"}}',
+        COMPANY_BY_ID + b'"variables": {"id": "\xed\xa0\x80"}}',
+    ],
+    ids=["escaped", "utf-8 bytes"],
+)
+def test_a_lone_surrogate_in_a_string_is_a_400_not_a_500(
+    sandbox_url: str,
+    paying_gateway: str,  # noqa: F811 (fixture)
+    body: bytes,
+) -> None:
+    clear_calls(sandbox_url)
+    response = httpx.post(
+        f"{paying_gateway}/graphql",
+        content=body,
+        headers={"content-type": "application/json"},
+        timeout=30,
+    )
+    assert response.status_code == 400, response.text
+    assert response.json()["errors"][0]["extensions"]["code"] == "BAD_USER_INPUT"
+    assert recorded_calls(sandbox_url) == []
+
+
+def test_a_page_size_past_32_bits_is_bad_input_not_a_500(
+    sandbox_url: str,
+    paying_gateway: str,  # noqa: F811 (fixture)
+) -> None:
+    target = payables(sandbox_url)[0]
+    query = "query C($id: ID!, $first: Int) "
+    query += "{ company(id: $id) { bills(first: $first) { totalCount } } }"
+    response = post(paying_gateway, query, id=target.company_id, first=10**30)
+    assert response.status_code == 200, response.text
+    assert [e["extensions"]["code"] for e in response.json()["errors"]] == ["BAD_USER_INPUT"]
