@@ -10,6 +10,7 @@ from strawberry.schema.config import StrawberryConfig
 from strawberry.tools import merge_types
 
 from schema.cost import Limits
+from schema.descriptions import describe
 from schema.errors import GatewayErrors, GatewaySchema, ReportingParserCache
 from schema.mutations import Mutation
 from schema.onboarding_mutations import OnboardingMutations
@@ -30,8 +31,10 @@ def build_schema(
     limits: Limits | None = None,
 ) -> strawberry.Schema:
     """The schema, with the error mapping, the parse/validation caches and `extensions` first;
-    `limits` adds the depth, alias, token and cost limits (and can turn introspection off)."""
-    return GatewaySchema(
+    `limits` adds the depth, alias, token and cost limits (and can turn introspection off).
+    Every element left without a description gets one (Codat's, from its spec, where it is
+    Codat's: schema/descriptions.py)."""
+    schema = GatewaySchema(
         query=Query,
         mutation=merge_types("Mutation", (Mutation, RecordMutations, OnboardingMutations)),
         subscription=Subscription,
@@ -46,3 +49,5 @@ def build_schema(
         ],
         config=StrawberryConfig(relay_max_results=500, scalar_map=SCALAR_MAP),
     )
+    describe(schema._schema)
+    return schema

@@ -74,7 +74,11 @@ class DataConnectionError:
         )
 
 
-@strawberry.type(name="Connection", description="A company's link to one piece of software.")
+@strawberry.type(
+    name="DataConnectionLink",
+    description="A company's link to one piece of software (Codat's data connection; named so "
+    "that only Relay connections end in Connection).",
+)
 class DataConnection:
     model: strawberry.Private[models.Connection]
     id: str
