@@ -33,8 +33,20 @@ def event(number: int) -> GatewayEvent:
     )
 
 
+class _KnownCompanies:
+    """The one loader companyDataChanged reads: it checks that the company exists."""
+
+    async def load(self, company_id: str) -> object:
+        return object()
+
+
+class _Loaders:
+    companies = _KnownCompanies()
+
+
 def context(bus: LocalBus) -> Context:
-    # Only the bus and the tracker's queue size are used by companyDataChanged.
+    # Only the bus, the tracker's queue size and the company check are used by
+    # companyDataChanged.
     tracker = PushTracker(
         cast(CodatClient, None),
         bus,
@@ -43,7 +55,7 @@ def context(bus: LocalBus) -> Context:
         max_seconds=60,
         queue_size=QUEUE,
     )
-    return Context(loaders=cast(Loaders, None), pushes=tracker, bus=bus)
+    return Context(loaders=cast(Loaders, _Loaders()), pushes=tracker, bus=bus)
 
 
 async def until_subscribed(bus: LocalBus, count: int) -> None:
