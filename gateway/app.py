@@ -25,21 +25,24 @@ from gateway.auth import (
     Principal,
     parse_api_keys,
 )
+from gateway.bounds import Bound
 from gateway.cache import ResponseCache, UpstreamCache
 from gateway.codat import CodatClient
 from gateway.codat.config import ClientConfig, RetryPolicy, Timeouts, WalkLimits
 from gateway.correlation import RequestIdMiddleware
 from gateway.error_shape import GraphQLErrorShape
 from gateway.events import EventBus, LocalBus, RedisBus
-from gateway.guard import AdminAccess, GraphQLGuard, GuardConfig, TokenBuckets
+from gateway.guard import AdminAccess, GraphQLGuard, GuardConfig
 from gateway.http import GatewayGraphQLRouter
 from gateway.idempotency import IdempotentWrites
 from gateway.invalidation import CacheInvalidator
 from gateway.loaders import Loaders
+from gateway.looplag import LoopLagMonitor
 from gateway.metrics import CONTENT_TYPE, Metrics, Sources
 from gateway.observability import OperationObserver, UpstreamObserver
 from gateway.persisted import PersistedMode, PersistedQueries, load_allowlist
 from gateway.pushwatch import PushTracker
+from gateway.ratelimit import RateLimitConfig, RateLimits
 from gateway.readiness import UpstreamProbe
 from gateway.responses import GraphQLFront
 from gateway.settings import Settings
@@ -127,6 +130,10 @@ def limits(settings: Settings) -> Limits:
         max_aliases=settings.max_aliases,
         max_tokens=settings.max_tokens,
         max_cost=settings.max_cost,
+        max_records=settings.max_records,
+        max_response_bytes=settings.max_response_bytes,
+        max_pay_bills=settings.max_pay_bills,
+        max_page_size=settings.max_page_size,
         introspection=settings.introspection,
     )
 
@@ -150,6 +157,7 @@ def create_app(settings: Settings, *, tracing: TracerProvider | None = None) -> 
     `tracing` replaces the tracer provider `TRACING_ENABLED` would build (tests pass one).
     """
     metrics = Metrics() if settings.metrics_enabled else None
+    loop_lag = LoopLagMonitor(observe=None if metrics is None else metrics.loop_lag.observe)
     owns_tracing = tracing is None and settings.tracing_enabled
     if owns_tracing:
         tracing = tracer_provider(settings.otel_exporter)
@@ -167,21 +175,38 @@ def create_app(settings: Settings, *, tracing: TracerProvider | None = None) -> 
         )
         app.state.rate_limit = client.rate_limit
         cache = UpstreamCache(
-            ttl_seconds=settings.cache_ttl_seconds, max_entries=settings.cache_max_entries
+            ttl_seconds=settings.cache_ttl_seconds,
+            max_entries=settings.cache_max_entries,
+            max_bytes=settings.cache_max_bytes,
         )
         app.state.upstream = Upstream(client, cache)
         redis = None if settings.redis_url is None else redis_client(settings.redis_url.reveal())
         bus: EventBus
         store: KeyValueStore
         write_store: KeyValueStore
+        memory = MemoryStore(
+            max_entries=settings.memory_store_max_entries,
+            max_bytes=settings.memory_store_max_bytes,
+        )
+        # Persisted queries have a store of their own: registrations never push out webhook
+        # dedupe keys, and are bounded by their own settings.
+        apq_memory = MemoryStore(
+            max_entries=settings.persisted_queries_max_entries,
+            max_bytes=settings.persisted_queries_max_bytes,
+            name="persisted",
+        )
+        app.state.memory_store = memory
+        apq_store: KeyValueStore
         if redis is None:
             bus = LocalBus(queue_size=settings.event_queue_size)
-            store = write_store = MemoryStore()
+            store = write_store = memory
+            apq_store = apq_memory
         else:
             prefix = settings.redis_key_prefix
             bus = RedisBus(redis, channel=f"{prefix}:events", queue_size=settings.event_queue_size)
             shared = RedisStore(redis, prefix=prefix)
-            store = FallbackStore(shared, MemoryStore())
+            store = FallbackStore(shared, memory)
+            apq_store = FallbackStore(shared, apq_memory)
             # Idempotency records fail closed: no per-replica fallback may let a payment
             # through that another replica (or this one, before Redis restarted) already sent.
             write_store = FailClosedStore(shared)
@@ -189,19 +214,22 @@ def create_app(settings: Settings, *, tracing: TracerProvider | None = None) -> 
             ResponseCache(
                 ttl_seconds=settings.response_cache_ttl_seconds,
                 max_entries=settings.response_cache_max_entries,
+                max_bytes=settings.response_cache_max_bytes,
             )
             if settings.response_cache
             else None
         )
         app.state.responses = responses
         app.state.persisted = PersistedQueries(
-            store,
+            apq_store,
             PersistedMode(settings.persisted_queries),
             allowlist=(
                 {}
                 if settings.persisted_queries_file is None
                 else load_allowlist(settings.persisted_queries_file)
             ),
+            max_query_bytes=settings.persisted_query_max_bytes,
+            memory=apq_memory,
         )
         invalidator = CacheInvalidator(
             bus,
@@ -243,17 +271,20 @@ def create_app(settings: Settings, *, tracing: TracerProvider | None = None) -> 
             observe=None if metrics is None else metrics.observe_webhook,
         )
         try:
+            loop_lag.start()
             await invalidator.start()
             await bus.start()
             yield
         finally:
             try:
+                await loop_lag.stop()
                 await pushes.stop()
                 await invalidator.stop()
                 await bus.stop()
             finally:
                 if redis is not None:
                     await redis.aclose()
+                await rate_limits.aclose()
                 await client.aclose()
                 if owns_tracing and tracing is not None:
                     tracing.shutdown()
@@ -290,6 +321,7 @@ def create_app(settings: Settings, *, tracing: TracerProvider | None = None) -> 
         title="Payables GraphQL Gateway", lifespan=lifespan, docs_url=None, redoc_url=None
     )
     app.state.metrics = metrics
+    app.state.loop_lag = loop_lag
     observers = (
         [] if metrics is None and tracer is None else [OperationObserver.factory(metrics, tracer)]
     )
@@ -307,7 +339,24 @@ def create_app(settings: Settings, *, tracing: TracerProvider | None = None) -> 
         app.include_router(graphiql_router(graphql.graphiql_assets))
     if not settings.auth:  # development: the example frontend (examples/ap-dashboard)
         app.include_router(examples_router())
-    app.add_middleware(GraphQLFront, path="/graphql", auth_required=settings.auth)
+    rate_limits = RateLimits(
+        RateLimitConfig(
+            per_second=settings.rate_limit_per_second,
+            burst=settings.rate_limit_burst,
+            auth_failures_per_minute=settings.auth_failures_per_minute,
+            redis_url=None if settings.redis_url is None else settings.redis_url.reveal(),
+            key_prefix=settings.redis_key_prefix,
+        )
+    )
+    graphql.rate_limits = rate_limits
+    app.state.rate_limits = rate_limits
+    app.add_middleware(
+        GraphQLFront,
+        path="/graphql",
+        auth_required=settings.auth,
+        max_tokens=settings.max_tokens,
+        max_document_bytes=settings.max_document_bytes,
+    )
     app.add_middleware(UploadGuard, path="/graphql")
     app.add_middleware(
         GraphQLGuard,
@@ -317,11 +366,7 @@ def create_app(settings: Settings, *, tracing: TracerProvider | None = None) -> 
             authenticator=clients,
             max_body_bytes=settings.max_body_bytes,
             max_upload_bytes=settings.upload_max_bytes,
-            buckets=TokenBuckets(
-                rate=settings.rate_limit_per_second, burst=settings.rate_limit_burst
-            )
-            if settings.rate_limit_per_second > 0
-            else None,
+            limits=rate_limits,
         ),
     )
     admin = AdminAccess(None if settings.admin_token is None else settings.admin_token.reveal())
@@ -355,6 +400,11 @@ def create_app(settings: Settings, *, tracing: TracerProvider | None = None) -> 
                 responses=lambda: getattr(app.state, "responses", None),
                 bus=lambda: bus.health() if (bus := getattr(app.state, "bus", None)) else None,
                 rate_limit=lambda: getattr(app.state, "rate_limit", None),
+                bounds=lambda: _bounds(app),
+                limited=lambda: {
+                    "operations": rate_limits.limited,
+                    "authentication": rate_limits.auth_throttled,
+                },
             )
         )
 
@@ -400,3 +450,15 @@ def create_app(settings: Settings, *, tracing: TracerProvider | None = None) -> 
 def _upstream_cache(app: FastAPI) -> UpstreamCache | None:
     upstream = getattr(app.state, "upstream", None)
     return None if upstream is None else upstream.cache
+
+
+def _bounds(app: FastAPI) -> list[Bound]:
+    """What every bounded holder of this app holds now (absent until the lifespan built it)."""
+    holders = (
+        _upstream_cache(app),
+        getattr(app.state, "responses", None),
+        getattr(app.state, "persisted", None),
+        getattr(app.state, "memory_store", None),
+    )
+    bounds = [holder.bound() for holder in holders if holder is not None]
+    return [bound for bound in bounds if bound is not None]

@@ -12,6 +12,11 @@ from dataclasses import dataclass
 from typing import Any, TypeVar
 
 import cachetools
+from pydantic import BaseModel
+
+from gateway.bounds import Bound
+from gateway.codat.paging import Page
+from gateway.work import adopt_current_task, detached
 
 T = TypeVar("T")
 
@@ -33,42 +38,133 @@ class CacheKey:
 
 
 @dataclass(slots=True)
+class _Flight:
+    """One shared fetch and how many callers wait for it (it is cancelled when none do)."""
+
+    task: asyncio.Task[Any]
+    waiters: int = 0
+
+
+@dataclass(slots=True)
 class CacheStats:
     hits: int = 0
     misses: int = 0
     joined: int = 0
+    cancelled: int = 0
+    """Shared fetches stopped because every caller waiting for them was cancelled."""
     evictions: int = 0
     invalidations: int = 0
     stale_writes_dropped: int = 0
 
 
-class _IndexedTTLCache(cachetools.TTLCache[CacheKey, Any]):
-    """A TTLCache that keeps an index of its keys by (company, data type), pruned as entries go."""
+K = TypeVar("K", bound=Hashable)
 
-    def __init__(self, maxsize: int, ttl: float, timer: Callable[[], float]) -> None:
+ENTRY_OVERHEAD_BYTES = 200
+"""What an entry costs beyond its data: key, links, index (a rough, deliberately high figure)."""
+
+
+def approximate_size(value: Any, memo: dict[int, int] | None = None) -> int:
+    """The JSON size of an upstream value (records, pages of them, lists), plus overheads.
+
+    Records are serialised once each (pydantic's Rust serialiser; `memo` by object id shares the
+    figure between a page and its records' index entries, each of which is charged in full: an
+    over-estimate, never an under-estimate, of what the cache keeps alive).
+    """
+    memo = {} if memo is None else memo
+    known = memo.get(id(value))
+    if known is not None:
+        return known
+    if isinstance(value, Page):
+        size = 64 + sum(approximate_size(item, memo) for item in value.results)
+    elif isinstance(value, list | tuple):
+        size = 16 + sum(approximate_size(item, memo) for item in value)
+    elif isinstance(value, dict):
+        size = 16 + sum(approximate_size(item, memo) for item in value.values()) + 32 * len(value)
+    elif isinstance(value, BaseModel):
+        size = len(value.__pydantic_serializer__.to_json(value, fallback=str))
+    elif isinstance(value, str | bytes):
+        size = len(value)
+    else:
+        size = 64
+    memo[id(value)] = size
+    return size
+
+
+class SizedTTLCache(cachetools.TTLCache[K, Any]):
+    """A TTLCache bounded in entries (`maxsize`) and in bytes (`max_bytes`, sizes given by
+    `put`): the least recently used entries go first when either is exceeded."""
+
+    def __init__(
+        self, maxsize: int, ttl: float, timer: Callable[[], float], max_bytes: int
+    ) -> None:
         super().__init__(maxsize=maxsize, ttl=ttl, timer=timer)
-        self.index: defaultdict[tuple[str, str], set[CacheKey]] = defaultdict(set)
+        self.max_bytes = max_bytes
+        self.sizes: dict[K, int] = {}
+        self.bytes = 0
         self.evicted = 0
+        self.refused = 0
+        """Values larger than the whole byte budget, never stored."""
+
+    def put(self, key: K, value: Any, size: int) -> bool:
+        """Store `value`, charged `size` bytes; False (nothing stored) if it alone is too big."""
+        size += ENTRY_OVERHEAD_BYTES
+        if size > self.max_bytes:
+            self.refused += 1
+            self.pop(key, None)
+            return False
+        self[key] = value
+        self.bytes += size - self.sizes.get(key, 0)
+        self.sizes[key] = size
+        while self.bytes > self.max_bytes and len(self) > 1:
+            self.popitem()
+        return True
+
+    def __delitem__(self, key: K) -> None:
+        super().__delitem__(key)
+        self._forget(key)
+
+    def _forget(self, key: K) -> None:
+        self.bytes -= self.sizes.pop(key, 0)
+
+    def expire(self, time: float | None = None) -> list[tuple[K, Any]]:
+        expired: list[tuple[K, Any]] = list(super().expire(time))
+        for key, _ in expired:
+            self._forget(key)
+        self.evicted += len(expired)
+        return expired
+
+    def popitem(self) -> tuple[K, Any]:
+        item: tuple[K, Any] = super().popitem()
+        self.evicted += 1
+        return item
+
+    def clear(self) -> None:
+        super().clear()
+        self.sizes.clear()
+        self.bytes = 0
+
+
+class _IndexedTTLCache(SizedTTLCache[CacheKey]):
+    """A sized TTLCache that keeps an index of its keys by (company, data type), pruned as
+    entries go."""
+
+    def __init__(
+        self, maxsize: int, ttl: float, timer: Callable[[], float], max_bytes: int
+    ) -> None:
+        super().__init__(maxsize, ttl, timer, max_bytes)
+        self.index: defaultdict[tuple[str, str], set[CacheKey]] = defaultdict(set)
 
     def __setitem__(self, key: CacheKey, value: Any) -> None:
         super().__setitem__(key, value)
         self.index[key.scope].add(key)
 
-    def __delitem__(self, key: CacheKey) -> None:
-        super().__delitem__(key)
+    def _forget(self, key: CacheKey) -> None:
+        super()._forget(key)
         self._unindex(key)
 
-    def expire(self, time: float | None = None) -> list[tuple[CacheKey, Any]]:
-        expired: list[tuple[CacheKey, Any]] = list(super().expire(time))
-        for key, _ in expired:
-            self._unindex(key)
-        self.evicted += len(expired)
-        return expired
-
-    def popitem(self) -> tuple[CacheKey, Any]:
-        item: tuple[CacheKey, Any] = super().popitem()
-        self.evicted += 1
-        return item
+    def clear(self) -> None:
+        super().clear()
+        self.index.clear()
 
     def _unindex(self, key: CacheKey) -> None:
         keys = self.index.get(key.scope)
@@ -82,21 +178,28 @@ class UpstreamCache:
     """Caches upstream results by typed key.
 
     - Single flight: concurrent misses for one key share one fetch (run as its own task, so a
-      cancelled caller does not cancel the others).
+      cancelled caller does not cancel the others); the fetch is cancelled when the last caller
+      waiting for it is (no fetch outlives every request that wanted it).
+    - Bounded in entries and in bytes (`approximate_size`: the JSON size of what was fetched).
     - Generations: every (company, data type) has a counter that an invalidation bumps. A fetch
       remembers the counter when it starts and stores its result only if the counter is unchanged
       when it ends, so a fetch overlapping a webhook never writes stale data back.
     """
 
     def __init__(
-        self, *, ttl_seconds: float, max_entries: int, timer: Callable[[], float] = time.monotonic
+        self,
+        *,
+        ttl_seconds: float,
+        max_entries: int,
+        max_bytes: int = 256 * 1024 * 1024,
+        timer: Callable[[], float] = time.monotonic,
     ) -> None:
         self._timer = timer
-        self._entries = _IndexedTTLCache(max_entries, ttl_seconds, timer)
+        self._entries = _IndexedTTLCache(max_entries, ttl_seconds, timer, max_bytes)
         self._generations: dict[tuple[str, str], int] = defaultdict(int)
         self._company_generations: dict[str, int] = defaultdict(int)
         self._epoch = 0
-        self._inflight: dict[CacheKey, asyncio.Task[Any]] = {}
+        self._inflight: dict[CacheKey, _Flight] = {}
         self.stats = CacheStats()
 
     def __len__(self) -> int:
@@ -139,15 +242,28 @@ class UpstreamCache:
         else:
             self.stats.hits += 1
             return value
-        task = self._inflight.get(key)
-        if task is not None:
+        flight = self._inflight.get(key)
+        if flight is not None:
             self.stats.joined += 1
         else:
             self.stats.misses += 1
-            task = asyncio.create_task(self._fill(key, fetch, index, self._generation(key)))
-            self._inflight[key] = task
+            task = asyncio.create_task(
+                self._fill(key, fetch, index, self._generation(key)), context=detached()
+            )
+            flight = self._inflight[key] = _Flight(task)
             task.add_done_callback(lambda done: self._forget(key, done))
-        result: T = await asyncio.shield(task)
+        adopt_current_task()  # the request's cancellation (client gone) reaches this wait
+        flight.waiters += 1
+        try:
+            result: T = await asyncio.shield(flight.task)
+        finally:
+            flight.waiters -= 1
+            if flight.waiters == 0 and not flight.task.done():
+                # The last caller that wanted it is gone: nobody waits, so stop the fetch.
+                flight.task.cancel()
+                self.stats.cancelled += 1
+                if self._inflight.get(key) is flight:
+                    del self._inflight[key]  # a caller arriving now starts afresh
         return result
 
     async def _fill(
@@ -159,15 +275,18 @@ class UpstreamCache:
     ) -> T:
         value = await fetch()
         if self._generation(key) == generation:
-            self._entries[key] = value
+            memo: dict[int, int] = {}
+            self._entries.put(key, value, approximate_size(value, memo))
             for request, entry in index(value) if index is not None else ():
-                self._entries[CacheKey(key.company_id, key.data_type, request)] = entry
+                entry_key = CacheKey(key.company_id, key.data_type, request)
+                self._entries.put(entry_key, entry, approximate_size(entry, memo))
         else:
             self.stats.stale_writes_dropped += 1
         return value
 
     def _forget(self, key: CacheKey, task: asyncio.Task[Any]) -> None:
-        if self._inflight.get(key) is task:
+        flight = self._inflight.get(key)
+        if flight is not None and flight.task is task:
             del self._inflight[key]
         if not task.cancelled():
             # Retrieve the exception so an unawaited failure is not reported as never retrieved.
@@ -204,7 +323,9 @@ class UpstreamCache:
             self._entries.clear()
         else:
             evicted = self._entries.evicted
-            self._entries = _IndexedTTLCache(int(self._entries.maxsize), ttl_seconds, self._timer)
+            self._entries = _IndexedTTLCache(
+                int(self._entries.maxsize), ttl_seconds, self._timer, self._entries.max_bytes
+            )
             self._entries.evicted = evicted
 
     @property
@@ -215,6 +336,16 @@ class UpstreamCache:
         # Callers already waiting keep their fetch; new callers must start a fresh one.
         for key in [key for key in self._inflight if matches(key)]:
             del self._inflight[key]
+
+    def bound(self) -> Bound:
+        entries = self._entries
+        return Bound(
+            "upstream", len(entries), int(entries.maxsize), entries.bytes, entries.max_bytes
+        )
+
+    def inflight(self) -> int:
+        """Shared fetches running now."""
+        return sum(not flight.task.done() for flight in self._inflight.values())
 
     def values(self) -> list[Any]:
         """Every value held now (for size and memory reports)."""
@@ -265,11 +396,16 @@ class ResponseCache:
     """
 
     def __init__(
-        self, *, ttl_seconds: float, max_entries: int, timer: Callable[[], float] = time.monotonic
+        self,
+        *,
+        ttl_seconds: float,
+        max_entries: int,
+        max_bytes: int = 64 * 1024 * 1024,
+        timer: Callable[[], float] = time.monotonic,
     ) -> None:
         self._timer = timer
-        self._entries: cachetools.TTLCache[str, CachedResponse] = cachetools.TTLCache(
-            maxsize=max_entries, ttl=ttl_seconds, timer=timer
+        self._entries: SizedTTLCache[str] = SizedTTLCache(
+            max_entries, ttl_seconds, timer, max_bytes
         )
         self._by_scope: defaultdict[Scope, set[str]] = defaultdict(set)
         self._version = 0
@@ -282,7 +418,7 @@ class ResponseCache:
         return len(self._entries)
 
     def get(self, key: str) -> bytes | None:
-        entry = self._entries.get(key)
+        entry: CachedResponse | None = self._entries.get(key)
         if entry is None:
             self.stats.misses += 1
             return None
@@ -314,7 +450,9 @@ class ResponseCache:
         if stale:
             self.stats.stale_stores_dropped += 1
             return False
-        self._entries[key] = CachedResponse(body, frozenset(dependencies))
+        size = len(body) + len(key) + 64 * len(dependencies)
+        if not self._entries.put(key, CachedResponse(body, frozenset(dependencies)), size):
+            return False  # larger than the whole budget
         for scope in dependencies:
             keys = self._by_scope[scope]
             keys.add(key)
@@ -351,10 +489,16 @@ class ResponseCache:
         self._entries.clear()
         self._by_scope.clear()
         if ttl_seconds is not None and ttl_seconds != self._entries.ttl:
-            self._entries = cachetools.TTLCache(
-                maxsize=int(self._entries.maxsize), ttl=ttl_seconds, timer=self._timer
+            self._entries = SizedTTLCache(
+                int(self._entries.maxsize), ttl_seconds, self._timer, self._entries.max_bytes
             )
 
     @property
     def ttl_seconds(self) -> float:
         return float(self._entries.ttl)
+
+    def bound(self) -> Bound:
+        entries = self._entries
+        return Bound(
+            "response", len(entries), int(entries.maxsize), entries.bytes, entries.max_bytes
+        )

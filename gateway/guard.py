@@ -8,11 +8,10 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import functools
 import hmac
 import ipaddress
 import logging
-import math
-import time
 from asyncio import Task
 from collections.abc import Mapping
 from dataclasses import dataclass
@@ -26,15 +25,25 @@ from strawberry.exceptions import ConnectionRejectionError
 from strawberry.subscriptions.protocols.graphql_transport_ws.handlers import (
     BaseGraphQLTransportWSHandler,
 )
-from strawberry.subscriptions.protocols.graphql_transport_ws.types import ConnectionInitMessage
+from strawberry.subscriptions.protocols.graphql_transport_ws.types import (
+    ConnectionInitMessage,
+    SubscribeMessage,
+)
+from strawberry.subscriptions.protocols.graphql_transport_ws.types import (
+    ErrorMessage as TransportErrorMessage,
+)
 from strawberry.subscriptions.protocols.graphql_ws.handlers import BaseGraphQLWSHandler
 from strawberry.subscriptions.protocols.graphql_ws.types import (
     ConnectionInitMessage as LegacyConnectionInitMessage,
 )
+from strawberry.subscriptions.protocols.graphql_ws.types import ErrorMessage, StartMessage
 
-from gateway.asgi import read_body, replay, respond_json
+from gateway.asgi import read_body, respond_json
 from gateway.auth import ANONYMOUS, AuthenticationError, Authenticator, Principal
+from gateway.disconnect import until_disconnect, writes
 from gateway.nesting import MAX_JSON_NESTING, lone_surrogate, too_deep
+from gateway.ratelimit import RateLimits, retry_after
+from gateway.work import RequestWork, within
 
 log = logging.getLogger("gateway.guard")
 
@@ -45,30 +54,6 @@ def error_body(message: str, code: str, **extensions: object) -> bytes:
     )
 
 
-class TokenBuckets:
-    """A token bucket per caller, in memory: `rate` operations a second, bursts of `burst`."""
-
-    MAX_CALLERS = 100_000
-
-    def __init__(self, *, rate: float, burst: int) -> None:
-        self.rate = rate
-        self.burst = burst
-        self._buckets: dict[str, tuple[float, float]] = {}
-
-    def take(self, caller: str, count: int = 1, now: float | None = None) -> float:
-        """0 if `count` operations may run now, else the seconds to wait before retrying."""
-        now = time.monotonic() if now is None else now
-        tokens, last = self._buckets.get(caller, (float(self.burst), now))
-        tokens = min(float(self.burst), tokens + (now - last) * self.rate)
-        if tokens < count:
-            self._buckets[caller] = (tokens, now)
-            return (count - tokens) / self.rate
-        if len(self._buckets) >= self.MAX_CALLERS and caller not in self._buckets:
-            self._buckets.clear()  # a flood of distinct callers: start everyone full again
-        self._buckets[caller] = (tokens - count, now)
-        return 0.0
-
-
 @dataclass(frozen=True, kw_only=True)
 class GuardConfig:
     path: str
@@ -77,7 +62,8 @@ class GuardConfig:
     max_body_bytes: int
     max_upload_bytes: int
     """Multipart requests (file uploads) may be this large instead."""
-    buckets: TokenBuckets | None
+    limits: RateLimits | None
+    """Operations per caller and failed authentications per address (gateway/ratelimit.py)."""
 
 
 class GraphQLGuard:
@@ -98,9 +84,17 @@ class GraphQLGuard:
             return
         principal = ANONYMOUS
         if config.auth:
+            address = client_address(scope)
+            if config.limits is not None:
+                wait = await config.limits.auth_blocked(address)
+                if wait > 0:
+                    await _too_many(send, wait, "too many failed authentications")
+                    return
             try:
                 principal = await self._authenticate(scope)
             except AuthenticationError as exc:
+                if config.limits is not None:
+                    await config.limits.auth_failed(address)
                 body = error_body(str(exc), "UNAUTHENTICATED")
                 await respond_json(
                     send, 401, body, [(b"www-authenticate", b'Bearer realm="graphql"')]
@@ -122,17 +116,13 @@ class GraphQLGuard:
             message = "the request body escapes a lone UTF-16 surrogate: strings must be Unicode"
             await respond_json(send, 400, error_body(message, "BAD_USER_INPUT"))
             return
-        if config.buckets is not None and principal is not ANONYMOUS:
-            wait = config.buckets.take(principal.identity, _operations(body))
+        if config.limits is not None and principal is not ANONYMOUS:
+            wait = await config.limits.take(principal.identity, _operations(body))
             if wait > 0:
-                retry_after = max(1, math.ceil(wait))
-                message = f"too many operations; retry in {retry_after} s"
-                body_out = error_body(message, "RATE_LIMITED", retryAfter=retry_after)
-                await respond_json(
-                    send, 429, body_out, [(b"retry-after", str(retry_after).encode())]
-                )
+                await _too_many(send, wait, "too many operations")
                 return
-        await self.app(scope, replay(body), send)
+        cancellable = not writes(scope, body)
+        await until_disconnect(self.app, scope, body, receive, send, cancellable=cancellable)
 
     async def _authenticate(self, scope: Scope) -> Principal:
         if not self.config.authenticator.configured:
@@ -143,6 +133,18 @@ class GraphQLGuard:
                 authorization = value.decode("latin-1")
                 break
         return await self.config.authenticator.authenticate(authorization)
+
+
+async def _too_many(send: Send, wait: float, why: str) -> None:
+    seconds = retry_after(wait)
+    body = error_body(f"{why}; retry in {seconds} s", "RATE_LIMITED", retryAfter=seconds)
+    await respond_json(send, 429, body, [(b"retry-after", str(seconds).encode())])
+
+
+def client_address(scope: Scope) -> str:
+    """The peer's address (behind a proxy: the proxy's, unless uvicorn's --proxy-headers)."""
+    client = scope.get("client")
+    return str(client[0]) if client else "unknown"
 
 
 def _nests_too_deep(scope: Scope, body: bytes) -> bool:
@@ -246,13 +248,23 @@ class AuthenticatingTransportWSHandler(BaseGraphQLTransportWSHandler[Any, Any]):
         context: ConnectingContext = self.context
         payload = message.get("payload") or {}
         if not self.connection_init_received and isinstance(payload, dict):
+            limits, address = _socket_limits(self.view), _socket_address(self.websocket)
             try:
+                if not context.connected and limits is not None:
+                    wait = await limits.auth_blocked(address)
+                    if wait > 0:
+                        raise _ThrottledError(wait)
                 await context.connect(payload)
-            except AuthenticationError as exc:
+            except (AuthenticationError, _ThrottledError) as exc:
                 if self.connection_init_timeout_task:
                     self.connection_init_timeout_task.cancel()
                 self.connection_init_received = True
-                code = UNAUTHORIZED_CLOSE if "missing" in str(exc) else FORBIDDEN_CLOSE
+                if isinstance(exc, _ThrottledError):
+                    code = TOO_MANY_CLOSE
+                else:
+                    if limits is not None:
+                        await limits.auth_failed(address)
+                    code = UNAUTHORIZED_CLOSE if "missing" in str(exc) else FORBIDDEN_CLOSE
                 await self.websocket.close(code=code, reason=str(exc)[:120])
                 return
         await super().handle_connection_init(message)
@@ -260,6 +272,17 @@ class AuthenticatingTransportWSHandler(BaseGraphQLTransportWSHandler[Any, Any]):
             self.credential_watch = close_when_credential_ends(context, self.websocket)
 
     credential_watch: Task[None] | None = None
+
+    async def handle_subscribe(self, message: SubscribeMessage) -> None:
+        if self.connection_acknowledged and message["id"] not in self.operations:
+            wait = await _operation_wait(self.view, self.context)
+            if wait > 0:
+                error: Any = rate_limited_error(wait)
+                await self.send_message(
+                    TransportErrorMessage(id=message["id"], type="error", payload=[error])
+                )
+                return
+        await super().handle_subscribe(message)
 
     async def shutdown(self) -> None:
         if self.credential_watch is not None:
@@ -274,6 +297,22 @@ class AuthenticatingWSHandler(BaseGraphQLWSHandler[Any, Any]):
 
     credential_watch: Task[None] | None = None
 
+    async def handle_start(self, message: StartMessage) -> None:
+        if self.connection_acknowledged:
+            wait = await _operation_wait(self.view, self.context)
+            if wait > 0:
+                payload: Any = rate_limited_error(wait)
+                await self.send_message(
+                    ErrorMessage(type="error", id=message["id"], payload=payload)
+                )
+                return
+        with within(self.work):
+            await super().handle_start(message)
+
+    @functools.cached_property
+    def work(self) -> RequestWork:
+        return RequestWork()
+
     async def handle_connection_init(self, message: LegacyConnectionInitMessage) -> None:
         await super().handle_connection_init(message)
         if self.connection_acknowledged and self.credential_watch is None:
@@ -283,13 +322,63 @@ class AuthenticatingWSHandler(BaseGraphQLWSHandler[Any, Any]):
         if self.credential_watch is not None:
             self.credential_watch.cancel()
         await super().cleanup()
+        self.work.cancel()
 
 
-async def authenticate_legacy_connection(context: ConnectingContext, payload: Any) -> None:
+async def authenticate_legacy_connection(
+    context: ConnectingContext,
+    payload: Any,
+    limits: RateLimits | None = None,
+    address: str = "unknown",
+) -> None:
     """The older graphql-ws protocol: refuse with a `connection_error` carrying the reason."""
     if context.connected:
         return
+    if limits is not None:
+        wait = await limits.auth_blocked(address)
+        if wait > 0:
+            raise ConnectionRejectionError({"message": str(_ThrottledError(wait))})
     try:
         await context.connect(payload if isinstance(payload, dict) else {})
     except AuthenticationError as exc:
+        if limits is not None:
+            await limits.auth_failed(address)
         raise ConnectionRejectionError({"message": str(exc)}) from None
+
+
+TOO_MANY_CLOSE = 4429
+"""graphql-transport-ws' close code for too many initialisation requests."""
+
+
+class _ThrottledError(Exception):
+    def __init__(self, wait: float) -> None:
+        super().__init__(f"too many failed authentications; retry in {retry_after(wait)} s")
+
+
+def rate_limited_error(wait: float) -> dict[str, Any]:
+    """A GraphQL error (as sent over a WebSocket) for an operation over its caller's limit."""
+    seconds = retry_after(wait)
+    return {
+        "message": f"too many operations; retry in {seconds} s",
+        "extensions": {"code": "RATE_LIMITED", "retryAfter": seconds},
+    }
+
+
+def _socket_limits(view: Any) -> RateLimits | None:
+    limits = getattr(view, "rate_limits", None)
+    return limits if isinstance(limits, RateLimits) else None
+
+
+def _socket_address(websocket: Any) -> str:
+    """The peer of a Strawberry WebSocket adapter (its Starlette WebSocket is `ws`)."""
+    socket = getattr(websocket, "ws", None)
+    return client_address(socket.scope) if socket is not None else "unknown"
+
+
+async def _operation_wait(view: Any, context: Any) -> float:
+    """0 if the socket's caller may send one more operation, else the seconds to wait."""
+    limits = _socket_limits(view)
+    principal = getattr(context, "principal", ANONYMOUS)
+    if limits is None or principal is ANONYMOUS or not isinstance(principal, Principal):
+        return 0.0
+    return await limits.take(principal.identity)

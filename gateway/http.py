@@ -21,7 +21,9 @@ from gateway.guard import (
     AuthenticatingTransportWSHandler,
     AuthenticatingWSHandler,
     authenticate_legacy_connection,
+    client_address,
 )
+from gateway.ratelimit import RateLimits
 from gateway.static import GraphiQLAssets
 
 
@@ -53,6 +55,10 @@ class GatewayGraphQLRouter(GraphQLRouter[Any, Any]):
 
     graphql_ws_handler_class = AuthenticatingWSHandler
     """Closes a legacy graphql-ws socket when its credential ends (gateway/guard.py)."""
+
+    rate_limits: RateLimits | None = None
+    """Operations per caller over WebSockets, failed connection_inits per address (set by
+    gateway/app.py; the handlers read it as their `view`'s)."""
 
     executions = 0
     """Operations this router has executed (the response cache answers without it)."""
@@ -87,5 +93,11 @@ class GatewayGraphQLRouter(GraphQLRouter[Any, Any]):
 
     async def on_ws_connect(self, context: Any) -> UnsetType | dict[str, object] | None:
         # The transport handler has authenticated already; the legacy graphql-ws protocol has not.
-        await authenticate_legacy_connection(context, getattr(context, "connection_params", {}))
+        socket = getattr(context, "request", None)
+        await authenticate_legacy_connection(
+            context,
+            getattr(context, "connection_params", {}),
+            self.rate_limits,
+            client_address(socket.scope) if socket is not None else "unknown",
+        )
         return await super().on_ws_connect(context)

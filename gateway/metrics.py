@@ -7,7 +7,7 @@ Every label has a bounded set of values: Codat paths are templated, operation na
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass
 
@@ -15,9 +15,11 @@ from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram, gene
 from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily, Metric
 from prometheus_client.registry import Collector
 
+from gateway.bounds import Bound
 from gateway.cache import ResponseCache, UpstreamCache
 from gateway.codat.transport import RateLimitState
 from gateway.events import BusHealth
+from gateway.looplag import LAG_BUCKETS
 
 CONTENT_TYPE = "text/plain; version=0.0.4; charset=utf-8"
 
@@ -87,6 +89,10 @@ class Sources:
     responses: Callable[[], ResponseCache | None]
     bus: Callable[[], BusHealth | None]
     rate_limit: Callable[[], RateLimitState | None]
+    bounds: Callable[[], Iterable[Bound]] = tuple
+    """Every bounded cache, store and queue: what it holds and its limits (gateway/bounds.py)."""
+    limited: Callable[[], Mapping[str, int]] = dict
+    """Requests refused by the gateway's own rate limits, by kind (gateway/ratelimit.py)."""
 
 
 class _StateCollector(Collector):
@@ -97,6 +103,32 @@ class _StateCollector(Collector):
         yield from self._caches()
         yield from self._bus()
         yield from self._rate_limit()
+        yield from self._bounds()
+        limited = CounterMetricFamily(
+            "gateway_rate_limited",
+            "Requests and operations refused by the gateway's rate limits.",
+            labels=["kind"],
+        )
+        for kind, count in self._sources.limited().items():
+            limited.add_metric([kind], count)
+        yield limited
+
+    def _bounds(self) -> Iterator[Metric]:
+        families = {
+            name: GaugeMetricFamily(f"gateway_bounded_{name}", text, labels=["holder"])
+            for name, text in (
+                ("entries", "Entries held by a bounded cache, store or queue."),
+                ("max_entries", "Its entry limit (settings)."),
+                ("bytes", "Approximate bytes it holds (JSON/UTF-8 size of the data)."),
+                ("max_bytes", "Its byte limit (settings)."),
+            )
+        }
+        for bound in self._sources.bounds():
+            families["entries"].add_metric([bound.holder], bound.entries)
+            families["max_entries"].add_metric([bound.holder], bound.max_entries)
+            families["bytes"].add_metric([bound.holder], bound.bytes)
+            families["max_bytes"].add_metric([bound.holder], bound.max_bytes)
+        yield from families.values()
 
     def _caches(self) -> Iterator[Metric]:
         hits = CounterMetricFamily(
@@ -216,6 +248,13 @@ class Metrics:
         )
         self.subscriptions_open = Gauge(
             "gateway_subscriptions_open", "GraphQL subscriptions open.", registry=registry
+        )
+        self.loop_lag = Histogram(
+            "gateway_event_loop_lag_seconds",
+            "How much later than asked a sleeping task woke (gateway/looplag.py): the time "
+            "something held the event loop.",
+            buckets=LAG_BUCKETS,
+            registry=registry,
         )
         self._operation_names: set[str] = set()
 

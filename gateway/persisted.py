@@ -10,7 +10,8 @@ from enum import StrEnum
 from pathlib import Path
 from typing import Any
 
-from gateway.store import KeyValueStore
+from gateway.bounds import Bound
+from gateway.store import KeyValueStore, MemoryStore
 
 APQ_TTL_SECONDS = 7 * 24 * 3600
 """How long a registered query is remembered (clients re-register after a miss)."""
@@ -67,11 +68,24 @@ class PersistedQueries:
     """
 
     def __init__(
-        self, store: KeyValueStore, mode: PersistedMode, allowlist: Mapping[str, str]
+        self,
+        store: KeyValueStore,
+        mode: PersistedMode,
+        allowlist: Mapping[str, str],
+        *,
+        max_query_bytes: int = 64 * 1024,
+        memory: MemoryStore | None = None,
     ) -> None:
         self._store = store
         self.mode = mode
         self._allowlist = dict(allowlist)
+        self.max_query_bytes = max_query_bytes
+        """A longer document is never registered (PERSISTED_QUERY_TOO_LARGE)."""
+        self._memory = memory
+        """This process's share of `store` (its bound is reported; see gateway/bounds.py)."""
+
+    def bound(self) -> Bound | None:
+        return None if self._memory is None else self._memory.bound()
 
     async def resolve(
         self, query: str | None, extensions: Mapping[str, Any] | None
@@ -103,6 +117,12 @@ class PersistedQueries:
                 )
             if self.mode is PersistedMode.ALLOWLIST:
                 return query if digest in self._allowlist else NOT_FOUND
+            if len(query) > self.max_query_bytes or len(query.encode()) > self.max_query_bytes:
+                return Refusal(
+                    400,
+                    f"A persisted query may be at most {self.max_query_bytes} bytes.",
+                    "PERSISTED_QUERY_TOO_LARGE",
+                )
             await self._store.add(f"apq:{digest}", query, APQ_TTL_SECONDS)
             return query
         if self.mode is PersistedMode.ALLOWLIST:

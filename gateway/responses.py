@@ -10,7 +10,6 @@ event bus). Mutations, subscriptions, error responses and requests that opt out
 
 from __future__ import annotations
 
-import functools
 import hashlib
 import logging
 from collections.abc import Mapping
@@ -18,29 +17,28 @@ from typing import Any
 from urllib.parse import parse_qsl, urlencode
 
 import orjson
-from graphql import GraphQLError, OperationDefinitionNode, OperationType, parse
+from graphql import OperationType
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from gateway.asgi import read_body, replay, respond_json
 from gateway.auth import ANONYMOUS
 from gateway.cache import ResponseCache
+from gateway.documents import DocumentScan, scan_document, too_many_tokens_message
+from gateway.documents import operation_type as scanned_operation_type
 from gateway.persisted import PersistedQueries, Refusal
 
 log = logging.getLogger("gateway.responses")
 
 
-@functools.lru_cache(maxsize=1024)
-def operation_type(query: str, operation_name: str | None) -> OperationType | None:
-    """The type of the operation the request runs, or None if the document does not parse."""
-    try:
-        document = parse(query)
-    except GraphQLError:
+def operation_type(
+    query: str, operation_name: str | None, max_tokens: int = 3000
+) -> OperationType | None:
+    """The type of the operation the request runs, or None if a bounded scan cannot tell (a
+    document over `max_tokens`, or one that does not lex). Never parses the whole document."""
+    scan = scan_document(query, max_tokens)
+    if scan.too_many or not scan.lexable:
         return None
-    operations = [d for d in document.definitions if isinstance(d, OperationDefinitionNode)]
-    for operation in operations:
-        if operation_name is None or (operation.name and operation.name.value == operation_name):
-            return operation.operation
-    return None
+    return scanned_operation_type(scan, operation_name)
 
 
 def caller_scope(scope: Scope, auth_required: bool) -> str | None:
@@ -104,10 +102,22 @@ async def _answer(send: Send, status: int, body: bytes, cache_state: str) -> Non
 class GraphQLFront:
     """ASGI middleware for one path: resolves persisted queries, serves and fills the cache."""
 
-    def __init__(self, app: ASGIApp, *, path: str, auth_required: bool) -> None:
+    def __init__(
+        self,
+        app: ASGIApp,
+        *,
+        path: str,
+        auth_required: bool,
+        max_tokens: int = 3000,
+        max_document_bytes: int = 100_000,
+    ) -> None:
         self.app = app
         self.path = path
         self.auth_required = auth_required
+        self.max_tokens = max_tokens
+        """Documents with more tokens are refused here, counted without parsing."""
+        self.max_document_bytes = max_document_bytes
+        """Longer documents are refused here without being lexed at all."""
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http" or scope["path"].rstrip("/") != self.path:
@@ -137,6 +147,19 @@ class GraphQLFront:
         persisted: PersistedQueries = state.persisted
         responses: ResponseCache | None = state.responses
 
+        refusal = self._oversized(request.query)
+        if refusal is not None:
+            # Refused before anything parses it (or registers it as a persisted query).
+            await _answer(send, 200, orjson.dumps({"data": None, "errors": [refusal]}), "bypass")
+            return
+        scan = None if request.query is None else scan_document(request.query, self.max_tokens)
+        if scan is not None and scan.too_many:
+            error = {
+                "message": too_many_tokens_message(self.max_tokens),
+                "extensions": {"code": "GRAPHQL_PARSE_FAILED", "maxTokens": self.max_tokens},
+            }
+            await _answer(send, 200, orjson.dumps({"data": None, "errors": [error]}), "bypass")
+            return
         resolved = await persisted.resolve(request.query, request.extensions())
         if isinstance(resolved, Refusal):
             await _answer(send, resolved.status, orjson.dumps(resolved.body()), "bypass")
@@ -144,7 +167,19 @@ class GraphQLFront:
         if resolved is not None and resolved != request.query:
             payload["query"] = resolved
             scope, body = self._rewritten(scope, payload)
-        await self._serve(scope, _Request(scope["method"], payload), body, send, responses)
+            scan = scan_document(resolved, self.max_tokens)
+        await self._serve(scope, _Request(scope["method"], payload), body, send, responses, scan)
+
+    def _oversized(self, query: str | None) -> dict[str, Any] | None:
+        """An error for a document longer than `max_document_bytes` characters: even lexing
+        it (a long comment or string is read a character at a time) would hold the loop."""
+        if query is None or len(query) <= self.max_document_bytes:
+            return None
+        return {
+            "message": f"Syntax Error: the document is {len(query)} characters long, more than "
+            f"{self.max_document_bytes}. Parsing aborted.",
+            "extensions": {"code": "GRAPHQL_PARSE_FAILED", "maxBytes": self.max_document_bytes},
+        }
 
     def _rewritten(self, scope: Scope, payload: dict[str, Any]) -> tuple[Scope, bytes]:
         if scope["method"] == "POST":
@@ -159,13 +194,15 @@ class GraphQLFront:
         body: bytes,
         send: Send,
         responses: ResponseCache | None,
+        scan: DocumentScan | None,
     ) -> None:
         caller = caller_scope(scope, self.auth_required)
         cacheable = (
             responses is not None
             and caller is not None
-            and request.query is not None
-            and operation_type(request.query, request.operation_name) is OperationType.QUERY
+            and scan is not None
+            and scan.lexable
+            and scanned_operation_type(scan, request.operation_name) is OperationType.QUERY
             and not _opted_out(scope)
         )
         if not cacheable or responses is None or caller is None:

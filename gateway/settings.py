@@ -86,6 +86,13 @@ def _parse_positive_int(raw: str) -> int:
     return value
 
 
+def _parse_non_negative_int(raw: str) -> int:
+    value = _whole_number(raw)
+    if value < 0:
+        raise ValueError("must be 0 (off) or a whole number greater than 0")
+    return value
+
+
 def _parse_port(raw: str) -> int:
     value = _whole_number(raw)
     if not 0 <= value <= 65535:
@@ -225,11 +232,18 @@ class Settings:
 
     cache_ttl_seconds: float = 300.0
     cache_max_entries: int = 20_000
+    cache_max_bytes: int = 256 * 1024 * 1024
     response_cache: bool = True
     response_cache_ttl_seconds: float = 300.0
     response_cache_max_entries: int = 5_000
+    response_cache_max_bytes: int = 64 * 1024 * 1024
     persisted_queries: str = "apq"
     persisted_queries_file: Path | None = None
+    persisted_queries_max_entries: int = 10_000
+    persisted_queries_max_bytes: int = 32 * 1024 * 1024
+    persisted_query_max_bytes: int = 64 * 1024
+    memory_store_max_entries: int = 100_000
+    memory_store_max_bytes: int = 64 * 1024 * 1024
     gzip_minimum_bytes: int = 1024
 
     host: str = "127.0.0.1"
@@ -284,8 +298,13 @@ class Settings:
     max_aliases: int = 30
     max_tokens: int = 3000
     max_cost: int = 200
+    max_document_bytes: int = 100_000
+    max_records: int = 50_000
+    max_response_bytes: int = 16 * 1024 * 1024
+    max_pay_bills: int = 100
     rate_limit_per_second: float = 10.0
     rate_limit_burst: int = 50
+    auth_failures_per_minute: int = 30
     max_body_bytes: int = 1_048_576
 
     @property
@@ -326,6 +345,25 @@ class Settings:
             ),
             persisted_queries=env.get("PERSISTED_QUERIES", _parse_persisted_mode, "apq"),
             persisted_queries_file=env.get("PERSISTED_QUERIES_FILE", _parse_existing_file, None),
+            cache_max_bytes=env.get("CACHE_MAX_BYTES", _parse_positive_int, 256 * 1024 * 1024),
+            response_cache_max_bytes=env.get(
+                "RESPONSE_CACHE_MAX_BYTES", _parse_positive_int, 64 * 1024 * 1024
+            ),
+            persisted_queries_max_entries=env.get(
+                "PERSISTED_QUERIES_MAX_ENTRIES", _parse_positive_int, 10_000
+            ),
+            persisted_queries_max_bytes=env.get(
+                "PERSISTED_QUERIES_MAX_BYTES", _parse_positive_int, 32 * 1024 * 1024
+            ),
+            persisted_query_max_bytes=env.get(
+                "PERSISTED_QUERY_MAX_BYTES", _parse_positive_int, 64 * 1024
+            ),
+            memory_store_max_entries=env.get(
+                "MEMORY_STORE_MAX_ENTRIES", _parse_positive_int, 100_000
+            ),
+            memory_store_max_bytes=env.get(
+                "MEMORY_STORE_MAX_BYTES", _parse_positive_int, 64 * 1024 * 1024
+            ),
             gzip_minimum_bytes=env.get("GZIP_MINIMUM_BYTES", _parse_positive_int, 1024),
             host=env.get("GATEWAY_HOST", str.strip, "127.0.0.1"),
             port=env.get("GATEWAY_PORT", _parse_port, 8000),
@@ -432,9 +470,20 @@ def _client_auth(env: _Reader, uses_sandbox: bool) -> dict[str, Any]:
         "max_aliases": env.get("GATEWAY_MAX_ALIASES", _parse_positive_int, 30),
         "max_tokens": env.get("GATEWAY_MAX_TOKENS", _parse_positive_int, 3000),
         "max_cost": env.get("GATEWAY_MAX_COST", _parse_positive_int, 200),
+        "max_document_bytes": env.get(
+            "GATEWAY_MAX_DOCUMENT_BYTES", _parse_positive_int, 100_000
+        ),
+        "max_records": env.get("GATEWAY_MAX_RECORDS", _parse_positive_int, 50_000),
+        "max_response_bytes": env.get(
+            "GATEWAY_MAX_RESPONSE_BYTES", _parse_positive_int, 16 * 1024 * 1024
+        ),
+        "max_pay_bills": env.get("GATEWAY_MAX_PAY_BILLS", _parse_positive_int, 100),
         "rate_limit_per_second": env.get(
             "GATEWAY_RATE_LIMIT_PER_SECOND", _parse_non_negative_float, 10.0
         ),
         "rate_limit_burst": env.get("GATEWAY_RATE_LIMIT_BURST", _parse_positive_int, 50),
+        "auth_failures_per_minute": env.get(
+            "GATEWAY_AUTH_FAILURES_PER_MINUTE", _parse_non_negative_int, 30
+        ),
         "max_body_bytes": env.get("GATEWAY_MAX_BODY_BYTES", _parse_positive_int, 1_048_576),
     }

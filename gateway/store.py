@@ -20,6 +20,8 @@ from typing import Protocol, TypeVar
 from redis.asyncio import Redis
 from redis.exceptions import RedisError
 
+from gateway.bounds import Bound
+
 log = logging.getLogger("gateway.store")
 
 T = TypeVar("T")
@@ -37,40 +39,75 @@ class KeyValueStore(Protocol):
     async def delete(self, key: str) -> None: ...
 
 
-class MemoryStore:
-    """A bounded TTL map for one process; the oldest keys go first when it is full."""
+ENTRY_OVERHEAD_BYTES = 100
+"""What an entry costs beyond its key and value (a rough figure)."""
 
-    def __init__(self, *, max_entries: int = 100_000, timer: Callable[[], float] = time.monotonic):
-        self._entries: OrderedDict[str, tuple[str, float]] = OrderedDict()
+
+class MemoryStore:
+    """A TTL map for one process, bounded in entries and in bytes (UTF-8 size of keys and
+    values); the oldest keys go first when either bound is passed, and a value larger than the
+    whole byte bound is not stored (`add` answers False)."""
+
+    def __init__(
+        self,
+        *,
+        max_entries: int = 100_000,
+        max_bytes: int = 64 * 1024 * 1024,
+        name: str = "store",
+        timer: Callable[[], float] = time.monotonic,
+    ):
+        self._entries: OrderedDict[str, tuple[str, float, int]] = OrderedDict()
         self._max_entries = max_entries
+        self._max_bytes = max_bytes
+        self._bytes = 0
         self._timer = timer
+        self.name = name
+        self.refused = 0
 
     def __len__(self) -> int:
         return len(self._entries)
+
+    @property
+    def bytes(self) -> int:
+        return self._bytes
+
+    def bound(self) -> Bound:
+        return Bound(self.name, len(self._entries), self._max_entries, self._bytes, self._max_bytes)
+
+    def _drop(self, key: str) -> None:
+        entry = self._entries.pop(key, None)
+        if entry is not None:
+            self._bytes -= entry[2]
 
     def _live(self, key: str) -> str | None:
         entry = self._entries.get(key)
         if entry is None:
             return None
         if entry[1] <= self._timer():
-            del self._entries[key]
+            self._drop(key)
             return None
         return entry[0]
 
     async def add(self, key: str, value: str, ttl_seconds: float) -> bool:
         if self._live(key) is not None:
             return False
-        self._entries[key] = (value, self._timer() + ttl_seconds)
+        size = len(key.encode()) + len(value.encode()) + ENTRY_OVERHEAD_BYTES
+        if size > self._max_bytes:
+            self.refused += 1
+            return False
+        self._entries[key] = (value, self._timer() + ttl_seconds, size)
+        self._bytes += size
         self._entries.move_to_end(key)
-        while len(self._entries) > self._max_entries:
-            self._entries.popitem(last=False)
+        while len(self._entries) > self._max_entries or self._bytes > self._max_bytes:
+            _, (_, _, dropped) = self._entries.popitem(last=False)
+            self._bytes -= dropped
         return True
 
     async def get(self, key: str) -> str | None:
         return self._live(key)
 
     async def delete(self, key: str) -> None:
-        self._entries.pop(key, None)
+        self._drop(key)
 
 
 class RedisStore:

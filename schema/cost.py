@@ -13,6 +13,16 @@ The model follows how the loaders fetch (gateway/loaders.py), counting a cold ca
   per bill, so it counts per parent.
 - A list of objects without a resolver is held in its parent; it multiplies the parents below it
   by `LIST_FANOUT`.
+- An edge's batched lookup by id is split into OR-chains of at most `IDS_PER_CALL` ids (Codat's
+  2048-character query limit), so a company's `n` parents cost `ceil(n / IDS_PER_CALL)` calls;
+  edges to the small reference sets (`WHOLE_SET_TYPES`) cost one read per company.
+- A mutation costs `MUTATION_CALLS`, plus `CALLS_PER_INPUT_ITEM` for every element of every list
+  in its input (each bill of a `payBills` is read, checked and pushed); a `payBills` with more
+  than `max_pay_bills` bills is refused outright.
+
+Besides calls, the walk counts the records a response holds (every object, list sizes multiplied
+through the nesting) and estimates its bytes (`SCALAR_BYTES` plus the field's name per scalar per
+record); an operation over any of the three budgets is refused before it runs.
 """
 
 from __future__ import annotations
@@ -35,13 +45,16 @@ from graphql import (
     IntValueNode,
     NullValueNode,
     OperationDefinitionNode,
+    OperationType,
     SelectionSetNode,
+    ValueNode,
     VariableNode,
     get_named_type,
     get_operation_ast,
     is_composite_type,
 )
 from graphql.type.definition import GraphQLInterfaceType, GraphQLUnionType
+from graphql.utilities import value_from_ast_untyped
 from strawberry.extensions import (
     AddValidationRules,
     DisableIntrospection,
@@ -51,6 +64,8 @@ from strawberry.extensions import (
     SchemaExtension,
 )
 
+from gateway.correlation import current_request_id
+
 DEFAULT_PAGE_SIZE = 50
 """What a connection returns without `first`/`last` (schema/connections.py)."""
 LIST_FANOUT = 10
@@ -59,14 +74,63 @@ PER_ITEM = frozenset({"Bill.attachments"})
 """Edges read once per parent object (Codat has no batch read for them)."""
 MAX_VISITS = 50_000
 """A document whose walk takes more steps than this (a fragment bomb) costs too much anyway."""
+MAX_PAGE_SIZE = 500
+"""The largest `first`/`last` a connection accepts (GATEWAY_MAX_PAGE_SIZE)."""
+IDS_PER_CALL = 40
+"""Ids one OR-chain lookup carries (36-character ids in a 2048-character query, with margin)."""
+WHOLE_SET_TYPES = frozenset({"Account", "TaxRate", "PaymentMethod", "TrackingCategory"})
+"""Reference sets read whole, once per company (gateway/loaders.py WHOLE_SET_TYPES)."""
+SCALAR_BYTES = 24
+"""A scalar value's JSON size, beside its key: an average over ids, amounts, dates and names."""
+MUTATION_CALLS = 6
+"""Reads and the push of a mutation on one record (company, connection, record, account...)."""
+CALLS_PER_INPUT_ITEM = 3
+"""Per element of a list in a mutation's input: its record read, a check, its push."""
+
+
+@dataclass(frozen=True, slots=True)
+class Cost:
+    """What an operation is estimated to cost, each figure against its own budget."""
+
+    calls: int
+    """Upstream (Codat) calls on a cold cache."""
+    records: int
+    """Objects in the response, list sizes multiplied through the nesting."""
+    bytes: int
+    """The response's JSON size."""
+    pay_bills: int = 0
+    """The most bills one payBills in the operation pays."""
+
+
+_MEASURES = {
+    "calls": "upstream calls",
+    "records": "records",
+    "bytes": "response bytes",
+    "payBills": "bills in one payBills",
+}
 
 
 class QueryTooCostlyError(GraphQLError):
-    def __init__(self, cost: int, budget: int) -> None:
+    def __init__(self, cost: int, budget: int, measure: str = "calls") -> None:
+        what = _MEASURES[measure]
+        advice = (
+            "Pay them in several payBills."
+            if measure == "payBills"
+            else "Ask for fewer companies or records per page, or fewer nested lists."
+        )
+        extensions: dict[str, Any] = {
+            "code": "QUERY_TOO_COSTLY",
+            "cost": cost,
+            "budget": budget,
+            "measure": measure,
+        }
+        request_id = current_request_id()
+        if request_id:
+            extensions["requestId"] = request_id
         super().__init__(
-            f"This operation would make an estimated {cost} upstream calls; the budget is "
-            f"{budget}. Ask for fewer companies or records per page, or fewer nested lists.",
-            extensions={"code": "QUERY_TOO_COSTLY", "cost": cost, "budget": budget},
+            f"This operation would cost an estimated {cost} {what}; the budget is {budget}. "
+            + advice,
+            extensions=extensions,
         )
 
 
@@ -85,6 +149,7 @@ class _Walk:
         fragments: Mapping[str, FragmentDefinitionNode],
         variables: Mapping[str, Any],
         allowed_companies: int | None,
+        max_page_size: int = MAX_PAGE_SIZE,
     ) -> None:
         self.schema = schema
         self.fragments = fragments
@@ -92,6 +157,9 @@ class _Walk:
         self.allowed = allowed_companies
         self.visits = 0
         self.defaults: dict[str, Any] = {}
+        self.records = 0
+        self.bytes = 0
+        self.max_page_size = max_page_size
 
     def selection(self, node: SelectionSetNode | None, parent: Any, level: _Level) -> int:
         if node is None:
@@ -128,17 +196,28 @@ class _Walk:
         if definition is None:
             return 0
         named = get_named_type(definition.type)
+        key = len((node.alias or node.name).value) + 4
         if not is_composite_type(named):
+            self.bytes += level.objects * (key + SCALAR_BYTES)
             return 0
+        self.bytes += level.objects * key
         coordinate = f"{parent.name}.{name}"
         if isinstance(named, GraphQLObjectType) and {"edges", "pageInfo"} <= set(named.fields):
             return self._connection(node, definition, named, coordinate, level)
         below = level
         cost = 0
         if _has_resolver(definition):
-            cost = level.objects if coordinate in PER_ITEM else min(level.objects, level.companies)
+            if coordinate in PER_ITEM:
+                cost = level.objects
+            elif named.name in WHOLE_SET_TYPES:
+                cost = min(level.objects, level.companies)
+            else:
+                per_company = -(-level.objects // max(1, level.companies))
+                batches = -(-per_company // IDS_PER_CALL)
+                cost = min(level.objects, level.companies * batches)
         if _is_list(definition.type):
             below = _Level(level.objects * LIST_FANOUT, level.companies)
+        self.records += below.objects
         return cost + self.selection(node.selection_set, _concrete(named), below)
 
     def _connection(
@@ -152,15 +231,20 @@ class _Walk:
         first = _graphql_int(self._argument(node, "first"))
         last = _graphql_int(self._argument(node, "last"))
         size = last if isinstance(last, int) else first if isinstance(first, int) else None
-        size = DEFAULT_PAGE_SIZE if size is None else max(0, size)
+        # A larger page is refused by the connection itself (BAD_USER_INPUT) before any call.
+        size = DEFAULT_PAGE_SIZE if size is None else min(max(0, size), self.max_page_size)
         counting = isinstance(last, int) and self._argument(node, "before") is None
+        # A window starting after a cursor may straddle two of Codat's pages.
+        pages = 2 if self._argument(node, "after") or self._argument(node, "before") else 1
         if coordinate == "Query.companies":
             companies = size if self.allowed is None else min(size, self.allowed)
-            calls = 1 if self.allowed is None else max(1, companies)
+            calls = pages if self.allowed is None else max(1, companies)
             below = _Level(max(1, companies), max(1, companies))
         else:
-            calls = level.objects * (2 if counting else 1)
+            calls = level.objects * (pages + (1 if counting else 0))
             below = _Level(max(1, level.objects * size), level.companies)
+        self.records += below.objects
+        self.bytes += below.objects * 16  # edges, nodes, cursors, brackets
         edge = connection.fields["edges"].type
         item = get_named_type(edge)
         node_type = (
@@ -182,6 +266,16 @@ class _Walk:
             if isinstance(value, IntValueNode):
                 return int(value.value)
             return None if isinstance(value, NullValueNode) else value
+        return None
+
+    def value(self, node: ValueNode) -> Any:
+        """An input value as given: literals read, variables replaced by their values."""
+        return value_from_ast_untyped(node, {**self.defaults, **self.variables})
+
+    def argument_value(self, node: FieldNode, name: str) -> Any:
+        for argument in node.arguments or ():
+            if argument.name.value == name:
+                return self.value(argument.value)
         return None
 
     def _items(
@@ -229,23 +323,70 @@ def estimate_cost(
     allowed_companies: int | None = None,
 ) -> int:
     """Upstream calls the operation would make on a cold cache (see the module docstring)."""
+    return estimate(schema, operation, fragments, variables, allowed_companies).calls
+
+
+def estimate(
+    schema: GraphQLSchema,
+    operation: OperationDefinitionNode,
+    fragments: Mapping[str, FragmentDefinitionNode],
+    variables: Mapping[str, Any] | None = None,
+    allowed_companies: int | None = None,
+    max_page_size: int = MAX_PAGE_SIZE,
+) -> Cost:
+    """Calls, records and bytes of the operation (see the module docstring)."""
     root = schema.get_root_type(operation.operation)
-    walk = _Walk(schema, fragments, variables or {}, allowed_companies)
+    walk = _Walk(schema, fragments, variables or {}, allowed_companies, max_page_size)
     for definition in operation.variable_definitions or ():
         default = definition.default_value
-        if isinstance(default, IntValueNode):
-            walk.defaults[definition.variable.name.value] = int(default.value)
+        if default is not None:
+            walk.defaults[definition.variable.name.value] = value_from_ast_untyped(default)
     try:
-        return walk.selection(operation.selection_set, root, _Level(1, 1))
+        calls = walk.selection(operation.selection_set, root, _Level(1, 1))
     except _TooLargeError:
-        return MAX_VISITS
+        return Cost(MAX_VISITS, MAX_VISITS, MAX_VISITS)
+    pay_bills = 0
+    if operation.operation is OperationType.MUTATION:
+        for field in operation.selection_set.selections:
+            if not isinstance(field, FieldNode):
+                continue
+            items = 0
+            for argument in field.arguments or ():
+                items += _list_items(walk.value(argument.value))
+            calls += MUTATION_CALLS + CALLS_PER_INPUT_ITEM * items
+            if field.name.value == "payBills":
+                bills = walk.argument_value(field, "input")
+                count = len(bills.get("bills") or []) if isinstance(bills, dict) else 0
+                pay_bills = max(pay_bills, count)
+    return Cost(calls, walk.records, walk.bytes, pay_bills)
+
+
+def _list_items(value: Any) -> int:
+    """Elements of every list in an input value, however deep."""
+    if isinstance(value, list):
+        return len(value) + sum(_list_items(item) for item in value)
+    if isinstance(value, dict):
+        return sum(_list_items(item) for item in value.values())
+    return 0
 
 
 class CostLimit(SchemaExtension):
-    """Refuses, before execution, an operation whose estimated upstream calls exceed `budget`."""
+    """Refuses, before execution, an operation whose estimated upstream calls, records or
+    response bytes exceed their budgets, or a payBills of more than `max_pay_bills` bills."""
 
-    def __init__(self, budget: int) -> None:
+    def __init__(
+        self,
+        budget: int,
+        max_records: int = 50_000,
+        max_bytes: int = 16 * 1024 * 1024,
+        max_pay_bills: int = 100,
+        max_page_size: int = MAX_PAGE_SIZE,
+    ) -> None:
         self.budget = budget
+        self.max_page_size = max_page_size
+        self.max_records = max_records
+        self.max_bytes = max_bytes
+        self.max_pay_bills = max_pay_bills
 
     def on_execute(self) -> Iterator[None]:
         context = self.execution_context
@@ -260,15 +401,22 @@ class CostLimit(SchemaExtension):
                 }
                 principal = getattr(context.context, "principal", None)
                 allowed = getattr(principal, "companies", None)
-                cost = estimate_cost(
+                cost = estimate(
                     context.schema._schema,
                     operation,
                     fragments,
                     context.variables,
                     None if allowed is None else len(allowed),
+                    self.max_page_size,
                 )
-                if cost > self.budget:
-                    raise QueryTooCostlyError(cost, self.budget)
+                if cost.pay_bills > self.max_pay_bills:
+                    raise QueryTooCostlyError(cost.pay_bills, self.max_pay_bills, "payBills")
+                if cost.calls > self.budget:
+                    raise QueryTooCostlyError(cost.calls, self.budget)
+                if cost.records > self.max_records:
+                    raise QueryTooCostlyError(cost.records, self.max_records, "records")
+                if cost.bytes > self.max_bytes:
+                    raise QueryTooCostlyError(cost.bytes, self.max_bytes, "bytes")
         yield
 
 
@@ -280,6 +428,10 @@ class Limits:
     max_aliases: int = 30
     max_tokens: int = 3000
     max_cost: int = 200
+    max_records: int = 50_000
+    max_response_bytes: int = 16 * 1024 * 1024
+    max_pay_bills: int = 100
+    max_page_size: int = MAX_PAGE_SIZE
     introspection: bool = True
 
     def extensions(self) -> list[Callable[[], SchemaExtension]]:
@@ -292,10 +444,12 @@ class Limits:
             *([] if self.introspection else DisableIntrospection().validation_rules),
         ]
         max_tokens, max_cost = self.max_tokens, self.max_cost
+        records, size, pay_bills = self.max_records, self.max_response_bytes, self.max_pay_bills
+        page = self.max_page_size
         return [
             lambda: MaxTokensLimiter(max_token_count=max_tokens),
             lambda: AddValidationRules(rules),
-            lambda: CostLimit(max_cost),
+            lambda: CostLimit(max_cost, records, size, pay_bills, page),
         ]
 
 
