@@ -44,6 +44,7 @@ from gateway.persisted import PersistedMode, PersistedQueries, load_allowlist
 from gateway.pushwatch import PushTracker
 from gateway.ratelimit import RateLimitConfig, RateLimits
 from gateway.readiness import UpstreamProbe
+from gateway.refresh import RefreshQueue
 from gateway.responses import GraphQLFront
 from gateway.settings import Settings
 from gateway.static import GraphiQLAssets, examples_router, graphiql_router
@@ -243,6 +244,8 @@ def create_app(settings: Settings, *, tracing: TracerProvider | None = None) -> 
             bus.on_health_change(invalidator.on_bus_health)
         app.state.bus = bus
         app.state.invalidator = invalidator
+        refreshes = RefreshQueue(client, coalesce_seconds=settings.refresh_coalesce_seconds)
+        app.state.refreshes = refreshes
         pushes = PushTracker(
             client,
             bus,
@@ -250,6 +253,7 @@ def create_app(settings: Settings, *, tracing: TracerProvider | None = None) -> 
             poll_max_interval=settings.push_poll_max_interval_seconds,
             max_seconds=settings.push_watch_max_seconds,
             queue_size=settings.subscription_queue_size,
+            refresh=refreshes,
         )
         app.state.pushes = pushes
         app.state.writes = Writes(
@@ -279,6 +283,7 @@ def create_app(settings: Settings, *, tracing: TracerProvider | None = None) -> 
             try:
                 await loop_lag.stop()
                 await pushes.stop()
+                await refreshes.stop()
                 await invalidator.stop()
                 await bus.stop()
             finally:

@@ -4,7 +4,14 @@ A watch subscribes to the event bus *before* it reads the current status (so no 
 between the two), emits that status, then every change a webhook announces. When no event comes
 within `poll_after` seconds it polls Codat (doubling the interval up to `poll_max_interval`); a
 terminal status found by polling is published on the bus like a webhook would be, so every
-replica evicts what the write changed. A watch ends at a terminal status or after `max_seconds`.
+replica evicts what the write changed.
+
+Codat does not put pushed records in its cache (`gateway/refresh.py`), so a Success is not the
+end: the watch goes on until every data type the push changed has been pulled since (its
+`SyncState` UP_TO_DATE, or REFRESH_FAILED), re-checking on each read event for the company and by
+polling, and then publishes that on the bus (the caches of every replica drop those data types
+and `companyDataChanged` hears it). The replica that made the push also queues that refresh.
+A watch ends there, at another terminal status, or after `max_seconds`.
 """
 
 from __future__ import annotations
@@ -14,12 +21,15 @@ import contextlib
 import logging
 import time
 import uuid
+from dataclasses import dataclass
+from datetime import UTC, datetime
 
 from gateway.codat import CodatClient
 from gateway.codat.models import PushOperation, PushOperationStatus
 from gateway.codat.types import CompanyId
 from gateway.errors import GatewayError
 from gateway.events import EventBus, EventKind, GatewayEvent, Subscription
+from gateway.refresh import RefreshQueue, SyncState, instant, sync_state
 from gateway.streams import BoundedStream
 from gateway.webhooks import PUSH_OPERATIONS, SCOPE_ALIASES, WRITE_ALSO_STALES
 
@@ -29,6 +39,31 @@ TERMINAL = frozenset(
     {PushOperationStatus.Success, PushOperationStatus.Failed, PushOperationStatus.TimedOut}
 )
 POLLED_EVENT_TYPE = "gateway.push.polled"
+SYNCED_EVENT_TYPE = "gateway.push.synced"
+READ_EVENTS = frozenset(
+    {
+        EventKind.READ_COMPLETED,
+        EventKind.READ_COMPLETED_INITIAL,
+        EventKind.DATASET_CHANGED,
+        EventKind.DATA_SYNC_COMPLETED,
+        EventKind.DATA_SYNC_FAILED,
+        EventKind.COMPANY_SYNCHRONIZED,
+    }
+)
+
+
+@dataclass(frozen=True, slots=True)
+class PushUpdate:
+    """A push operation as Codat has it, and (after Success) whether its data is readable."""
+
+    operation: PushOperation
+    sync_state: SyncState | None = None
+
+    @property
+    def final(self) -> bool:
+        if self.operation.status is not PushOperationStatus.Success:
+            return is_terminal(self.operation)
+        return self.sync_state in {SyncState.UP_TO_DATE, SyncState.REFRESH_FAILED}
 
 
 class SubscriberTooSlowError(GatewayError):
@@ -68,7 +103,7 @@ def polled_event(operation: PushOperation) -> GatewayEvent:
     )
 
 
-class PushStream(BoundedStream[PushOperation]):
+class PushStream(BoundedStream[PushUpdate]):
     """One subscriber's updates (`BoundedStream`); iteration ends after a terminal status."""
 
     def __init__(self, watch: _Watch, maxsize: int) -> None:
@@ -76,7 +111,7 @@ class PushStream(BoundedStream[PushOperation]):
         self._watch = watch
         self.dropped = False
 
-    def _offer(self, item: PushOperation) -> bool:
+    def _offer(self, item: PushUpdate) -> bool:
         return self.offer(item)
 
     def _end(self, error: BaseException | None = None) -> None:
@@ -95,7 +130,9 @@ class _Watch:
         self.company_id = company_id
         self.key = key
         self.streams: set[PushStream] = set()
-        self.last: PushOperation | None = None
+        self.last: PushUpdate | None = None
+        self.refresh = False
+        """This replica made the push: it queues the refresh of what the push changed."""
         self.polled: PushOperation | None = None
         self.task: asyncio.Task[None] | None = None
 
@@ -112,8 +149,10 @@ class PushTracker:
         poll_max_interval: float,
         max_seconds: float,
         queue_size: int,
+        refresh: RefreshQueue | None = None,
     ) -> None:
         self._client = client
+        self._refresh = refresh
         self._bus = bus
         self._poll_after = poll_after
         self._poll_max = max(poll_max_interval, poll_after)
@@ -155,14 +194,15 @@ class PushTracker:
         watch.streams.add(stream)
         if watch.last is not None:
             stream._offer(watch.last)
-            if is_terminal(watch.last):
+            if watch.last.final:
                 stream._end()
         return stream
 
     def follow(self, company_id: CompanyId, key: str) -> None:
-        """Watch a push nobody subscribed to yet, so a lost webhook still evicts on success."""
+        """Watch a push this replica made (nobody may have subscribed yet): a lost webhook still
+        evicts on success, and the data types it changed are refreshed from the software."""
         if not self._stopping:
-            self._watch(company_id, key)
+            self._watch(company_id, key).refresh = True
 
     async def stop(self) -> None:
         """End every watch; subscribers' iteration ends cleanly."""
@@ -176,16 +216,20 @@ class PushTracker:
                 with contextlib.suppress(asyncio.CancelledError):
                     await watch.task
 
-    def _emit(self, watch: _Watch, operation: PushOperation) -> None:
+    def _emit(self, watch: _Watch, operation: PushOperation, sync: SyncState | None = None) -> None:
+        if sync is None and operation.status is PushOperationStatus.Success:
+            sync = SyncState.PENDING_REFRESH  # until `_until_synced` says otherwise
         last = watch.last
-        if last is not None and (last.status, last.completed_on_utc) == (
-            operation.status,
-            operation.completed_on_utc,
-        ):
+        if last is not None and (
+            last.operation.status,
+            last.operation.completed_on_utc,
+            last.sync_state,
+        ) == (operation.status, operation.completed_on_utc, sync):
             return
-        watch.last = operation
+        update = PushUpdate(operation, sync)
+        watch.last = update
         for stream in list(watch.streams):
-            if not stream._offer(operation):
+            if not stream._offer(update):
                 watch.streams.discard(stream)
                 stream.dropped = True
                 stream._end(SubscriberTooSlowError(self.queue_size))
@@ -240,6 +284,8 @@ class PushTracker:
                 else:
                     current = await self.fetch(watch.company_id, watch.key)
                 self._emit(watch, current)
+            if current.status is PushOperationStatus.Success:
+                subscription = await self._until_synced(watch, current, subscription, deadline)
         except asyncio.CancelledError:
             raise
         except Exception as exc:
@@ -251,6 +297,57 @@ class PushTracker:
             for stream in list(watch.streams):
                 stream._end(error)
             watch.streams.clear()
+
+    async def _until_synced(
+        self,
+        watch: _Watch,
+        operation: PushOperation,
+        subscription: Subscription,
+        deadline: float,
+    ) -> Subscription:
+        """After Success: refresh what the push changed (when this replica made it), then wait
+        until Codat's cache has it, checking on each read event for the company and by polling."""
+        data_type = None if operation.data_type is None else operation.data_type.value
+        scopes = written_scopes(data_type) or ()
+        if watch.refresh and self._refresh is not None:
+            self._refresh.request(watch.company_id, scopes)
+        since = instant(operation.completed_on_utc) or datetime.now(UTC)
+        self._emit(watch, operation, SyncState.PENDING_REFRESH)
+        interval = self._poll_after
+        heard = False
+        while time.monotonic() < deadline:
+            state = await sync_state(self._client, watch.company_id, scopes, since)
+            if state is not SyncState.PENDING_REFRESH:
+                if not heard:
+                    # Found by polling: tell every replica, as a read webhook would have.
+                    await self._bus.publish(synced_event(watch, operation, scopes, state))
+                self._emit(watch, operation, state)
+                return subscription
+            try:
+                async with asyncio.timeout(interval):
+                    async for event in subscription:
+                        if event.company_id == watch.company_id and event.kind in READ_EVENTS:
+                            heard = True
+                            break
+                    else:
+                        subscription = self._bus.subscribe()
+            except TimeoutError:
+                interval = min(interval * 2, self._poll_max)
+        return subscription
+
+
+def synced_event(
+    watch: _Watch, operation: PushOperation, scopes: tuple[str, ...], state: SyncState
+) -> GatewayEvent:
+    return GatewayEvent(
+        id=f"gateway-synced-{watch.key}-{uuid.uuid4()}",
+        kind=EventKind.READ_COMPLETED,
+        company_id=watch.company_id,
+        data_types=scopes,
+        event_type=SYNCED_EVENT_TYPE,
+        push_operation_key=watch.key,
+        status=state.value,
+    )
 
 
 class _SubscriptionEndedError(Exception):

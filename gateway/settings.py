@@ -275,6 +275,8 @@ class Settings:
     push_poll_after_seconds: float = 10.0
     push_poll_max_interval_seconds: float = 60.0
     push_watch_max_seconds: float = 3_600.0
+    refresh_coalesce_seconds: float = 2.0
+    """How long writes to one company are gathered before their data types are refreshed."""
     subscription_queue_size: int = 100
     upload_max_bytes: int = 10 * 1024 * 1024
 
@@ -282,7 +284,7 @@ class Settings:
     """Require a bearer token on /graphql (from_env: on whenever CODAT_API_KEY is set)."""
     api_keys: tuple[ApiKey, ...] = ()
     api_keys_file: Path | None = None
-    """Where GATEWAY_API_KEYS was read from, when it names a file (POST /admin/reload-credentials)."""
+    """The file GATEWAY_API_KEYS names, if any (re-read by POST /admin/reload-credentials)."""
     jwt_algorithms: tuple[str, ...] = ()
     jwt_secret: Secret | None = None
     jwks: str | None = None
@@ -299,7 +301,7 @@ class Settings:
     max_tokens: int = 3000
     max_cost: int = 200
     max_document_bytes: int = 100_000
-    max_records: int = 50_000
+    max_records: int = 10_000
     max_response_bytes: int = 16 * 1024 * 1024
     max_pay_bills: int = 100
     rate_limit_per_second: float = 10.0
@@ -411,6 +413,9 @@ class Settings:
             push_watch_max_seconds=env.get(
                 "PUSH_WATCH_MAX_SECONDS", _parse_positive_float, 3_600.0
             ),
+            refresh_coalesce_seconds=env.get(
+                "REFRESH_COALESCE_SECONDS", _parse_non_negative_float, 2.0
+            ),
             subscription_queue_size=env.get("SUBSCRIPTION_QUEUE_SIZE", _parse_positive_int, 100),
             upload_max_bytes=env.get("UPLOAD_MAX_BYTES", _parse_positive_int, 10 * 1024 * 1024),
         )
@@ -470,10 +475,8 @@ def _client_auth(env: _Reader, uses_sandbox: bool) -> dict[str, Any]:
         "max_aliases": env.get("GATEWAY_MAX_ALIASES", _parse_positive_int, 30),
         "max_tokens": env.get("GATEWAY_MAX_TOKENS", _parse_positive_int, 3000),
         "max_cost": env.get("GATEWAY_MAX_COST", _parse_positive_int, 200),
-        "max_document_bytes": env.get(
-            "GATEWAY_MAX_DOCUMENT_BYTES", _parse_positive_int, 100_000
-        ),
-        "max_records": env.get("GATEWAY_MAX_RECORDS", _parse_positive_int, 50_000),
+        "max_document_bytes": env.get("GATEWAY_MAX_DOCUMENT_BYTES", _parse_positive_int, 100_000),
+        "max_records": env.get("GATEWAY_MAX_RECORDS", _parse_positive_int, 10_000),
         "max_response_bytes": env.get(
             "GATEWAY_MAX_RESPONSE_BYTES", _parse_positive_int, 16 * 1024 * 1024
         ),

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import copy
 import re
 from typing import Any, Literal
 
@@ -197,6 +198,8 @@ async def patch_record(
         return _invalid(ValueError("body must be a JSON object"))
     _merge(record, {k: v for k, v in change.items() if k != "id"})
     sandbox.store.touch(company, path, record)
+    if company.software is not None:  # the change is the software's too, synced at once
+        company.software[path][record_id] = copy.deepcopy(record)
     syncs.announce_change(sandbox, company, [DATA_TYPES[path].data_type])
     return JSONResponse(record)
 
@@ -217,6 +220,8 @@ async def add_record(request: Request, company_id: str, data_type: str) -> JSONR
     record.setdefault("metadata", {"isDeleted": False})
     company.records[path][str(record["id"])] = record
     sandbox.store.touch(company, path, record)
+    if company.software is not None:  # the change is the software's too, synced at once
+        company.software[path][str(record["id"])] = copy.deepcopy(record)
     syncs.announce_change(sandbox, company, [DATA_TYPES[path].data_type])
     return JSONResponse(record, status_code=201)
 

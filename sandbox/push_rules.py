@@ -86,9 +86,11 @@ class PushValidator:
     def __init__(self, sandbox: Sandbox, company: Company) -> None:
         self.sandbox = sandbox
         self.company = company
+        self.records = company.source()
+        """What a push sees and changes: the software, not Codat's cache (store.Company)."""
 
     def _live(self, path: str, record_id: Any) -> Record | None:
-        record = self.company.records[path].get(str(record_id)) if record_id is not None else None
+        record = self.records[path].get(str(record_id)) if record_id is not None else None
         if record is None or record.get("metadata", {}).get("isDeleted"):
             return None
         return record
@@ -175,7 +177,7 @@ class PushValidator:
             if path == "bankAccounts":
                 record.setdefault("status", "Active")
                 self._bank_account_in_chart(record)
-            self.company.records[path][new_id] = record
+            self.records[path][new_id] = record
             self.sandbox.store.touch(self.company, path, record)
 
         outcome.apply = apply
@@ -280,7 +282,7 @@ class PushValidator:
                 }
             if account is not None:
                 payment["accountRef"] = {"id": account["id"], "name": account["name"]}
-            self.company.records["billPayments"][new_id] = payment
+            self.records["billPayments"][new_id] = payment
             self.sandbox.store.touch(self.company, "billPayments", payment)
             for bill, amount in settlements:
                 allocate_payment(bill, payment, money(amount))
@@ -364,7 +366,7 @@ class PushValidator:
         }
         if bank.get("nominalCode"):
             account["nominalCode"] = bank["nominalCode"]
-        self.company.records["accounts"][bank["id"]] = account
+        self.records["accounts"][bank["id"]] = account
         self.sandbox.store.touch(self.company, "accounts", account)
 
     def delete(self, path: str, record_id: str) -> Outcome:

@@ -1,4 +1,8 @@
-"""Push operations: Pending now; later Success (change applied), Failed or TimedOut."""
+"""Push operations: Pending now; later Success (the software changed), Failed or TimedOut.
+
+A successful push changes the company's software, not Codat's cache: reads show it after a pull
+of the data types it changed (a refresh, or the scheduled sync), as Codat does since 2024-01-10.
+"""
 
 from __future__ import annotations
 
@@ -6,7 +10,7 @@ import copy
 from collections.abc import Callable
 from typing import Any
 
-from sandbox import events, syncs
+from sandbox import events
 from sandbox.push_rules import Outcome
 from sandbox.runtime import Sandbox
 from sandbox.store import Company, utc_now
@@ -89,9 +93,9 @@ def _finish(
         assert outcome.apply is not None
         outcome.apply()
         operation.update(status="Success", statusCode=200, changes=outcome.changes)
+    # The software changed; Codat's cache shows it after the next pull of those data types
+    # (store.Company.software): no read.completed now, unlike before 2024-01-10.
     _announce(sandbox, company, operation, write_type)
-    if outcome.modified and not outcome.errors:
-        syncs.announce_change(sandbox, company, outcome.modified)
 
 
 def _time_out(sandbox: Sandbox, company: Company, operation: Record, write_type: str) -> None:

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import copy
 from collections.abc import Callable
 from typing import Any
 
@@ -13,7 +12,7 @@ from sandbox.errors import CodatError
 from sandbox.jsonio import JSONResponse, loads
 from sandbox.options import OPTION_DATA_TYPES, push_option
 from sandbox.paging import paged
-from sandbox.push_rules import Outcome, PushValidator, has_required_fields
+from sandbox.push_rules import Outcome, PushValidator
 from sandbox.records import Attachment
 from sandbox.runtime import Sandbox, sandbox_of
 from sandbox.store import DATA_TYPE_OF, Company, utc_now
@@ -62,9 +61,8 @@ async def _body(request: Request) -> Record:
 
 
 def _respond(operation: Record, path: str, body: Record) -> JSONResponse:
-    """The Create/Update*Response: the PushOperation plus the (deprecated) `data` echo."""
-    if has_required_fields(path, body):
-        operation["data"] = copy.deepcopy(body)
+    """The Create/Update*Response: the PushOperation without the deprecated `data` echo, which
+    Codat stopped returning on 2024-01-10 (changelog "stop returning data on push")."""
     return JSONResponse(operation)
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import copy
 import random
 import uuid
 from collections.abc import Mapping
@@ -108,6 +109,25 @@ class Company:
     pulls: dict[str, Record] = field(default_factory=dict)
     pushes: dict[str, Record] = field(default_factory=dict)
     initial_read_done: bool = True
+    software: dict[str, dict[str, Record]] | None = None
+    """The company's accounting software, once a push changed it: `records` is Codat's cache
+    of it, which shows a pushed change only after a pull of that data type (`sync_from_software`).
+    Codat stopped storing pushed data in its cache on 2024-01-10 (codat-notes.md §7: "Records
+    written through Codat are not put in its cache")."""
+
+    def source(self) -> dict[str, dict[str, Record]]:
+        """The accounting software's records (a push validates against and changes these)."""
+        if self.software is None:
+            self.software = copy.deepcopy(self.records)
+        return self.software
+
+    def sync_from_software(self, data_type: str) -> None:
+        """A pull of `data_type` completed: Codat's cache now has the software's records."""
+        if self.software is None:
+            return
+        for path, of in DATA_TYPE_OF.items():
+            if of == data_type:
+                self.records[path] = copy.deepcopy(self.software[path])
 
     @property
     def id(self) -> str:

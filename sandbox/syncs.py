@@ -75,6 +75,7 @@ def _complete(sandbox: Sandbox, company: Company, pulls: list[Record]) -> None:
         data_type = pull["dataType"]
         state = company.sync[data_type]
         modified = state.modified_since_sync or not state.ever_completed
+        company.sync_from_software(data_type)
         pull.update(status="Complete", progress=100, isCompleted=True, completed=now)
         state.current_status = "Complete"
         state.ever_completed = True
@@ -103,7 +104,8 @@ def _complete(sandbox: Sandbox, company: Company, pulls: list[Record]) -> None:
 
 
 def announce_change(sandbox: Sandbox, company: Company, data_types: list[str]) -> None:
-    """Records changed in the cache (a push or a knob): read.completed with recordsModified."""
+    """Records changed in the cache (a knob: a change synced at once): read.completed with
+    recordsModified."""
     now = utc_now()
     summaries: list[Record] = []
     legacy: list[Record] = []

@@ -31,6 +31,7 @@ from gateway.codat.models import (
     TrackingCategoryStatus,
     WebLinkType,
 )
+from gateway.refresh import SyncState
 
 __all__ = [
     "AccountStatus",
@@ -55,6 +56,7 @@ __all__ = [
     "PushOptionType",
     "SourceType",
     "SupplierStatus",
+    "SyncState",
     "TaxRateStatus",
     "TrackingCategoryStatus",
     "WebLinkType",
@@ -109,3 +111,12 @@ class MappingDataType(Enum):
     CHART_OF_ACCOUNTS = "chartOfAccounts"
     JOURNALS = "journals"
     JOURNAL_ENTRIES = "journalEntries"
+
+
+strawberry.enum(
+    SyncState,
+    description=(
+        "Whether what a write changed can be read back from Codat yet (Codat does not put "
+        "pushed records in its cache: the data types are refreshed first)."
+    ),
+)

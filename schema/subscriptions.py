@@ -60,8 +60,10 @@ async def _company(info: Info, value: strawberry.ID) -> CompanyId:
 class Subscription:
     @strawberry.subscription(
         description=(
-            "A push operation's status now, then each change; completes after Success, Failed "
-            "or TimedOut (with the validation messages). Polls Codat when no webhook comes."
+            "A push operation's status now, then each change; completes after Failed or "
+            "TimedOut (with the validation messages), or after Success once what it changed is "
+            "readable from Codat (syncState UP_TO_DATE or REFRESH_FAILED). Polls Codat when no "
+            "webhook comes."
         )
     )
     async def push_operation(
@@ -69,8 +71,8 @@ class Subscription:
     ) -> AsyncGenerator[PushOperation, None]:
         stream = _tracker(info).subscribe(await _company(info, company_id), key)
         try:
-            async for model in stream:
-                yield PushOperation.from_model(model)
+            async for update in stream:
+                yield PushOperation.from_model(update.operation, update.sync_state)
         finally:
             stream.close()
 

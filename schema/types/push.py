@@ -11,7 +11,7 @@ from strawberry import relay
 from gateway.codat import models
 from gateway.codat.types import CodatDateTime, CompanyId
 from schema.context import Info
-from schema.enums import DataType, PushChangeType, PushOperationStatus
+from schema.enums import DataType, PushChangeType, PushOperationStatus, SyncState
 from schema.errors import NotFoundError
 from schema.ids import format_node_id, parse_node_id
 
@@ -90,10 +90,20 @@ class PushOperation(relay.Node):
     validation: PushValidation | None
     status_code: int = strawberry.field(description="The status the accounting software answered.")
     changes: list[PushOperationChange] | None
+    sync_state: SyncState | None = strawberry.field(
+        default=None,
+        description=(
+            "After Success: whether what the push changed can be read back yet. Codat does not "
+            "put pushed records in its cache; the gateway refreshes the data types the push "
+            "changed, and this turns UP_TO_DATE once Codat pulled them (REFRESH_FAILED if that "
+            "pull failed). Set on pushOperation subscription updates; null elsewhere."
+        ),
+    )
 
     @classmethod
-    def from_model(cls, model: models.PushOperation) -> Self:
+    def from_model(cls, model: models.PushOperation, sync: SyncState | None = None) -> Self:
         return cls(
+            sync_state=sync,
             node_id=format_node_id(model.company_id, model.push_operation_key),
             model=model,
             push_operation_key=model.push_operation_key,

@@ -40,7 +40,7 @@ mutation PayBills($input: PayBillsInput!) {
 PUSH_OPERATION = """
 subscription Push($company: ID!, $key: String!) {
   pushOperation(companyId: $company, key: $key) {
-    pushOperationKey status errorMessage
+    pushOperationKey status syncState errorMessage
     validation { errors { itemId message validatorName } }
   }
 }

@@ -22,6 +22,29 @@ def wait_for_push(
         time.sleep(0.05)
 
 
+PUSHED_TYPES = ("bills", "billPayments", "billCreditNotes", "suppliers", "chartOfAccounts")
+
+
+def refresh(
+    codat: httpx.Client, company: SeedCompany, *data_types: str, timeout: float = 5.0
+) -> None:
+    """Pull data types into Codat's cache and wait until each pull is Complete: a push changes
+    the software, and reads show it only after this (sandbox/README.md, codat-notes.md §7)."""
+    pulls = []
+    for data_type in data_types or PUSHED_TYPES:
+        queued = codat.post(f"/companies/{company.id}/data/queue/{data_type}")
+        assert queued.status_code == 200, queued.text
+        pulls.append(queued.json()["id"])
+    deadline = time.monotonic() + timeout
+    for pull in pulls:
+        while True:
+            status = codat.get(f"/companies/{company.id}/data/history/{pull}").json()["status"]
+            if status == "Complete":
+                break
+            assert time.monotonic() < deadline, f"pull {pull} still {status}"
+            time.sleep(0.05)
+
+
 def all_records(codat: httpx.Client, company: SeedCompany, data_type: str) -> list[dict[str, Any]]:
     response = codat.get(f"/companies/{company.id}/data/{data_type}", params={"pageSize": 5000})
     results: list[dict[str, Any]] = response.json()["results"]

@@ -12,7 +12,14 @@ import httpx
 
 from tests.contract import check_webhook
 from tests.sandbox.conftest import Receiver, SeedCompany, event_type
-from tests.sandbox.helpers import all_records, bank_account, payable_bill, payment_body, push_url
+from tests.sandbox.helpers import (
+    all_records,
+    bank_account,
+    payable_bill,
+    payment_body,
+    push_url,
+    refresh,
+)
 from tests.sandbox.helpers import wait_for_push as wait_for
 
 OPTION_TYPES = (
@@ -142,11 +149,13 @@ def test_deleting_a_payment_restores_the_bill_and_deleting_the_bill_then_succeed
     done = wait_for(codat, company, voided["pushOperationKey"])
     assert done["status"] == "Success"
     assert done["changes"][0]["type"] == "Deleted"
+    refresh(codat, company)  # pushed data is read back only after a pull
     after = codat.get(f"/companies/{company.id}/data/bills/{bill['id']}").json()
     assert after["amountDue"] == bill["amountDue"]
     # then: the bill can go
     gone = codat.delete(push_url(company, "bills", f"/{bill['id']}")).json()
     assert wait_for(codat, company, gone["pushOperationKey"])["status"] == "Success"
+    refresh(codat, company)
     record = codat.get(f"/companies/{company.id}/data/bills/{bill['id']}").json()
     assert record["metadata"]["isDeleted"] is True
 
@@ -165,6 +174,7 @@ def test_accounts_and_bank_accounts_are_created_by_push(
     pushed = codat.post(push_url(company, "bankAccounts"), json=bank).json()
     done = wait_for(codat, company, pushed["pushOperationKey"])
     new_id = done["changes"][0]["recordRef"]["id"]
+    refresh(codat, company, "chartOfAccounts")
     chart = codat.get(f"/companies/{company.id}/data/accounts/{new_id}").json()
     assert chart["isBankAccount"] is True
     missing = codat.post(push_url(company, "bankAccounts"), json={"accountName": "X"}).json()

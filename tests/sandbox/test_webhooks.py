@@ -92,7 +92,7 @@ def test_refreshing_one_data_type_returns_a_pull_operation_and_sends_read_comple
     assert unknown.status_code == 404
 
 
-def test_successful_payment_sends_write_event_and_read_completed_for_changed_types(
+def test_successful_payment_sends_write_event_then_a_refresh_sends_read_completed(
     codat: httpx.Client, company: SeedCompany, receiver: tuple[Receiver, str]
 ) -> None:
     hooks, _ = receiver
@@ -110,9 +110,15 @@ def test_successful_payment_sends_write_event_and_read_completed_for_changed_typ
         payload["record"]["id"]
         == wait_for_push(codat, company, key)["changes"][0]["recordRef"]["id"]
     )
-    [read] = hooks.wait_for(of_type("read.completed"))
-    changed = {d["dataType"] for d in verified(read)["payload"]["dataTypes"]}
-    assert changed == {"billPayments", "bills"}
+    # No read.completed for the push itself: the cache changes only with a pull (Codat §7).
+    assert not [h for h in hooks.received if event_type(h) == "read.completed"]
+    for data_type in ("bills", "billPayments"):
+        queued = codat.post(f"/companies/{company.id}/data/queue/{data_type}")
+        assert queued.status_code == 200
+    reads = hooks.wait_for(of_type("read.completed"), count=2)
+    summaries = [d for read in reads for d in verified(read)["payload"]["dataTypes"]]
+    assert {d["dataType"] for d in summaries} == {"billPayments", "bills"}
+    assert all(d["recordsModified"] is True for d in summaries)
 
 
 def test_failed_push_sends_write_unsuccessful(
