@@ -41,6 +41,7 @@ from gateway.looplag import LoopLagMonitor
 from gateway.metrics import CONTENT_TYPE, Metrics, Sources
 from gateway.observability import OperationObserver, UpstreamObserver
 from gateway.persisted import PersistedMode, PersistedQueries, load_allowlist
+from gateway.pending import PendingPayments
 from gateway.pushwatch import PushTracker
 from gateway.ratelimit import RateLimitConfig, RateLimits
 from gateway.readiness import UpstreamProbe
@@ -256,6 +257,7 @@ def create_app(settings: Settings, *, tracing: TracerProvider | None = None) -> 
             refresh=refreshes,
         )
         app.state.pushes = pushes
+        app.state.pending = PendingPayments(store, app.state.upstream)
         app.state.writes = Writes(
             app.state.upstream,
             IdempotentWrites(
@@ -267,6 +269,7 @@ def create_app(settings: Settings, *, tracing: TracerProvider | None = None) -> 
             pushes,
             bus,
             upload_max_bytes=settings.upload_max_bytes,
+            pending=app.state.pending,
         )
         app.state.webhooks = WebhookReceiver(
             webhook_config(settings),
@@ -311,14 +314,14 @@ def create_app(settings: Settings, *, tracing: TracerProvider | None = None) -> 
             else getattr(connection.state, "principal", NOBODY)
         )
         return Context(
-            loaders=Loaders(state.upstream, principal),
+            loaders=Loaders(state.upstream, principal, state.pending),
             max_page_size=settings.max_page_size,
             writes=state.writes,
             pushes=state.pushes,
             bus=state.bus,
             principal=principal,
             authenticator=clients if settings.auth and websocket else None,
-            loaders_for=lambda who: Loaders(state.upstream, who),
+            loaders_for=lambda who: Loaders(state.upstream, who, state.pending),
             upgrade_authorization=connection.headers.get("authorization") if websocket else None,
         )
 

@@ -31,6 +31,7 @@ from gateway.codat.models import (
 from gateway.codat.types import CompanyId
 from gateway.errors import CodatNotFound, CodatQueryError, NoLinkedConnectionError
 from gateway.pagination import PagePlan, Window, plan_pages
+from gateway.pending import PendingPayment, PendingPayments
 from gateway.upstream import ABSENT, Upstream
 
 T = TypeVar("T")
@@ -300,9 +301,19 @@ class RecordByIdLoader(DataLoader[RecordKey, Any]):
 class Loaders:
     """One set per GraphQL request: loaders memoise for the request; the cache is per process."""
 
-    def __init__(self, upstream: Upstream, principal: Principal = ANONYMOUS) -> None:
+    def __init__(
+        self,
+        upstream: Upstream,
+        principal: Principal = ANONYMOUS,
+        pending: PendingPayments | None = None,
+    ) -> None:
         self._upstream = upstream
         self.principal = principal
+        self.pending_payments: _PerCompanyLoader[dict[str, list[PendingPayment]]] = (
+            _PerCompanyLoader(
+                pending.for_company if pending is not None else _nothing_pending, principal
+            )
+        )
         self.companies = _CompanyLoader(upstream, principal)
         self.company_info: _PerCompanyLoader[CompanyInfo] = _PerCompanyLoader(
             upstream.company_info, principal
@@ -424,6 +435,10 @@ class Loaders:
         loader = self.records(request.data_type)
         for record in records:
             loader.prime((request.company_id, record.id), record)
+
+
+async def _nothing_pending(company_id: CompanyId) -> dict[str, list[PendingPayment]]:
+    return {}
 
 
 def _check(principal: Principal, company_id: CompanyId) -> None:

@@ -31,7 +31,7 @@ from gateway.errors import GatewayError
 from gateway.events import EventBus, EventKind, GatewayEvent, Subscription
 from gateway.refresh import RefreshQueue, SyncState, instant, sync_state
 from gateway.streams import BoundedStream
-from gateway.webhooks import PUSH_OPERATIONS, SCOPE_ALIASES, WRITE_ALSO_STALES
+from gateway.webhooks import DATA_STATUS, PUSH_OPERATIONS, SCOPE_ALIASES, WRITE_ALSO_STALES
 
 log = logging.getLogger("gateway.pushwatch")
 
@@ -343,7 +343,7 @@ def synced_event(
         id=f"gateway-synced-{watch.key}-{uuid.uuid4()}",
         kind=EventKind.READ_COMPLETED,
         company_id=watch.company_id,
-        data_types=scopes,
+        data_types=(*scopes, DATA_STATUS),
         event_type=SYNCED_EVENT_TYPE,
         push_operation_key=watch.key,
         status=state.value,

@@ -25,7 +25,7 @@ from datetime import datetime
 from gateway.codat import CodatClient
 from gateway.codat.models import DataType, PullOperationStatus
 from gateway.codat.types import CompanyId
-from gateway.errors import CodatBadRequest, CodatError
+from gateway.errors import CodatBadRequest, CodatError, CodatNotFound
 
 log = logging.getLogger("gateway.refresh")
 
@@ -86,19 +86,30 @@ async def sync_state(
         if status is None:
             return SyncState.PENDING_REFRESH
         last = instant(status.last_successful_sync)
-        if last is not None and last >= since and status.latest_successful_sync_id:
-            pull = await client.get_pull_operation(company_id, status.latest_successful_sync_id)
-            requested = instant(pull.requested)
-            if requested is not None and requested >= since:
+        if last is not None and last >= since:
+            requested = await requested_at(client, company_id, status.latest_successful_sync_id)
+            if (requested or last) >= since:
                 continue
-        if status.current_status in ERRORED_PULLS and status.latest_sync_id:
-            pull = await client.get_pull_operation(company_id, status.latest_sync_id)
-            requested = instant(pull.requested)
+        if status.current_status in ERRORED_PULLS:
+            requested = await requested_at(client, company_id, status.latest_sync_id)
             if requested is not None and requested >= since:
                 state = SyncState.REFRESH_FAILED
                 continue
         return SyncState.PENDING_REFRESH
     return state
+
+
+async def requested_at(
+    client: CodatClient, company_id: CompanyId, dataset_id: str | None
+) -> datetime | None:
+    """When a dataset (pull) was requested; None when it is unknown or cannot be read."""
+    if not dataset_id:
+        return None
+    try:
+        pull = await client.get_pull_operation(company_id, dataset_id)
+    except CodatNotFound:
+        return None
+    return instant(pull.requested)
 
 
 class RefreshQueue:

@@ -30,6 +30,7 @@ from gateway.codat.models import (
     Account,
     Bill,
     BillPaymentInput,
+    BillPaymentLineLinkType,
     DataType,
     PushOperation,
 )
@@ -67,6 +68,7 @@ from gateway.payments import (
     parse_codat_date,
     plan_settlement,
 )
+from gateway.pending import PendingPayments
 from gateway.pushwatch import PushTracker
 from gateway.store import StoreUnavailableError
 from gateway.upstream import ABSENT, Upstream
@@ -213,6 +215,7 @@ class Writes:
         bus: EventBus,
         *,
         upload_max_bytes: int,
+        pending: PendingPayments | None = None,
     ) -> None:
         self.upstream = upstream
         self.client = upstream.client
@@ -220,6 +223,7 @@ class Writes:
         self.tracker = tracker
         self.bus = bus
         self.upload_max_bytes = upload_max_bytes
+        self.pending = pending
         self.principal: Principal = ANONYMOUS
 
     def for_caller(self, principal: Principal) -> Writes:
@@ -463,6 +467,7 @@ class Writes:
             except CodatError as error:
                 # No answer (timeout, dropped, 5xx): the payment may have been made.
                 raise Unsettled(_unsure(request, error)) from None
+            await self.remember_payment(company_id, pushed, body)
             return Performed(
                 pushed, {"amount": settlement.amount, "currency": currency, "date": date}
             )
@@ -627,6 +632,7 @@ class Writes:
                         results[bill_id] = _bill_result(None, (_unknown_issue(bill_id, error),))
                     return True
                 result = _bill_result(pushed, ())
+                await self.remember_payment(company_id, pushed, body)
                 try:
                     await progress.add(f"{group}:done", {"bills": bill_ids, "result": result})
                 except StoreUnavailableError:
@@ -667,6 +673,20 @@ class Writes:
             for r in stored
         ]
         return outcome, per_bill
+
+    async def remember_payment(
+        self, company_id: CompanyId, pushed: PushOperation, body: BillPaymentInput
+    ) -> None:
+        """Which bills a pushed payment pays (its `Bill` links), so reads show it until Codat
+        pulls it back (`gateway/pending.py`)."""
+        if self.pending is None:
+            return
+        paid: dict[str, Decimal] = {}
+        for line in body.lines or ():
+            for link in line.links or ():
+                if link.type is BillPaymentLineLinkType.Bill and link.id and link.amount:
+                    paid[link.id] = paid.get(link.id, Decimal(0)) - link.amount
+        await self.pending.record(company_id, pushed.push_operation_key, paid)
 
     async def publish_change(self, company_id: CompanyId, data_types: Sequence[str]) -> None:
         """Tell every replica that a write with no push operation changed these data types."""

@@ -212,6 +212,8 @@ class Store:
             if not synced:
                 company.record.pop("lastSync", None)
                 company.connection.pop("lastSync", None)
+            for state in company.sync.values():
+                self._seed_pull(company, state)
             self.companies[company.id] = company
 
     def _initial_sync(self, data_type: str, company: Record, synced: bool) -> SyncState:
@@ -226,6 +228,26 @@ class Store:
             latest_sync_id=sync_id,
             latest_successful_sync_id=sync_id,
         )
+
+    @staticmethod
+    def _seed_pull(company: Company, state: SyncState) -> None:
+        """The dataset a seeded sync state names, so `data/history/{datasetId}` answers for it
+        as Codat's does for every id `dataStatus` gives."""
+        if state.latest_successful_sync_id is None or state.last_successful_sync is None:
+            return
+        at = state.last_successful_sync
+        company.pulls[state.latest_successful_sync_id] = {
+            "id": state.latest_successful_sync_id,
+            "companyId": company.id,
+            "connectionId": company.connection_id,
+            "dataType": state.data_type,
+            "status": "Complete",
+            "requested": at,
+            "completed": at,
+            "progress": 100,
+            "isCompleted": True,
+            "isErrored": False,
+        }
 
     def new_uuid(self) -> str:
         """A fresh id; deterministic for a seed, so runs are reproducible."""

@@ -13,11 +13,13 @@ import strawberry
 from strawberry import relay
 from strawberry.scalars import JSON
 
+from gateway import pending
 from gateway.codat import models
 from gateway.codat.models import BillPaymentLineLinkType, DataType
 from gateway.codat.types import CodatDateTime, CompanyId
+from gateway.pending import bill_sync_state
 from schema.context import Info
-from schema.enums import BillCreditNoteStatus, BillStatus
+from schema.enums import BillCreditNoteStatus, BillStatus, PushOperationStatus, SyncState
 from schema.ids import format_node_id
 from schema.memo import per_record
 from schema.types.common import (
@@ -43,6 +45,25 @@ from schema.types.suppliers import Supplier
 if TYPE_CHECKING:
     # Payments refer back to bills, so BillPayment is lazy (imported when resolved).
     from schema.types.payments import BillPayment
+
+@strawberry.type(description="A payment of a bill pushed to Codat and not yet pulled back.")
+class PendingPayment:
+    push_operation_key: str
+    status: PushOperationStatus = strawberry.field(
+        description="Pending: Codat is writing it; Success: the software has it."
+    )
+    amount: Decimal = strawberry.field(description="How much of the bill it pays.")
+    requested_on_utc: CodatDateTime
+
+    @classmethod
+    def from_model(cls, model: pending.PendingPayment) -> Self:
+        return cls(
+            push_operation_key=model.push_operation_key,
+            status=model.status,
+            amount=model.amount,
+            requested_on_utc=CodatDateTime(model.requested_on_utc),
+        )
+
 
 _LazyBillPayment = Annotated["BillPayment", strawberry.lazy("schema.types.payments")]
 _LazyAttachment = Annotated["Attachment", strawberry.lazy("schema.types.bills")]
@@ -187,6 +208,37 @@ class Bill(relay.Node):
         return field_result(
             then(found, lambda records: [BillPayment.from_model(company_id, r) for r in records])
         )
+
+    @strawberry.field(
+        description=(
+            "Payments pushed through the gateway that Codat has not pulled back yet: Codat "
+            "does not put pushed records in its cache, so until the refresh the gateway queues "
+            "lands, `status` and `amountDue` are as before the payment. Empty once it lands."
+        )
+    )
+    async def pending_payments(self, info: Info) -> list[PendingPayment]:
+        pending = await info.context.loaders.pending_payments.load(self.company_id)
+        return [PendingPayment.from_model(p) for p in pending.get(self.model.id, [])]
+
+    @strawberry.field(
+        description=(
+            "UP_TO_DATE when what Codat holds includes every payment pushed through the "
+            "gateway; PENDING_REFRESH while one is in flight (see `pendingPayments`)."
+        )
+    )
+    async def sync_state(self, info: Info) -> SyncState:
+        pending = await info.context.loaders.pending_payments.load(self.company_id)
+        return bill_sync_state(pending.get(self.model.id, []))
+
+    @strawberry.field(
+        description=(
+            "The amount of `pendingPayments` Codat has accepted (push Success) but not yet "
+            "pulled back: what `amountDue` will drop by once the refresh lands."
+        )
+    )
+    async def pending_amount(self, info: Info) -> Decimal:
+        pending = await info.context.loaders.pending_payments.load(self.company_id)
+        return sum((p.amount for p in pending.get(self.model.id, []) if p.accepted), Decimal(0))
 
     @strawberry.field(
         description=(
