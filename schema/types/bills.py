@@ -13,10 +13,10 @@ import strawberry
 from strawberry import relay
 from strawberry.scalars import JSON
 
-from gateway import pending
 from gateway.codat import models
 from gateway.codat.models import BillPaymentLineLinkType, DataType
 from gateway.codat.types import CodatDateTime, CompanyId
+from gateway.pending import PendingPayment as PendingPaymentModel
 from gateway.pending import bill_sync_state
 from schema.context import Info
 from schema.enums import BillCreditNoteStatus, BillStatus, PushOperationStatus, SyncState
@@ -56,7 +56,7 @@ class PendingPayment:
     requested_on_utc: CodatDateTime
 
     @classmethod
-    def from_model(cls, model: pending.PendingPayment) -> Self:
+    def from_model(cls, model: PendingPaymentModel) -> Self:
         return cls(
             push_operation_key=model.push_operation_key,
             status=model.status,
