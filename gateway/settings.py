@@ -301,7 +301,7 @@ class Settings:
     max_tokens: int = 3000
     max_cost: int = 200
     max_document_bytes: int = 100_000
-    max_records: int = 10_000
+    max_records: int = 5_000
     max_response_bytes: int = 16 * 1024 * 1024
     max_pay_bills: int = 100
     rate_limit_per_second: float = 10.0
@@ -476,7 +476,7 @@ def _client_auth(env: _Reader, uses_sandbox: bool) -> dict[str, Any]:
         "max_tokens": env.get("GATEWAY_MAX_TOKENS", _parse_positive_int, 3000),
         "max_cost": env.get("GATEWAY_MAX_COST", _parse_positive_int, 200),
         "max_document_bytes": env.get("GATEWAY_MAX_DOCUMENT_BYTES", _parse_positive_int, 100_000),
-        "max_records": env.get("GATEWAY_MAX_RECORDS", _parse_positive_int, 10_000),
+        "max_records": env.get("GATEWAY_MAX_RECORDS", _parse_positive_int, 5_000),
         "max_response_bytes": env.get(
             "GATEWAY_MAX_RESPONSE_BYTES", _parse_positive_int, 16 * 1024 * 1024
         ),

@@ -377,7 +377,7 @@ class CostLimit(SchemaExtension):
     def __init__(
         self,
         budget: int,
-        max_records: int = 50_000,
+        max_records: int = 5_000,
         max_bytes: int = 16 * 1024 * 1024,
         max_pay_bills: int = 100,
         max_page_size: int = MAX_PAGE_SIZE,
@@ -428,7 +428,7 @@ class Limits:
     max_aliases: int = 30
     max_tokens: int = 3000
     max_cost: int = 200
-    max_records: int = 50_000
+    max_records: int = 5_000
     max_response_bytes: int = 16 * 1024 * 1024
     max_pay_bills: int = 100
     max_page_size: int = MAX_PAGE_SIZE
