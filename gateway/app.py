@@ -40,8 +40,8 @@ from gateway.loaders import Loaders
 from gateway.looplag import LoopLagMonitor
 from gateway.metrics import CONTENT_TYPE, Metrics, Sources
 from gateway.observability import OperationObserver, UpstreamObserver
-from gateway.persisted import PersistedMode, PersistedQueries, load_allowlist
 from gateway.pending import PendingPayments
+from gateway.persisted import PersistedMode, PersistedQueries, load_allowlist
 from gateway.pushwatch import PushTracker
 from gateway.ratelimit import RateLimitConfig, RateLimits
 from gateway.readiness import UpstreamProbe

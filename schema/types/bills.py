@@ -46,6 +46,7 @@ if TYPE_CHECKING:
     # Payments refer back to bills, so BillPayment is lazy (imported when resolved).
     from schema.types.payments import BillPayment
 
+
 @strawberry.type(description="A payment of a bill pushed to Codat and not yet pulled back.")
 class PendingPayment:
     push_operation_key: str

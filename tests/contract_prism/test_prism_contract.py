@@ -85,6 +85,7 @@ TOUR = tour_operations()
 
 VARIABLES: dict[str, dict[str, Any]] = {
     "ApDashboard": {},
+    "Ids": {},
     "Supplier": {"company": COMPANY, "supplier": SUPPLIER},
     "Payment": {"company": COMPANY, "payment": PAYMENT},
     "Node": {"id": to_base64("Bill", f"{COMPANY}:{BILL}")},
@@ -208,8 +209,8 @@ def _cost(document: str, name: str, variables: dict[str, Any]) -> int:
     return estimate_cost(schema, operation, fragments, variables)
 
 
-def test_the_readme_tour_has_the_four_operations() -> None:
-    assert [name for name, _ in TOUR] == ["ApDashboard", "Supplier", "Payment", "Node"]
+def test_the_readme_tour_has_its_five_operations() -> None:
+    assert [name for name, _ in TOUR] == ["ApDashboard", "Ids", "Supplier", "Payment", "Node"]
 
 
 @pytest.mark.parametrize(("name", "document"), TOUR, ids=[name for name, _ in TOUR])
