@@ -83,7 +83,11 @@ REACHED: dict[str, tuple[str | None, str | None, str]] = {
     "get-payment-method": ("get_payment_method", "BillPayment.paymentMethod", ""),
     "list-suppliers": ("list_records", "Company.suppliers", ""),
     "get-supplier": ("get_supplier", "Company.supplier", ""),
-    "get-create-update-supplier-model": ("get_push_options", "DataConnectionLink.mappingOptions", ""),
+    "get-create-update-supplier-model": (
+        "get_push_options",
+        "DataConnectionLink.mappingOptions",
+        "",
+    ),
     "create-supplier": ("create_supplier", "Mutation.createSupplier", ""),
     "update-supplier": ("update_supplier", "Mutation.updateSupplier", ""),
     "list-tax-rates": ("list_records", "Company.taxRates", ""),
