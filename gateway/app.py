@@ -16,15 +16,7 @@ from redis.backoff import NoBackoff
 from redis.retry import Retry
 from starlette.middleware.gzip import GZipMiddleware
 
-from gateway.auth import (
-    ANONYMOUS,
-    NOBODY,
-    Authenticator,
-    JwksSource,
-    JwtConfig,
-    Principal,
-    parse_api_keys,
-)
+from gateway.auth import Authenticator, JwksSource, JwtConfig, parse_api_keys
 from gateway.bounds import Bound
 from gateway.cache import ResponseCache, UpstreamCache
 from gateway.codat import CodatClient
@@ -50,6 +42,7 @@ from gateway.responses import GraphQLFront
 from gateway.settings import Settings
 from gateway.static import GraphiQLAssets, examples_router, graphiql_router
 from gateway.store import FailClosedStore, FallbackStore, KeyValueStore, MemoryStore, RedisStore
+from gateway.tenancy import ANONYMOUS, NOBODY, Principal
 from gateway.tracing import gateway_tracer, tracer_provider
 from gateway.uploads import UploadGuard
 from gateway.upstream import Upstream

@@ -12,9 +12,9 @@ from collections.abc import Sequence
 from decimal import Decimal
 
 from gateway.codat.client import CodatClient
+from gateway.codat.errors import CodatNotFound
 from gateway.codat.models import Bill, BillCreditNote, BillCreditNoteStatus
 from gateway.codat.types import CompanyId
-from gateway.errors import CodatNotFound
 from gateway.payments import (
     CreditApplication,
     WriteErrorCode,

@@ -39,10 +39,11 @@ from strawberry.subscriptions.protocols.graphql_ws.types import (
 from strawberry.subscriptions.protocols.graphql_ws.types import ErrorMessage, StartMessage
 
 from gateway.asgi import read_body, respond_json
-from gateway.auth import ANONYMOUS, AuthenticationError, Authenticator, Principal
+from gateway.auth import AuthenticationError, Authenticator
 from gateway.disconnect import until_disconnect, writes
 from gateway.nesting import MAX_JSON_NESTING, lone_surrogate, too_deep
 from gateway.ratelimit import RateLimits, retry_after
+from gateway.tenancy import ANONYMOUS, Principal
 from gateway.work import RequestWork, within
 
 log = logging.getLogger("gateway.guard")

@@ -14,9 +14,9 @@ from typing import Any, Generic, TypeVar
 from aiodataloader import DataLoader
 from pydantic import BaseModel
 
-from gateway.auth import ANONYMOUS, CompanyNotAllowedError, Principal, authorize_company
 from gateway.codat import Page
 from gateway.codat.datatypes import readable
+from gateway.codat.errors import CodatNotFound, CodatQueryError
 from gateway.codat.models import (
     Attachment,
     Company,
@@ -29,9 +29,10 @@ from gateway.codat.models import (
     SourceType,
 )
 from gateway.codat.types import CompanyId
-from gateway.errors import CodatNotFound, CodatQueryError, NoLinkedConnectionError
+from gateway.errors import NoLinkedConnectionError
 from gateway.pagination import PagePlan, Window, plan_pages
 from gateway.pending import PendingPayment, PendingPayments
+from gateway.tenancy import ANONYMOUS, CompanyNotAllowedError, Principal, authorize_company
 from gateway.upstream import ABSENT, Upstream
 
 T = TypeVar("T")

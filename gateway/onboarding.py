@@ -18,6 +18,7 @@ from dataclasses import asdict, dataclass
 from decimal import Decimal
 from typing import Any
 
+from gateway.codat.errors import CodatNotFound
 from gateway.codat.models import (
     AccountInput,
     AccountStatus,
@@ -31,7 +32,6 @@ from gateway.codat.models import (
     Connection,
 )
 from gateway.codat.types import CompanyId, ConnectionId
-from gateway.errors import CodatNotFound
 from gateway.payments import (
     LineDraft,
     WriteErrorCode,

@@ -7,7 +7,7 @@ import time
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 
-from gateway.errors import CodatError
+from gateway.codat.errors import CodatError
 
 
 @dataclass(frozen=True, slots=True)

@@ -15,6 +15,7 @@ from dataclasses import asdict, replace
 from decimal import Decimal
 from typing import Any
 
+from gateway.codat.errors import CodatNotFound
 from gateway.codat.models import (
     Bill,
     BillCreditNoteInput,
@@ -34,7 +35,6 @@ from gateway.drafts import (
     SupplierChanges,
     SupplierDraft,
 )
-from gateway.errors import CodatNotFound
 from gateway.payments import (
     UNEDITABLE,
     LineDraft,

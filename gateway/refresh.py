@@ -23,9 +23,9 @@ from collections.abc import Iterable
 from datetime import datetime
 
 from gateway.codat import CodatClient
+from gateway.codat.errors import CodatBadRequest, CodatError, CodatNotFound
 from gateway.codat.models import DataType, PullOperationStatus
 from gateway.codat.types import CompanyId
-from gateway.errors import CodatBadRequest, CodatError, CodatNotFound
 
 log = logging.getLogger("gateway.refresh")
 

@@ -21,11 +21,11 @@ from graphql import OperationType
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from gateway.asgi import read_body, replay, respond_json
-from gateway.auth import ANONYMOUS
 from gateway.cache import ResponseCache
 from gateway.documents import DocumentScan, scan_document, too_many_tokens_message
 from gateway.documents import operation_type as scanned_operation_type
 from gateway.persisted import PersistedQueries, Refusal
+from gateway.tenancy import ANONYMOUS
 
 log = logging.getLogger("gateway.responses")
 

@@ -9,6 +9,7 @@ from typing import Any, TypeVar
 from gateway.cache import ALL_COMPANIES, CacheKey, UpstreamCache, note_dependency
 from gateway.codat import CodatClient, Page, iter_items
 from gateway.codat.datatypes import readable
+from gateway.codat.errors import CodatNotFound
 from gateway.codat.models import (
     Attachment,
     BankAccount,
@@ -23,7 +24,6 @@ from gateway.codat.models import (
 )
 from gateway.codat.query import id_chunks
 from gateway.codat.types import CompanyId, ConnectionId
-from gateway.errors import CodatNotFound
 
 T = TypeVar("T")
 

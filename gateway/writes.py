@@ -25,7 +25,15 @@ from dataclasses import asdict, dataclass, field
 from decimal import Decimal
 from typing import Any
 
-from gateway.auth import ANONYMOUS, CompanyNotAllowedError, Principal, authorize_company
+from gateway.codat.errors import (
+    CodatBadRequest,
+    CodatConflict,
+    CodatError,
+    CodatHTTPError,
+    CodatNotFound,
+    CodatRateLimited,
+    CodatUnprocessable,
+)
 from gateway.codat.models import (
     Account,
     Bill,
@@ -36,15 +44,6 @@ from gateway.codat.models import (
 )
 from gateway.codat.types import CodatDateTime, CompanyId, ConnectionId
 from gateway.credits import check_credits, credit_input_issues, credit_total
-from gateway.errors import (
-    CodatBadRequest,
-    CodatConflict,
-    CodatError,
-    CodatHTTPError,
-    CodatNotFound,
-    CodatRateLimited,
-    CodatUnprocessable,
-)
 from gateway.events import EventBus, EventKind, GatewayEvent
 from gateway.idempotency import (
     IdempotencyKeyInFlightError,
@@ -71,6 +70,7 @@ from gateway.payments import (
 from gateway.pending import PendingPayments
 from gateway.pushwatch import PushTracker
 from gateway.store import StoreUnavailableError
+from gateway.tenancy import ANONYMOUS, CompanyNotAllowedError, Principal, authorize_company
 from gateway.upstream import ABSENT, Upstream
 
 log = logging.getLogger("gateway.writes")

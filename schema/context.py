@@ -9,11 +9,12 @@ from typing import Any
 import strawberry
 from strawberry.fastapi import BaseContext
 
-from gateway.auth import ANONYMOUS, AuthenticationError, Authenticator, Principal
+from gateway.auth import AuthenticationError, Authenticator
 from gateway.auth import connection_authorization as _connection_authorization
 from gateway.events import EventBus
 from gateway.loaders import Loaders
 from gateway.pushwatch import PushTracker
+from gateway.tenancy import ANONYMOUS, Principal
 from gateway.writes import Writes
 
 

@@ -42,9 +42,7 @@ from strawberry.extensions import ParserCache, SchemaExtension
 from strawberry.relay import GlobalIDValueError
 from strawberry.types import ExecutionContext, ExecutionResult
 
-from gateway.auth import CompanyNotAllowedError
-from gateway.correlation import current_request_id
-from gateway.errors import (
+from gateway.codat.errors import (
     CodatBadRequest,
     CodatDataNotReady,
     CodatDeadlineExceeded,
@@ -59,10 +57,12 @@ from gateway.errors import (
     CodatServerError,
     CodatTooManyPages,
     CodatTransportError,
-    NoLinkedConnectionError,
 )
+from gateway.correlation import current_request_id
+from gateway.errors import NoLinkedConnectionError
 from gateway.pagination import CursorError
 from gateway.pushwatch import SubscriberTooSlowError
+from gateway.tenancy import CompanyNotAllowedError
 
 INTERNAL_MESSAGE = "Internal server error."
 

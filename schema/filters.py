@@ -12,6 +12,7 @@ from typing import Protocol
 
 import strawberry
 
+from gateway.codat.errors import CodatQueryError
 from gateway.codat.query import (
     MAX_QUERY_LENGTH,
     Query,
@@ -21,7 +22,6 @@ from gateway.codat.query import (
     validate_query,
     where,
 )
-from gateway.errors import CodatQueryError
 from schema.enums import (
     AccountStatus,
     AccountType,

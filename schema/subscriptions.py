@@ -13,10 +13,10 @@ from datetime import datetime
 
 import strawberry
 
-from gateway.auth import authorize_company
 from gateway.codat.types import CompanyId
 from gateway.events import EventBus
 from gateway.pushwatch import PushTracker, SubscriberTooSlowError
+from gateway.tenancy import authorize_company
 from schema.context import Info
 from schema.errors import NotFoundError
 from schema.ids import company_id_from_argument

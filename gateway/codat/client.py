@@ -12,6 +12,7 @@ import httpx
 from gateway.codat import _json, datatypes
 from gateway.codat.config import ClientConfig
 from gateway.codat.datatypes import ReadableDataType
+from gateway.codat.errors import CodatInvalidResponse, CodatTransportError
 from gateway.codat.models import (
     Account,
     AccountInput,
@@ -57,7 +58,6 @@ from gateway.codat.transport import (
 )
 from gateway.codat.types import CompanyId, ConnectionId
 from gateway.codat.validation import validate_record
-from gateway.errors import CodatInvalidResponse, CodatTransportError
 
 ModelT = TypeVar("ModelT", bound=CodatModel)
 ListT = TypeVar("ListT", bound=CodatModel)

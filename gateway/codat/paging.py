@@ -21,14 +21,14 @@ from pydantic import BaseModel, Field, ValidationError
 
 from gateway.codat.config import WalkLimits
 from gateway.codat.deadline import Deadline, current_deadline
-from gateway.codat.models import CodatModel
-from gateway.codat.validation import failing_fields, validate_record
-from gateway.errors import (
+from gateway.codat.errors import (
     CodatDeadlineExceeded,
     CodatInconsistentPaging,
     CodatInvalidResponse,
     CodatTooManyPages,
 )
+from gateway.codat.models import CodatModel
+from gateway.codat.validation import failing_fields, validate_record
 
 T = TypeVar("T", bound=BaseModel)
 

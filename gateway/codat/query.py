@@ -23,7 +23,7 @@ from decimal import Decimal
 from enum import StrEnum
 from urllib.parse import quote
 
-from gateway.errors import CodatQueryError
+from gateway.codat.errors import CodatQueryError
 
 MAX_QUERY_LENGTH = 2048
 """Codat's limit: a query must be shorter than this (we count URL-encoded characters)."""

@@ -21,13 +21,7 @@ import httpx
 
 from gateway.codat import _json
 from gateway.codat.config import ClientConfig
-from gateway.codat.retries import (
-    IDEMPOTENT_METHODS,
-    RETRYABLE_STATUSES,
-    parse_retry_after,
-    retry_wait,
-)
-from gateway.errors import (
+from gateway.codat.errors import (
     CodatBadRequest,
     CodatConflict,
     CodatDataNotReady,
@@ -41,6 +35,12 @@ from gateway.errors import (
     CodatUnauthorized,
     CodatUnavailable,
     CodatUnprocessable,
+)
+from gateway.codat.retries import (
+    IDEMPOTENT_METHODS,
+    RETRYABLE_STATUSES,
+    parse_retry_after,
+    retry_wait,
 )
 
 logger = logging.getLogger(__name__)

@@ -11,7 +11,7 @@ from typing import Any, TypeVar
 
 from pydantic import BaseModel, ValidationError
 
-from gateway.errors import CodatInvalidRecord
+from gateway.codat.errors import CodatInvalidRecord
 
 M = TypeVar("M", bound=BaseModel)
 

@@ -9,8 +9,7 @@ import uuid
 import pytest
 
 from gateway.codat import CodatClient, RetryPolicy
-from gateway.codat.models import PushOperationStatus
-from gateway.errors import (
+from gateway.codat.errors import (
     CodatBadRequest,
     CodatDataNotReady,
     CodatHTTPError,
@@ -21,6 +20,7 @@ from gateway.errors import (
     CodatUnauthorized,
     CodatUnavailable,
 )
+from gateway.codat.models import PushOperationStatus
 from tests.codat.conftest import ContractTransport, Sandbox, SeededCompany, make_client
 from tests.codat.test_client_writes import a_new_bill
 

@@ -15,15 +15,15 @@ import pytest
 
 from gateway.codat.config import WalkLimits
 from gateway.codat.deadline import operation_deadline
-from gateway.codat.models import BillPayment
-from gateway.codat.paging import Page, iter_items, iter_pages, parse_page
-from gateway.errors import (
+from gateway.codat.errors import (
     CodatDeadlineExceeded,
     CodatInconsistentPaging,
     CodatInvalidRecord,
     CodatInvalidResponse,
     CodatTooManyPages,
 )
+from gateway.codat.models import BillPayment
+from gateway.codat.paging import Page, iter_items, iter_pages, parse_page
 from schema.errors import error_extensions
 
 Body = dict[str, Any]

@@ -8,6 +8,7 @@ from urllib.parse import quote
 
 import pytest
 
+from gateway.codat.errors import CodatError, CodatQueryError
 from gateway.codat.query import (
     MAX_QUERY_LENGTH,
     OrderBy,
@@ -18,7 +19,6 @@ from gateway.codat.query import (
     validate_query,
     where,
 )
-from gateway.errors import CodatError, CodatQueryError
 
 
 @pytest.mark.parametrize(

@@ -15,8 +15,8 @@ import pytest
 from gateway.cache import UpstreamCache
 from gateway.codat import ClientConfig, CodatClient, CompanyId, RetryPolicy
 from gateway.codat.config import WalkLimits
+from gateway.codat.errors import CodatInconsistentPaging, CodatInvalidRecord, CodatTooManyPages
 from gateway.codat.models import DataType
-from gateway.errors import CodatInconsistentPaging, CodatInvalidRecord, CodatTooManyPages
 from gateway.upstream import Upstream
 
 COMPANY = CompanyId("8a210b68-6988-11ed-a1eb-0242ac120002")

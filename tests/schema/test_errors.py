@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 from graphql import GraphQLError
 
-from gateway.errors import (
+from gateway.codat.errors import (
     CodatDataNotReady,
     CodatError,
     CodatNotFound,
