@@ -29,11 +29,11 @@ from bench.common import (
     wrk,
 )
 from gateway.app import client_config
-from gateway.cache import UpstreamCache
 from gateway.codat import CodatClient
-from gateway.loaders import Loaders
+from gateway.reads.cache import UpstreamCache
+from gateway.reads.loaders import Loaders
+from gateway.reads.upstream import Upstream
 from gateway.settings import Settings
-from gateway.upstream import Upstream
 from schema import build_schema
 from schema.context import Context
 from tests.queries import AP_DASHBOARD, dashboard_minimum_calls, dashboard_naive_calls

@@ -12,11 +12,11 @@ from pyinstrument import Profiler
 from bench.common import API_KEY, RESULTS, server
 from bench.dashboard import SANDBOX_ENV, VARIABLES
 from gateway.app import client_config
-from gateway.cache import UpstreamCache
 from gateway.codat import CodatClient
-from gateway.loaders import Loaders
+from gateway.reads.cache import UpstreamCache
+from gateway.reads.loaders import Loaders
+from gateway.reads.upstream import Upstream
 from gateway.settings import Settings
-from gateway.upstream import Upstream
 from schema import build_schema
 from schema.context import Context
 from tests.queries import AP_DASHBOARD

@@ -26,7 +26,7 @@ from fastapi import FastAPI
 
 from bench.common import signed_webhook_headers
 from gateway.app import create_app
-from gateway.invalidation import CacheInvalidator
+from gateway.events.invalidation import CacheInvalidator
 from gateway.settings import Secret, Settings
 from sandbox.app import create_app as create_sandbox_app
 from sandbox.config import SandboxConfig

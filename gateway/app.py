@@ -16,39 +16,45 @@ from redis.backoff import NoBackoff
 from redis.retry import Retry
 from starlette.middleware.gzip import GZipMiddleware
 
-from gateway.auth import Authenticator, JwksSource, JwtConfig, parse_api_keys
-from gateway.bounds import Bound
-from gateway.cache import ResponseCache, UpstreamCache
 from gateway.codat import CodatClient
 from gateway.codat.config import ClientConfig, RetryPolicy, Timeouts, WalkLimits
-from gateway.correlation import RequestIdMiddleware
-from gateway.error_shape import GraphQLErrorShape
-from gateway.events import EventBus, LocalBus, RedisBus
-from gateway.guard import AdminAccess, GraphQLGuard, GuardConfig
-from gateway.http import GatewayGraphQLRouter
-from gateway.idempotency import IdempotentWrites
-from gateway.invalidation import CacheInvalidator
-from gateway.loaders import Loaders
-from gateway.looplag import LoopLagMonitor
-from gateway.metrics import CONTENT_TYPE, Metrics, Sources
-from gateway.observability import OperationObserver, UpstreamObserver
-from gateway.pending import PendingPayments
-from gateway.persisted import PersistedMode, PersistedQueries, load_allowlist
-from gateway.pushwatch import PushTracker
-from gateway.ratelimit import RateLimitConfig, RateLimits
-from gateway.readiness import UpstreamProbe
-from gateway.refresh import RefreshQueue
-from gateway.responses import GraphQLFront
+from gateway.edge.auth import Authenticator, JwksSource, JwtConfig, parse_api_keys
+from gateway.edge.correlation import RequestIdMiddleware
+from gateway.edge.error_shape import GraphQLErrorShape
+from gateway.edge.guard import AdminAccess, GraphQLGuard, GuardConfig
+from gateway.edge.http import GatewayGraphQLRouter
+from gateway.edge.observability import OperationObserver, UpstreamObserver
+from gateway.edge.persisted import PersistedMode, PersistedQueries, load_allowlist
+from gateway.edge.ratelimit import RateLimitConfig, RateLimits
+from gateway.edge.responses import GraphQLFront
+from gateway.edge.static import GraphiQLAssets, examples_router, graphiql_router
+from gateway.edge.uploads import UploadGuard
+from gateway.events.bus import EventBus, LocalBus, RedisBus
+from gateway.events.invalidation import CacheInvalidator
+from gateway.events.store import (
+    FailClosedStore,
+    FallbackStore,
+    KeyValueStore,
+    MemoryStore,
+    RedisStore,
+)
+from gateway.events.webhooks import WebhookConfig, WebhookReceiver
+from gateway.events.webhooks import router as webhooks_router
+from gateway.ops.bounds import Bound
+from gateway.ops.looplag import LoopLagMonitor
+from gateway.ops.metrics import CONTENT_TYPE, Metrics, Sources
+from gateway.ops.readiness import UpstreamProbe
+from gateway.ops.tracing import gateway_tracer, tracer_provider
+from gateway.reads.cache import ResponseCache, UpstreamCache
+from gateway.reads.loaders import Loaders
+from gateway.reads.upstream import Upstream
 from gateway.settings import Settings
-from gateway.static import GraphiQLAssets, examples_router, graphiql_router
-from gateway.store import FailClosedStore, FallbackStore, KeyValueStore, MemoryStore, RedisStore
 from gateway.tenancy import ANONYMOUS, NOBODY, Principal
-from gateway.tracing import gateway_tracer, tracer_provider
-from gateway.uploads import UploadGuard
-from gateway.upstream import Upstream
-from gateway.webhooks import WebhookConfig, WebhookReceiver
-from gateway.webhooks import router as webhooks_router
-from gateway.writes import Writes
+from gateway.writes.executor import Writes
+from gateway.writes.idempotency import IdempotentWrites
+from gateway.writes.pending import PendingPayments
+from gateway.writes.pushwatch import PushTracker
+from gateway.writes.refresh import RefreshQueue
 from schema import Limits, build_schema
 from schema.context import Context
 from schema.deadline import OperationDeadline
@@ -442,7 +448,7 @@ def create_app(settings: Settings, *, tracing: TracerProvider | None = None) -> 
             },
         }
         if not admin.allows(request):
-            body = {"status": status}  # the details are the operator's (gateway/guard.py)
+            body = {"status": status}  # the details are the operator's (gateway/edge/guard.py)
         return JSONResponse(body, status_code=200 if upstream.reachable else 503)
 
     return app

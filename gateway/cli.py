@@ -18,7 +18,7 @@ import typer
 import uvicorn
 
 from gateway.errors import ConfigError
-from gateway.logs import configure_logging
+from gateway.ops.logs import configure_logging
 from gateway.settings import Secret, Settings
 
 if TYPE_CHECKING:

@@ -10,7 +10,7 @@ from pathlib import Path
 from typing import Any, TypeVar
 from urllib.parse import urlsplit
 
-from gateway.auth import ApiKey, parse_api_keys
+from gateway.edge.auth import ApiKey, parse_api_keys
 from gateway.errors import ConfigError
 
 T = TypeVar("T")

@@ -9,8 +9,8 @@ import strawberry
 from strawberry import relay
 from strawberry.relay import NodeType
 
-from gateway.loaders import ListRequest, Slice
-from gateway.pagination import Window, decode_cursor, encode_cursor, forward_window
+from gateway.reads.loaders import ListRequest, Slice
+from gateway.reads.pagination import Window, decode_cursor, encode_cursor, forward_window
 from schema.context import Info
 from schema.errors import UserInputError
 

@@ -9,13 +9,13 @@ from typing import Any
 import strawberry
 from strawberry.fastapi import BaseContext
 
-from gateway.auth import AuthenticationError, Authenticator
-from gateway.auth import connection_authorization as _connection_authorization
-from gateway.events import EventBus
-from gateway.loaders import Loaders
-from gateway.pushwatch import PushTracker
+from gateway.edge.auth import AuthenticationError, Authenticator
+from gateway.edge.auth import connection_authorization as _connection_authorization
+from gateway.events.bus import EventBus
+from gateway.reads.loaders import Loaders
 from gateway.tenancy import ANONYMOUS, Principal
-from gateway.writes import Writes
+from gateway.writes.executor import Writes
+from gateway.writes.pushwatch import PushTracker
 
 
 @dataclass

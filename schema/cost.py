@@ -1,6 +1,6 @@
 """The cost of an operation in upstream (Codat) calls, estimated before it runs, and its budget.
 
-The model follows how the loaders fetch (gateway/loaders.py), counting a cold cache:
+The model follows how the loaders fetch (gateway/reads/loaders.py), counting a cold cache:
 
 - `Query.companies(first: n)`: one companies page, or, for a caller limited to some companies,
   one read per allowed company in the window; below it, `n` companies (at most the allowed ones).
@@ -64,7 +64,7 @@ from strawberry.extensions import (
     SchemaExtension,
 )
 
-from gateway.correlation import current_request_id
+from gateway.edge.correlation import current_request_id
 
 DEFAULT_PAGE_SIZE = 50
 """What a connection returns without `first`/`last` (schema/connections.py)."""
@@ -79,7 +79,7 @@ MAX_PAGE_SIZE = 500
 IDS_PER_CALL = 40
 """Ids one OR-chain lookup carries (36-character ids in a 2048-character query, with margin)."""
 WHOLE_SET_TYPES = frozenset({"Account", "TaxRate", "PaymentMethod", "TrackingCategory"})
-"""Reference sets read whole, once per company (gateway/loaders.py WHOLE_SET_TYPES)."""
+"""Reference sets read whole, once per company (gateway/reads/loaders.py WHOLE_SET_TYPES)."""
 SCALAR_BYTES = 24
 """A scalar value's JSON size, beside its key: an average over ids, amounts, dates and names."""
 MUTATION_CALLS = 6

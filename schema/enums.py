@@ -31,7 +31,7 @@ from gateway.codat.models import (
     TrackingCategoryStatus,
     WebLinkType,
 )
-from gateway.refresh import SyncState
+from gateway.writes.refresh import SyncState
 
 __all__ = [
     "AccountStatus",

@@ -58,11 +58,11 @@ from gateway.codat.errors import (
     CodatTooManyPages,
     CodatTransportError,
 )
-from gateway.correlation import current_request_id
+from gateway.edge.correlation import current_request_id
 from gateway.errors import NoLinkedConnectionError
-from gateway.pagination import CursorError
-from gateway.pushwatch import SubscriberTooSlowError
+from gateway.reads.pagination import CursorError
 from gateway.tenancy import CompanyNotAllowedError
+from gateway.writes.pushwatch import SubscriberTooSlowError
 
 INTERNAL_MESSAGE = "Internal server error."
 

@@ -18,8 +18,7 @@ import strawberry
 from strawberry.scalars import JSON
 
 from gateway.codat.types import CompanyId
-from gateway.payments import CreditApplication, WriteErrorCode, WriteIssue
-from gateway.writes import (
+from gateway.writes.executor import (
     BillPaymentResult,
     BillToPay,
     PayBillRequest,
@@ -27,6 +26,7 @@ from gateway.writes import (
     WriteOutcome,
     Writes,
 )
+from gateway.writes.payments import CreditApplication, WriteErrorCode, WriteIssue
 from schema.context import Info
 from schema.ids import (
     ACCOUNT,

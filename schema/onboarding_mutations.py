@@ -1,7 +1,7 @@
 # strawberry.field(description=...) is typed as returning Any, so its decorations are "untyped".
 # mypy: disable-error-code="untyped-decorator"
 """Mutations of onboarding and the less common payables writes: companies, connections,
-deletes, credit-note updates, accounts and bank accounts (`gateway/onboarding.py`).
+deletes, credit-note updates, accounts and bank accounts (`gateway/writes/onboarding.py`).
 
 Same shape as every write: one `input`, a payload with `pushOperation` (null where Codat answers
 at once: companies and connections, which add `company` / `connection`), `idempotencyKey`,
@@ -16,15 +16,15 @@ from decimal import Decimal
 import strawberry
 
 from gateway.codat import models
-from gateway.onboarding import (
+from gateway.writes.executor import WriteOutcome
+from gateway.writes.onboarding import (
     AccountDraft,
     BankAccountDraft,
     CompanyDraft,
     CreditNoteChanges,
     Onboarding,
 )
-from gateway.payments import LineDraft
-from gateway.writes import WriteOutcome
+from gateway.writes.payments import LineDraft
 from schema.context import Info
 from schema.enums import AccountStatus, AccountType, BankAccountType, BillCreditNoteStatus
 from schema.mutations import KEY, WritePayload, company, payload_fields, writes

@@ -12,8 +12,8 @@ from strawberry import relay
 from strawberry.types.base import get_object_definition
 
 from gateway.codat.models import Company as CompanyModel
-from gateway.loaders import Slice
-from gateway.pagination import Window
+from gateway.reads.loaders import Slice
+from gateway.reads.pagination import Window
 from schema.connections import Connection, paginate
 from schema.context import Info
 from schema.errors import NotFoundError

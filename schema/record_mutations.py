@@ -16,7 +16,7 @@ import strawberry
 from strawberry.file_uploads import Upload
 
 from gateway.codat.types import CompanyId
-from gateway.drafts import (
+from gateway.writes.drafts import (
     AttachmentUpload,
     BillChanges,
     BillDraft,
@@ -24,9 +24,9 @@ from gateway.drafts import (
     SupplierChanges,
     SupplierDraft,
 )
-from gateway.payments import LineDraft
-from gateway.record_writes import RecordWrites, pull_operations
-from gateway.writes import WriteOutcome
+from gateway.writes.executor import WriteOutcome
+from gateway.writes.payments import LineDraft
+from gateway.writes.records import RecordWrites, pull_operations
 from schema.context import Info
 from schema.enums import (
     BillCreditNoteStatus,

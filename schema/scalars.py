@@ -13,7 +13,7 @@ from strawberry.exceptions import StrawberryInputCoercionError
 from strawberry.types.scalar import ScalarDefinition
 
 from gateway.codat.types import CodatDateTime
-from gateway.payments import (
+from gateway.writes.payments import (
     AMOUNT_PLACES,
     MAX_DECIMAL_PLACES,
     MAX_INTEGER_DIGITS,

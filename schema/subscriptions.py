@@ -14,9 +14,9 @@ from datetime import datetime
 import strawberry
 
 from gateway.codat.types import CompanyId
-from gateway.events import EventBus
-from gateway.pushwatch import PushTracker, SubscriberTooSlowError
+from gateway.events.bus import EventBus
 from gateway.tenancy import authorize_company
+from gateway.writes.pushwatch import PushTracker, SubscriberTooSlowError
 from schema.context import Info
 from schema.errors import NotFoundError
 from schema.ids import company_id_from_argument

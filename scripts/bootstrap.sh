@@ -30,7 +30,7 @@ if [ ! -f "$stamp" ]; then
   touch "$stamp"
 fi
 
-# GraphiQL's scripts and styles, served by the gateway from its own origin (gateway/static.py):
+# GraphiQL's scripts and styles, served by the gateway from its own origin (gateway/edge/static.py):
 # the versions pinned in web/package-lock.json, from the npm registry, integrity checked by npm ci.
 # Without npm the GraphiQL page loads them from the CDN instead.
 if [ ! -f web/node_modules/.package-lock.json ] \

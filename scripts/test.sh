@@ -21,6 +21,7 @@ bash scripts/services.sh
 
 echo "== ruff format --check"; .venv/bin/ruff format --check .
 echo "== ruff check";          .venv/bin/ruff check .
+echo "== import contracts";    .venv/bin/lint-imports --no-cache
 echo "== mypy --strict";       .venv/bin/mypy --strict gateway schema sandbox tests bench
 # Coverage of gateway, schema and sandbox is measured on every run and its table printed at the
 # end (files at 100% left out). The fast loop: .venv/bin/pytest -m unit (see CONTRIBUTING.md).

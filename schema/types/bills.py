@@ -16,8 +16,8 @@ from strawberry.scalars import JSON
 from gateway.codat import models
 from gateway.codat.models import BillPaymentLineLinkType, DataType
 from gateway.codat.types import CodatDateTime, CompanyId
-from gateway.pending import PendingPayment as PendingPaymentModel
-from gateway.pending import bill_sync_state
+from gateway.writes.pending import PendingPayment as PendingPaymentModel
+from gateway.writes.pending import bill_sync_state
 from schema.context import Info
 from schema.enums import BillCreditNoteStatus, BillStatus, PushOperationStatus, SyncState
 from schema.ids import format_node_id

@@ -12,7 +12,7 @@ from strawberry.scalars import JSON
 from gateway.codat import models
 from gateway.codat.models import DataType
 from gateway.codat.types import CodatDateTime, CompanyId
-from gateway.loaders import MISSING
+from gateway.reads.loaders import MISSING
 from schema.context import Info
 from schema.enums import AddressType, BilledToType
 from schema.errors import NotFoundError

@@ -14,8 +14,8 @@ from strawberry.relay import NodeType
 from gateway.codat import models
 from gateway.codat.models import DataType
 from gateway.codat.types import CodatDateTime, CompanyId
-from gateway.loaders import ListRequest, Slice
-from gateway.pagination import Window
+from gateway.reads.loaders import ListRequest, Slice
+from gateway.reads.pagination import Window
 from schema.connections import Connection, paginate, paginate_list
 from schema.context import Info
 from schema.errors import NotFoundError

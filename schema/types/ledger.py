@@ -16,7 +16,7 @@ from gateway.codat import models
 from gateway.codat.models import DataType
 from gateway.codat.query import where
 from gateway.codat.types import CodatDateTime, CompanyId
-from gateway.loaders import ListRequest
+from gateway.reads.loaders import ListRequest
 from schema.context import Info
 from schema.enums import (
     AccountStatus,

@@ -15,7 +15,7 @@ from gateway.codat import models
 from gateway.codat.models import DataType
 from gateway.codat.query import where
 from gateway.codat.types import CodatDateTime, CompanyId
-from gateway.loaders import ListRequest
+from gateway.reads.loaders import ListRequest
 from schema.connections import Connection, paginate_list
 from schema.context import Info
 from schema.enums import SupplierStatus

@@ -1,4 +1,4 @@
-"""Rate limits across transports and replicas, over real servers (gateway/ratelimit.py).
+"""Rate limits across transports and replicas, over real servers (gateway/edge/ratelimit.py).
 
 One limit per caller counts HTTP operations and WebSocket `subscribe` messages alike, shared in
 Redis by every replica; failed authentications are throttled per client address.

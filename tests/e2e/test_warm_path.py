@@ -15,7 +15,7 @@ import pytest
 from fastapi import FastAPI
 
 from gateway.app import create_app
-from gateway.auth import parse_api_keys
+from gateway.edge.auth import parse_api_keys
 from tests.gateway.replicas import read_completed, replica_settings, signed_headers
 from tests.servers import ServerThread, running
 from tests.upstream import clear_calls, recorded_calls

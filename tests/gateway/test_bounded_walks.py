@@ -12,12 +12,12 @@ from collections.abc import Callable
 import httpx
 import pytest
 
-from gateway.cache import UpstreamCache
 from gateway.codat import ClientConfig, CodatClient, CompanyId, RetryPolicy
 from gateway.codat.config import WalkLimits
 from gateway.codat.errors import CodatInconsistentPaging, CodatInvalidRecord, CodatTooManyPages
 from gateway.codat.models import DataType
-from gateway.upstream import Upstream
+from gateway.reads.cache import UpstreamCache
+from gateway.reads.upstream import Upstream
 
 COMPANY = CompanyId("8a210b68-6988-11ed-a1eb-0242ac120002")
 

@@ -9,10 +9,10 @@ import pytest
 from redis.asyncio import Redis
 
 from gateway.app import redis_client
-from gateway.cache import ALL_COMPANIES, CacheKey, UpstreamCache
-from gateway.events import EventKind, GatewayEvent, LocalBus, RedisBus
-from gateway.invalidation import CacheInvalidator, evict
-from gateway.store import FallbackStore, MemoryStore, RedisStore
+from gateway.events.bus import EventKind, GatewayEvent, LocalBus, RedisBus
+from gateway.events.invalidation import CacheInvalidator, evict
+from gateway.events.store import FallbackStore, MemoryStore, RedisStore
+from gateway.reads.cache import ALL_COMPANIES, CacheKey, UpstreamCache
 from tests.gateway.replicas import REDIS_URL, free_port, unique_prefix
 
 

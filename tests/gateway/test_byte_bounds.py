@@ -1,4 +1,4 @@
-"""Every per-process cache and store is bounded in entries and in bytes (gateway/bounds.py)."""
+"""Every per-process cache and store is bounded in entries and in bytes (gateway/ops/bounds.py)."""
 
 from __future__ import annotations
 
@@ -8,9 +8,9 @@ from typing import Any
 
 import pytest
 
-from gateway.cache import ENTRY_OVERHEAD_BYTES, CacheKey, ResponseCache, UpstreamCache
 from gateway.codat.paging import Page
-from gateway.store import MemoryStore
+from gateway.events.store import MemoryStore
+from gateway.reads.cache import ENTRY_OVERHEAD_BYTES, CacheKey, ResponseCache, UpstreamCache
 
 
 def _fetch(value: Any) -> Callable[[], Awaitable[Any]]:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import asyncio
 
-from gateway.cache import CacheKey, UpstreamCache
+from gateway.reads.cache import CacheKey, UpstreamCache
 
 
 class Clock:

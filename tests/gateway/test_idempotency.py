@@ -1,4 +1,4 @@
-"""gateway/idempotency.py, in-process: one run per key, replays, refusals, recorded progress."""
+"""gateway/writes/idempotency.py in process: one run per key, replays, refusals, progress."""
 
 from __future__ import annotations
 
@@ -7,7 +7,8 @@ from typing import Any
 
 import pytest
 
-from gateway.idempotency import (
+from gateway.events.store import MemoryStore
+from gateway.writes.idempotency import (
     IdempotencyKeyInFlightError,
     IdempotencyKeyReusedError,
     IdempotentWrites,
@@ -15,7 +16,6 @@ from gateway.idempotency import (
     Unsettled,
     fingerprint,
 )
-from gateway.store import MemoryStore
 
 
 def writes(*, wait: float = 1.0) -> IdempotentWrites:

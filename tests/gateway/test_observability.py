@@ -16,10 +16,10 @@ from opentelemetry.sdk.trace import ReadableSpan
 from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanExporter
 
 from gateway.app import create_app
-from gateway.correlation import RequestIdFilter
-from gateway.logs import JsonFormatter
-from gateway.metrics import Metrics, template_path
-from gateway.tracing import tracer_provider
+from gateway.edge.correlation import RequestIdFilter
+from gateway.ops.logs import JsonFormatter
+from gateway.ops.metrics import Metrics, template_path
+from gateway.ops.tracing import tracer_provider
 from tests.conftest import gateway_settings
 from tests.servers import running
 
@@ -208,7 +208,7 @@ def test_request_ids_reach_the_response_the_logs_and_graphql_errors(
     assert error["extensions"]["requestId"] == "req-123.abc"
     assert re.fullmatch(r"[0-9a-f]{32}", replaced.headers["x-request-id"])
     lines = [json.loads(line) for line in captured_logs.getvalue().splitlines()]
-    upstream = [line for line in lines if line["logger"] == "gateway.upstream.calls"]
+    upstream = [line for line in lines if line["logger"] == "gateway.reads.upstream.calls"]
     failed = [line for line in upstream if line["level"] == "WARNING"]
     assert failed
     assert all(line["request_id"] == "req-123.abc" for line in failed)
@@ -239,7 +239,7 @@ def test_no_secret_ever_reaches_the_logs(sandbox_url: str, captured_logs: io.Str
         httpx.get(f"{gateway.url}/readyz")
     # then
     logs = captured_logs.getvalue()
-    assert "gateway.upstream.calls" in logs
+    assert "gateway.reads.upstream.calls" in logs
     api_key = settings.codat_api_key.reveal() if settings.codat_api_key else ""
     basic = base64.b64encode(api_key.encode()).decode()
     for secret in (

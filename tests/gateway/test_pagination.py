@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from gateway.pagination import (
+from gateway.reads.pagination import (
     CursorError,
     Window,
     backward_window,

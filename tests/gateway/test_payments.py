@@ -1,4 +1,4 @@
-"""gateway/payments.py, pure: checks, settlements, payment bodies and document totals."""
+"""gateway/writes/payments.py, pure: checks, settlements, payment bodies and document totals."""
 
 from __future__ import annotations
 
@@ -10,7 +10,7 @@ import pytest
 from gateway.codat.models import Account, Bill, BillStatus
 from gateway.codat.models.common import SupplierRef
 from gateway.codat.types import CodatDateTime
-from gateway.payments import (
+from gateway.writes.payments import (
     LineDraft,
     WriteErrorCode,
     WriteRefusedError,

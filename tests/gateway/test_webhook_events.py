@@ -11,8 +11,8 @@ from typing import Any
 import pytest
 import yaml  # type: ignore[import-untyped]
 
-from gateway.events import EventKind, GatewayEvent
-from gateway.webhooks import MalformedWebhookError, parse_event
+from gateway.events.bus import EventKind, GatewayEvent
+from gateway.events.webhooks import MalformedWebhookError, parse_event
 from tests.specs import SPEC_DIR
 
 SPECS = SPEC_DIR

@@ -10,7 +10,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from strawberry.exceptions import StrawberryInputCoercionError
 
-from gateway.payments import (
+from gateway.writes.payments import (
     LineDraft,
     WriteErrorCode,
     canonical_decimal,

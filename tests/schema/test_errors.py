@@ -15,7 +15,7 @@ from gateway.codat.errors import (
     CodatUnauthorized,
     CodatUnavailable,
 )
-from gateway.pagination import CursorError
+from gateway.reads.pagination import CursorError
 from schema.errors import INTERNAL_MESSAGE, NotFoundError, UserInputError, to_graphql_error
 
 URL = "https://api.codat.io/companies/c-1/data/bills"

@@ -7,9 +7,9 @@ from contextlib import aclosing
 from typing import Any, cast
 
 from gateway.codat import CodatClient
-from gateway.events import EventKind, GatewayEvent, LocalBus
-from gateway.loaders import Loaders
-from gateway.pushwatch import PushTracker
+from gateway.events.bus import EventKind, GatewayEvent, LocalBus
+from gateway.reads.loaders import Loaders
+from gateway.writes.pushwatch import PushTracker
 from schema import build_schema
 from schema.context import Context
 

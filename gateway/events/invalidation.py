@@ -1,0 +1,99 @@
+"""Cache invalidation as an event-bus subscriber: the same for local and Redis-borne events."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import time
+from collections import deque
+
+from gateway.events.bus import EventBus, GatewayEvent, Subscription
+from gateway.reads.cache import ALL_COMPANIES, ResponseCache, UpstreamCache
+
+log = logging.getLogger("gateway.events.invalidation")
+
+COMPANIES = "companies"
+
+
+def evict(cache: UpstreamCache | ResponseCache, event: GatewayEvent) -> int:
+    """Drop what `event` made stale; the companies list too when a company's entry changed."""
+    if event.company_id is None:
+        return 0
+    dropped = cache.invalidate(event.company_id, event.data_types)
+    if event.data_types is None or COMPANIES in event.data_types:
+        dropped += cache.invalidate(ALL_COMPANIES, (COMPANIES,))
+    return dropped
+
+
+class CacheInvalidator:
+    """Applies every bus event to the cache; clears it when events may have been missed."""
+
+    def __init__(
+        self,
+        bus: EventBus,
+        cache: UpstreamCache,
+        *,
+        ttl_seconds: float,
+        degraded_ttl_seconds: float,
+        queue_size: int,
+        responses: ResponseCache | None = None,
+    ) -> None:
+        self._bus = bus
+        self._cache = cache
+        self._responses = responses
+        self._response_ttl = None if responses is None else responses.ttl_seconds
+        self._ttl = ttl_seconds
+        self._degraded_ttl = degraded_ttl_seconds
+        self._queue_size = queue_size
+        self._task: asyncio.Task[None] | None = None
+        self.applied = 0
+        self.degraded = False
+        self.lag_seconds: deque[tuple[str, float]] = deque(maxlen=10_000)
+        """(event id, seconds from webhook receipt to eviction here), most recent last."""
+
+    async def start(self) -> None:
+        subscription = self._bus.subscribe(self._queue_size)
+        self._task = asyncio.create_task(self._run(subscription), name="cache-invalidator")
+
+    async def stop(self) -> None:
+        if self._task is not None:
+            self._task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._task
+            self._task = None
+
+    async def on_bus_health(self, healthy: bool) -> None:
+        """Missed invalidations cannot be known: start over, with a short TTL while degraded."""
+        self.degraded = not healthy
+        ttl = self._ttl if healthy else self._degraded_ttl
+        self._cache.clear(ttl_seconds=ttl)
+        if self._responses is not None:
+            # Stored responses are as stale as the data they were built from: same short TTL.
+            self._responses.clear(
+                ttl_seconds=self._response_ttl if healthy else min(ttl, self._response_ttl or ttl)
+            )
+        if healthy:
+            log.info("event bus healthy: cache cleared, TTL back to %ss", ttl)
+        else:
+            log.warning("event bus degraded: cache cleared, TTL %ss until Redis returns", ttl)
+
+    async def _run(self, subscription: Subscription) -> None:
+        try:
+            while True:
+                async for event in subscription:
+                    dropped = evict(self._cache, event)
+                    if self._responses is not None:
+                        dropped += evict(self._responses, event)
+                    self.applied += 1
+                    self.lag_seconds.append((event.id, time.time() - event.received_at))
+                    log.debug("event %s evicted %d entries", event.id, dropped)
+                if not subscription.dropped:
+                    return
+                # Dropped for falling behind: what we missed is unknown, so drop everything.
+                self._cache.clear()
+                if self._responses is not None:
+                    self._responses.clear()
+                subscription = self._bus.subscribe(self._queue_size)
+        finally:
+            subscription.close()

@@ -1,0 +1,1 @@
+"""Operating the gateway: metrics, tracing, logs, readiness, event-loop lag, bounds."""

@@ -1,0 +1,1 @@
+"""Writing to Codat: checks, idempotent pushes, payments, records, push watches, refreshes."""

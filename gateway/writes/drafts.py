@@ -1,0 +1,100 @@
+"""What the record writes take: new bills, suppliers and credit notes, changes, uploads.
+
+Plain values from the schema's inputs; `gateway/writes/records.py` checks them and turns them into
+Codat bodies.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from dataclasses import dataclass
+from decimal import Decimal
+from typing import Any
+
+from gateway.codat.models import BillCreditNoteStatus, BillStatus, SupplierStatus
+from gateway.writes.payments import LineDraft
+
+
+@dataclass(frozen=True, slots=True)
+class BillDraft:
+    supplier_id: str
+    issue_date: str
+    lines: tuple[LineDraft, ...]
+    due_date: str | None = None
+    status: BillStatus = BillStatus.Open
+    currency: str | None = None
+    currency_rate: Decimal | None = None
+    reference: str | None = None
+    note: str | None = None
+    total_amount: Decimal | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class BillChanges:
+    """What to change on a bill; None leaves a field as it is. New lines replace all lines."""
+
+    bill_id: str
+    supplier_id: str | None = None
+    issue_date: str | None = None
+    due_date: str | None = None
+    status: BillStatus | None = None
+    reference: str | None = None
+    note: str | None = None
+    lines: tuple[LineDraft, ...] | None = None
+    total_amount: Decimal | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class SupplierDraft:
+    supplier_name: str
+    status: SupplierStatus = SupplierStatus.Active
+    contact_name: str | None = None
+    email_address: str | None = None
+    phone: str | None = None
+    registration_number: str | None = None
+    tax_number: str | None = None
+    default_currency: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class SupplierChanges:
+    supplier_id: str
+    supplier_name: str | None = None
+    status: SupplierStatus | None = None
+    contact_name: str | None = None
+    email_address: str | None = None
+    phone: str | None = None
+    registration_number: str | None = None
+    tax_number: str | None = None
+    default_currency: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class CreditNoteDraft:
+    supplier_id: str
+    lines: tuple[LineDraft, ...]
+    issue_date: str | None = None
+    status: BillCreditNoteStatus = BillCreditNoteStatus.Submitted
+    currency: str | None = None
+    currency_rate: Decimal | None = None
+    number: str | None = None
+    note: str | None = None
+    total_amount: Decimal | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class AttachmentUpload:
+    bill_id: str
+    filename: str
+    content_type: str
+    content: bytes
+
+    def fingerprinted(self) -> dict[str, Any]:
+        """What the upload means, for the key's fingerprint and the echo (not the bytes)."""
+        return {
+            "billId": self.bill_id,
+            "filename": self.filename,
+            "contentType": self.content_type,
+            "size": len(self.content),
+            "sha256": hashlib.sha256(self.content).hexdigest(),
+        }

@@ -1,0 +1,453 @@
+"""Writes of records: bills, suppliers, bill credit notes, bill attachments and data refreshes.
+
+Each runs through `Writes.execute` (idempotency key, pre-flight checks, push, watch), like paying
+a bill: the pure checks run first and answer without any call; then the checks that read Codat
+(connection linked, supplier or record exists); only then the push. A push is watched until it
+ends, and its success evicts what it changed; an attachment (Codat answers it with no push
+operation) and a refresh announce their change on the bus themselves.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Awaitable, Callable, Sequence
+from dataclasses import asdict, replace
+from decimal import Decimal
+from typing import Any
+
+from gateway.codat.errors import CodatNotFound
+from gateway.codat.models import (
+    Bill,
+    BillCreditNoteInput,
+    BillInput,
+    DataType,
+    PullOperation,
+    Supplier,
+    SupplierInput,
+)
+from gateway.codat.models.common import SupplierRef
+from gateway.codat.types import CodatDateTime, CompanyId
+from gateway.writes.drafts import (
+    AttachmentUpload,
+    BillChanges,
+    BillDraft,
+    CreditNoteDraft,
+    SupplierChanges,
+    SupplierDraft,
+)
+from gateway.writes.executor import Performed, WriteOutcome, Writes, new_key, normalise
+from gateway.writes.payments import (
+    UNEDITABLE,
+    LineDraft,
+    WriteErrorCode,
+    WriteIssue,
+    WriteRefusedError,
+    bill_lines,
+    check_lines,
+    check_non_negative,
+    check_positive,
+    check_required,
+    credit_note_lines,
+    line_totals,
+    parse_codat_date,
+)
+
+ATTACHMENT_SCOPES = ("bills", "attachments")
+
+
+def _refused(key: str, request: dict[str, Any], issues: Sequence[WriteIssue]) -> WriteOutcome:
+    return WriteOutcome(key, echo=normalise(request), issues=tuple(issues))
+
+
+def _dates(**fields: str | None) -> tuple[dict[str, CodatDateTime | None], list[WriteIssue]]:
+    parsed: dict[str, CodatDateTime | None] = {}
+    issues: list[WriteIssue] = []
+    for name, value in fields.items():
+        try:
+            parsed[name] = None if value is None else parse_codat_date(value, name)
+        except WriteRefusedError as refused:
+            issues += refused.issues
+    return parsed, issues
+
+
+def _document_issues(
+    lines: Sequence[LineDraft] | None,
+    total_amount: Decimal | None,
+    currency_rate: Decimal | None = None,
+) -> list[WriteIssue]:
+    issues = [] if lines is None else check_lines(lines)
+    issues += check_non_negative(total_amount, "totalAmount")
+    issues += check_positive(
+        currency_rate, "currencyRate", WriteErrorCode.CURRENCY_RATE_NOT_POSITIVE
+    )
+    if lines is not None and not issues:
+        try:
+            line_totals(lines, total_amount)
+        except WriteRefusedError as refused:
+            issues += refused.issues
+    return issues
+
+
+class RecordWrites:
+    """Creating and changing bills, suppliers and credit notes; attachments; refreshes."""
+
+    def __init__(self, writes: Writes) -> None:
+        self.writes = writes
+        self.client = writes.client
+
+    async def _run(
+        self,
+        operation: str,
+        company_id: CompanyId,
+        key: str,
+        request: dict[str, Any],
+        perform: Callable[[], Awaitable[Performed]],
+    ) -> WriteOutcome:
+        return await self.writes.execute(operation, company_id, key, request, perform)
+
+    # -- bills --------------------------------------------------------------------------------
+
+    async def create_bill(
+        self, company_id: CompanyId, draft: BillDraft, key: str | None
+    ) -> WriteOutcome:
+        key = key or new_key()
+        request = asdict(draft)
+        dates, issues = _dates(issueDate=draft.issue_date, dueDate=draft.due_date)
+        issues = [
+            *check_required(draft.supplier_id, "supplierId"),
+            *issues,
+            *_document_issues(draft.lines, draft.total_amount, draft.currency_rate),
+        ]
+        if issues:
+            return _refused(key, request, issues)
+        issue_date = dates["issueDate"]
+        assert issue_date is not None  # required by the type of draft.issue_date
+        totals = line_totals(draft.lines, draft.total_amount)
+
+        async def perform() -> Performed:
+            connection = await self.writes.connection(company_id)
+            await self.writes.supplier_exists(company_id, draft.supplier_id)
+            body = BillInput(
+                supplier_ref=SupplierRef(id=draft.supplier_id),
+                issue_date=issue_date,
+                due_date=dates["dueDate"],
+                status=draft.status,
+                sub_total=totals.sub_total,
+                tax_amount=totals.tax_amount,
+                total_amount=totals.total_amount,
+                amount_due=totals.total_amount,
+                reference=draft.reference,
+                currency=draft.currency,
+                currency_rate=draft.currency_rate,
+                line_items=bill_lines(draft.lines),
+                note=draft.note,
+            )
+            pushed = await self.client.create_bill(
+                company_id,
+                connection,
+                body,
+                idempotency_key=self.writes.codat_key(company_id, key, "createBill"),
+            )
+            return Performed(pushed, {"totalAmount": totals.total_amount})
+
+        return await self._run("createBill", company_id, key, request, perform)
+
+    async def update_bill(
+        self, company_id: CompanyId, changes: BillChanges, key: str | None
+    ) -> WriteOutcome:
+        key = key or new_key()
+        request = asdict(changes)
+        dates, issues = _dates(issueDate=changes.issue_date, dueDate=changes.due_date)
+        issues = [
+            *check_required(changes.bill_id, "billId"),
+            *issues,
+            *_document_issues(changes.lines, changes.total_amount),
+        ]
+        if changes.supplier_id is not None:
+            issues += check_required(changes.supplier_id, "supplierId")
+        if changes.lines is None and changes.total_amount is not None:
+            issues.append(
+                WriteIssue(
+                    WriteErrorCode.TOTALS_INCONSISTENT,
+                    "totalAmount follows from the lines: give lineItems to change it",
+                    "totalAmount",
+                )
+            )
+        if issues:
+            return _refused(key, request, issues)
+
+        async def perform() -> Performed:
+            connection = await self.writes.connection(company_id)
+            checks: list[Awaitable[Any]] = [
+                self.writes.fresh_bill(company_id, changes.bill_id, "billId")
+            ]
+            if changes.supplier_id is not None:
+                checks.append(self.writes.supplier_exists(company_id, changes.supplier_id))
+            found = await asyncio.gather(*checks)
+            bill: Bill = found[0]
+            if bill.status in UNEDITABLE:
+                raise WriteRefusedError(
+                    [
+                        WriteIssue(
+                            WriteErrorCode.BILL_NOT_EDITABLE,
+                            f"bill {bill.reference or bill.id!r} is {bill.status.value}: "
+                            "a paid or void bill cannot be changed",
+                            "billId",
+                        )
+                    ]
+                )
+            body = _updated_bill(bill, changes, dates)
+            pushed = await self.client.update_bill(
+                company_id,
+                connection,
+                bill.id,
+                body,
+                idempotency_key=self.writes.codat_key(company_id, key, "updateBill"),
+            )
+            return Performed(pushed, {"totalAmount": body.total_amount})
+
+        return await self._run("updateBill", company_id, key, request, perform)
+
+    # -- suppliers ----------------------------------------------------------------------------
+
+    async def create_supplier(
+        self, company_id: CompanyId, draft: SupplierDraft, key: str | None
+    ) -> WriteOutcome:
+        key = key or new_key()
+        request = asdict(draft)
+        issues = check_required(draft.supplier_name, "supplierName")
+        if issues:
+            return _refused(key, request, issues)
+
+        async def perform() -> Performed:
+            connection = await self.writes.connection(company_id)
+            body = SupplierInput(**asdict(draft))
+            pushed = await self.client.create_supplier(
+                company_id,
+                connection,
+                body,
+                idempotency_key=self.writes.codat_key(company_id, key, "createSupplier"),
+            )
+            return Performed(pushed)
+
+        return await self._run("createSupplier", company_id, key, request, perform)
+
+    async def update_supplier(
+        self, company_id: CompanyId, changes: SupplierChanges, key: str | None
+    ) -> WriteOutcome:
+        key = key or new_key()
+        request = asdict(changes)
+        issues = check_required(changes.supplier_id, "supplierId")
+        if changes.supplier_name is not None:
+            issues += check_required(changes.supplier_name, "supplierName")
+        if issues:
+            return _refused(key, request, issues)
+
+        async def perform() -> Performed:
+            connection = await self.writes.connection(company_id)
+            try:
+                supplier = await self.client.get_supplier(company_id, changes.supplier_id)
+            except CodatNotFound:
+                supplier = None
+            if supplier is None or (supplier.metadata and supplier.metadata.is_deleted):
+                raise WriteRefusedError(
+                    [
+                        WriteIssue(
+                            WriteErrorCode.SUPPLIER_NOT_FOUND,
+                            f"company {company_id} has no supplier {changes.supplier_id!r}",
+                            "supplierId",
+                        )
+                    ]
+                )
+            body = SupplierInput(**asdict(_merged_supplier(supplier, changes)))
+            pushed = await self.client.update_supplier(
+                company_id,
+                connection,
+                supplier.id,
+                body,
+                idempotency_key=self.writes.codat_key(company_id, key, "updateSupplier"),
+            )
+            return Performed(pushed)
+
+        return await self._run("updateSupplier", company_id, key, request, perform)
+
+    # -- bill credit notes --------------------------------------------------------------------
+
+    async def create_bill_credit_note(
+        self, company_id: CompanyId, draft: CreditNoteDraft, key: str | None
+    ) -> WriteOutcome:
+        key = key or new_key()
+        request = asdict(draft)
+        dates, issues = _dates(issueDate=draft.issue_date)
+        issues = [
+            *check_required(draft.supplier_id, "supplierId"),
+            *issues,
+            *_document_issues(draft.lines, draft.total_amount, draft.currency_rate),
+        ]
+        if issues:
+            return _refused(key, request, issues)
+        totals = line_totals(draft.lines, draft.total_amount)
+        discount = sum((line.discount_amount for line in draft.lines), Decimal(0))
+
+        async def perform() -> Performed:
+            connection = await self.writes.connection(company_id)
+            await self.writes.supplier_exists(company_id, draft.supplier_id)
+            body = BillCreditNoteInput(
+                status=draft.status,
+                total_amount=totals.total_amount,
+                total_discount=discount,
+                sub_total=totals.sub_total,
+                total_tax_amount=totals.tax_amount,
+                discount_percentage=Decimal(0),
+                bill_credit_note_number=draft.number,
+                supplier_ref=SupplierRef(id=draft.supplier_id),
+                remaining_credit=totals.total_amount,
+                issue_date=dates["issueDate"],
+                currency=draft.currency,
+                currency_rate=draft.currency_rate,
+                line_items=credit_note_lines(draft.lines),
+                note=draft.note,
+            )
+            pushed = await self.client.create_bill_credit_note(
+                company_id,
+                connection,
+                body,
+                idempotency_key=self.writes.codat_key(company_id, key, "createBillCreditNote"),
+            )
+            return Performed(pushed, {"totalAmount": totals.total_amount})
+
+        return await self._run("createBillCreditNote", company_id, key, request, perform)
+
+    # -- attachments --------------------------------------------------------------------------
+
+    async def upload_bill_attachment(
+        self, company_id: CompanyId, upload: AttachmentUpload, key: str | None
+    ) -> WriteOutcome:
+        """Attach a file to a bill. Codat answers with no push operation, so the change is
+        announced on the bus once Codat took the file."""
+        key = key or new_key()
+        request = upload.fingerprinted()
+        limit = self.writes.upload_max_bytes
+        issues = [
+            *check_required(upload.bill_id, "billId"),
+            *check_required(upload.filename, "file"),
+        ]
+        if not upload.content:
+            issues.append(WriteIssue(WriteErrorCode.FILE_EMPTY, "the file is empty", "file"))
+        if len(upload.content) > limit:
+            issues.append(
+                WriteIssue(
+                    WriteErrorCode.FILE_TOO_LARGE,
+                    f"the file has {len(upload.content)} bytes; the limit is {limit} "
+                    "(UPLOAD_MAX_BYTES)",
+                    "file",
+                )
+            )
+        if issues:
+            return _refused(key, request, issues)
+
+        async def perform() -> Performed:
+            connection = await self.writes.connection(company_id)
+            await self.writes.fresh_bill(company_id, upload.bill_id, "billId")
+            await self.client.upload_bill_attachment(
+                company_id,
+                connection,
+                upload.bill_id,
+                filename=upload.filename,
+                content=upload.content,
+                content_type=upload.content_type,
+            )
+            await self.writes.publish_change(company_id, ATTACHMENT_SCOPES)
+            return Performed(None)
+
+        return await self._run("uploadBillAttachment", company_id, key, request, perform)
+
+    # -- refreshing -----------------------------------------------------------------------------
+
+    async def refresh_company_data(
+        self, company_id: CompanyId, data_types: Sequence[DataType] | None, key: str | None
+    ) -> WriteOutcome:
+        """Queue a sync of every data type (None) or of some; the datasets are in `extra`."""
+        key = key or new_key()
+        wanted = None if data_types is None else tuple(dict.fromkeys(data_types))
+        request = {"dataTypes": None if wanted is None else [t.value for t in wanted]}
+        if wanted is not None and not wanted:
+            issue = WriteIssue(
+                WriteErrorCode.FIELD_REQUIRED,
+                "give at least one data type, or leave dataTypes out to refresh all",
+                "dataTypes",
+            )
+            return _refused(key, request, [issue])
+
+        async def perform() -> Performed:
+            connection = await self.writes.connection(company_id)
+            if wanted is None:
+                await self.client.refresh_all(company_id)
+                return Performed(None, extra={"pullOperations": []})
+            queued: list[PullOperation] = list(
+                await asyncio.gather(
+                    *(self.client.refresh_data_type(company_id, t, connection) for t in wanted)
+                )
+            )
+            dumped = [p.model_dump(mode="json", by_alias=True) for p in queued]
+            return Performed(None, extra={"pullOperations": dumped})
+
+        return await self._run("refreshCompanyData", company_id, key, request, perform)
+
+
+def pull_operations(outcome: WriteOutcome) -> list[PullOperation]:
+    """The datasets a refresh queued (replayed ones too)."""
+    stored = outcome.extra.get("pullOperations") or []
+    return [PullOperation.model_validate(body) for body in stored]
+
+
+def _updated_bill(
+    bill: Bill, changes: BillChanges, dates: dict[str, CodatDateTime | None]
+) -> BillInput:
+    """The whole bill for Codat's PUT: the current one with the changes applied."""
+    lines = bill.line_items
+    sub_total, tax, total = bill.sub_total, bill.tax_amount, bill.total_amount
+    if changes.lines is not None:
+        totals = line_totals(changes.lines, changes.total_amount)
+        lines = bill_lines(changes.lines)
+        sub_total, tax, total = totals.sub_total, totals.tax_amount, totals.total_amount
+    paid = bill.total_amount - (
+        bill.amount_due if bill.amount_due is not None else bill.total_amount
+    )
+    supplier = (
+        SupplierRef(id=changes.supplier_id)
+        if changes.supplier_id is not None
+        else bill.supplier_ref or SupplierRef(id="")
+    )
+    return BillInput(
+        supplier_ref=supplier,
+        issue_date=dates["issueDate"] or bill.issue_date,
+        due_date=dates["dueDate"] or bill.due_date,
+        status=changes.status or bill.status,
+        sub_total=sub_total,
+        tax_amount=tax,
+        total_amount=total,
+        amount_due=max(total - paid, Decimal(0)),
+        reference=changes.reference if changes.reference is not None else bill.reference,
+        purchase_order_refs=bill.purchase_order_refs,
+        currency=bill.currency,
+        currency_rate=bill.currency_rate,
+        line_items=lines,
+        withholding_tax=bill.withholding_tax,
+        note=changes.note if changes.note is not None else bill.note,
+    )
+
+
+def _merged_supplier(supplier: Supplier, changes: SupplierChanges) -> SupplierDraft:
+    current = SupplierDraft(
+        supplier_name=supplier.supplier_name or "",
+        status=supplier.status,
+        contact_name=supplier.contact_name,
+        email_address=supplier.email_address,
+        phone=supplier.phone,
+        registration_number=supplier.registration_number,
+        tax_number=supplier.tax_number,
+        default_currency=supplier.default_currency,
+    )
+    given = {k: v for k, v in asdict(changes).items() if k != "supplier_id" and v is not None}
+    return replace(current, **given)
