@@ -103,7 +103,7 @@ def _lag(invalidator: CacheInvalidator, event_id: str) -> float | None:
 def _eviction_times(
     url: str, secret: str, apps: list[FastAPI], companies: list[str], events: int
 ) -> list[float]:
-    invalidators: list[CacheInvalidator] = [app.state.invalidator for app in apps]
+    invalidators: list[CacheInvalidator] = [app.state.services.invalidator for app in apps]
     times: list[float] = []
     with httpx.Client(timeout=10) as client:
         for n in range(events):

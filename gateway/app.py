@@ -5,7 +5,8 @@ from __future__ import annotations
 import logging
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
-from dataclasses import asdict
+from dataclasses import asdict, dataclass
+from typing import Any
 
 from fastapi import Depends, FastAPI, HTTPException, Request, Response
 from fastapi.requests import HTTPConnection
@@ -38,8 +39,7 @@ from gateway.events.store import (
     MemoryStore,
     RedisStore,
 )
-from gateway.events.webhooks import WebhookConfig, WebhookReceiver
-from gateway.events.webhooks import router as webhooks_router
+from gateway.events.webhooks import WebhookConfig, WebhookReceiver, webhooks_router
 from gateway.ops.bounds import Bound
 from gateway.ops.looplag import LoopLagMonitor
 from gateway.ops.metrics import CONTENT_TYPE, Metrics, Sources
@@ -152,76 +152,169 @@ def _announce_auth(settings: Settings, authenticator: Authenticator) -> None:
         )
 
 
-def create_app(settings: Settings, *, tracing: TracerProvider | None = None) -> FastAPI:
-    """The ASGI app. Nothing talks to Codat until the lifespan has opened the client.
+@dataclass(eq=False, kw_only=True)
+class Services:
+    """Everything the gateway serves with, built once by `build_services` and handed to the
+    routes and middleware that need it; the app's lifespan only starts and stops them."""
 
-    `tracing` replaces the tracer provider `TRACING_ENABLED` would build (tests pass one).
-    """
+    settings: Settings
+    client: CodatClient
+    upstream: Upstream
+    probe: UpstreamProbe
+    redis: Redis | None
+    bus: EventBus
+    store: KeyValueStore
+    memory: MemoryStore
+    apq_memory: MemoryStore
+    responses: ResponseCache | None
+    persisted: PersistedQueries
+    invalidator: CacheInvalidator
+    refreshes: RefreshQueue
+    pushes: PushTracker
+    pending: PendingPayments
+    writes: Writes
+    webhooks: WebhookReceiver
+    authenticator: Authenticator
+    rate_limits: RateLimits
+    loop_lag: LoopLagMonitor
+    metrics: Metrics | None
+    tracing: TracerProvider | None
+    owns_tracing: bool
+
+    async def start(self) -> None:
+        self.loop_lag.start()
+        await self.invalidator.start()
+        await self.bus.start()
+
+    async def stop(self) -> None:
+        try:
+            await self.loop_lag.stop()
+            await self.pushes.stop()
+            await self.refreshes.stop()
+            await self.invalidator.stop()
+            await self.bus.stop()
+        finally:
+            if self.redis is not None:
+                await self.redis.aclose()
+            await self.rate_limits.aclose()
+            await self.client.aclose()
+            if self.owns_tracing and self.tracing is not None:
+                self.tracing.shutdown()
+
+    def loaders(self, principal: Principal) -> Loaders:
+        return Loaders(self.upstream, principal, self.pending)
+
+    def bounds(self) -> list[Bound]:
+        """What every bounded holder holds now, with its limits (for /metrics)."""
+        holders = (self.upstream.cache, self.responses, self.persisted, self.memory)
+        bounds = [holder.bound() for holder in holders if holder is not None]
+        return [bound for bound in bounds if bound is not None]
+
+
+def build_services(settings: Settings, tracing: TracerProvider | None) -> Services:
+    """Builds every service once; nothing here talks to Codat or Redis yet."""
     metrics = Metrics() if settings.metrics_enabled else None
-    loop_lag = LoopLagMonitor(observe=None if metrics is None else metrics.loop_lag.observe)
     owns_tracing = tracing is None and settings.tracing_enabled
     if owns_tracing:
         tracing = tracer_provider(settings.otel_exporter)
     tracer = None if tracing is None else gateway_tracer(tracing)
-
-    @asynccontextmanager
-    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
-        client = CodatClient(client_config(settings))
-        if metrics is not None or tracer is not None:
-            client.observe(UpstreamObserver(metrics, tracer))
-        app.state.probe = UpstreamProbe(
+    client = CodatClient(client_config(settings))
+    if metrics is not None or tracer is not None:
+        client.observe(UpstreamObserver(metrics, tracer))
+    cache = UpstreamCache(
+        ttl_seconds=settings.cache_ttl_seconds,
+        max_entries=settings.cache_max_entries,
+        max_bytes=settings.cache_max_bytes,
+    )
+    upstream = Upstream(client, cache)
+    redis = None if settings.redis_url is None else redis_client(settings.redis_url.reveal())
+    memory = MemoryStore(
+        max_entries=settings.memory_store_max_entries,
+        max_bytes=settings.memory_store_max_bytes,
+    )
+    # Persisted queries have a store of their own: registrations never push out webhook dedupe
+    # keys, and are bounded by their own settings.
+    apq_memory = MemoryStore(
+        max_entries=settings.persisted_queries_max_entries,
+        max_bytes=settings.persisted_queries_max_bytes,
+        name="persisted",
+    )
+    bus: EventBus
+    store: KeyValueStore
+    write_store: KeyValueStore
+    apq_store: KeyValueStore
+    if redis is None:
+        bus = LocalBus(queue_size=settings.event_queue_size)
+        store = write_store = memory
+        apq_store = apq_memory
+    else:
+        prefix = settings.redis_key_prefix
+        bus = RedisBus(redis, channel=f"{prefix}:events", queue_size=settings.event_queue_size)
+        shared = RedisStore(redis, prefix=prefix)
+        store = FallbackStore(shared, memory)
+        apq_store = FallbackStore(shared, apq_memory)
+        # Idempotency records fail closed: no per-replica fallback may let a payment through
+        # that another replica (or this one, before Redis restarted) already sent.
+        write_store = FailClosedStore(shared)
+    responses = (
+        ResponseCache(
+            ttl_seconds=settings.response_cache_ttl_seconds,
+            max_entries=settings.response_cache_max_entries,
+            max_bytes=settings.response_cache_max_bytes,
+        )
+        if settings.response_cache
+        else None
+    )
+    invalidator = CacheInvalidator(
+        bus,
+        cache,
+        ttl_seconds=settings.cache_ttl_seconds,
+        degraded_ttl_seconds=settings.cache_degraded_ttl_seconds,
+        queue_size=settings.event_queue_size,
+        responses=responses,
+    )
+    if isinstance(bus, RedisBus):
+        bus.on_health_change(invalidator.on_bus_health)
+    refreshes = RefreshQueue(client, coalesce_seconds=settings.refresh_coalesce_seconds)
+    pushes = PushTracker(
+        client,
+        bus,
+        poll_after=settings.push_poll_after_seconds,
+        poll_max_interval=settings.push_poll_max_interval_seconds,
+        max_seconds=settings.push_watch_max_seconds,
+        queue_size=settings.subscription_queue_size,
+        refresh=refreshes,
+    )
+    pending = PendingPayments(store, upstream)
+    writes = Writes(
+        upstream,
+        IdempotentWrites(
+            write_store,
+            ttl_seconds=settings.idempotency_ttl_seconds,
+            lease_seconds=settings.idempotency_lease_seconds,
+            wait_seconds=settings.idempotency_wait_seconds,
+        ),
+        pushes,
+        bus,
+        upload_max_bytes=settings.upload_max_bytes,
+        pending=pending,
+    )
+    return Services(
+        settings=settings,
+        client=client,
+        upstream=upstream,
+        probe=UpstreamProbe(
             lambda: client.list_companies(page=1, page_size=1),
             interval=settings.ready_check_interval_seconds,
             timeout=settings.ready_check_timeout_seconds,
-        )
-        app.state.rate_limit = client.rate_limit
-        cache = UpstreamCache(
-            ttl_seconds=settings.cache_ttl_seconds,
-            max_entries=settings.cache_max_entries,
-            max_bytes=settings.cache_max_bytes,
-        )
-        app.state.upstream = Upstream(client, cache)
-        redis = None if settings.redis_url is None else redis_client(settings.redis_url.reveal())
-        bus: EventBus
-        store: KeyValueStore
-        write_store: KeyValueStore
-        memory = MemoryStore(
-            max_entries=settings.memory_store_max_entries,
-            max_bytes=settings.memory_store_max_bytes,
-        )
-        # Persisted queries have a store of their own: registrations never push out webhook
-        # dedupe keys, and are bounded by their own settings.
-        apq_memory = MemoryStore(
-            max_entries=settings.persisted_queries_max_entries,
-            max_bytes=settings.persisted_queries_max_bytes,
-            name="persisted",
-        )
-        app.state.memory_store = memory
-        apq_store: KeyValueStore
-        if redis is None:
-            bus = LocalBus(queue_size=settings.event_queue_size)
-            store = write_store = memory
-            apq_store = apq_memory
-        else:
-            prefix = settings.redis_key_prefix
-            bus = RedisBus(redis, channel=f"{prefix}:events", queue_size=settings.event_queue_size)
-            shared = RedisStore(redis, prefix=prefix)
-            store = FallbackStore(shared, memory)
-            apq_store = FallbackStore(shared, apq_memory)
-            # Idempotency records fail closed: no per-replica fallback may let a payment
-            # through that another replica (or this one, before Redis restarted) already sent.
-            write_store = FailClosedStore(shared)
-        responses = (
-            ResponseCache(
-                ttl_seconds=settings.response_cache_ttl_seconds,
-                max_entries=settings.response_cache_max_entries,
-                max_bytes=settings.response_cache_max_bytes,
-            )
-            if settings.response_cache
-            else None
-        )
-        app.state.responses = responses
-        app.state.persisted = PersistedQueries(
+        ),
+        redis=redis,
+        bus=bus,
+        store=store,
+        memory=memory,
+        apq_memory=apq_memory,
+        responses=responses,
+        persisted=PersistedQueries(
             apq_store,
             PersistedMode(settings.persisted_queries),
             allowlist=(
@@ -231,77 +324,56 @@ def create_app(settings: Settings, *, tracing: TracerProvider | None = None) -> 
             ),
             max_query_bytes=settings.persisted_query_max_bytes,
             memory=apq_memory,
-        )
-        invalidator = CacheInvalidator(
-            bus,
-            cache,
-            ttl_seconds=settings.cache_ttl_seconds,
-            degraded_ttl_seconds=settings.cache_degraded_ttl_seconds,
-            queue_size=settings.event_queue_size,
-            responses=responses,
-        )
-        if isinstance(bus, RedisBus):
-            bus.on_health_change(invalidator.on_bus_health)
-        app.state.bus = bus
-        app.state.invalidator = invalidator
-        refreshes = RefreshQueue(client, coalesce_seconds=settings.refresh_coalesce_seconds)
-        app.state.refreshes = refreshes
-        pushes = PushTracker(
-            client,
-            bus,
-            poll_after=settings.push_poll_after_seconds,
-            poll_max_interval=settings.push_poll_max_interval_seconds,
-            max_seconds=settings.push_watch_max_seconds,
-            queue_size=settings.subscription_queue_size,
-            refresh=refreshes,
-        )
-        app.state.pushes = pushes
-        app.state.pending = PendingPayments(store, app.state.upstream)
-        app.state.writes = Writes(
-            app.state.upstream,
-            IdempotentWrites(
-                write_store,
-                ttl_seconds=settings.idempotency_ttl_seconds,
-                lease_seconds=settings.idempotency_lease_seconds,
-                wait_seconds=settings.idempotency_wait_seconds,
-            ),
-            pushes,
-            bus,
-            upload_max_bytes=settings.upload_max_bytes,
-            pending=app.state.pending,
-        )
-        app.state.webhooks = WebhookReceiver(
+        ),
+        invalidator=invalidator,
+        refreshes=refreshes,
+        pushes=pushes,
+        pending=pending,
+        writes=writes,
+        webhooks=WebhookReceiver(
             webhook_config(settings),
             store=store,
             bus=bus,
             observe=None if metrics is None else metrics.observe_webhook,
-        )
+        ),
+        authenticator=authenticator(settings),
+        rate_limits=RateLimits(
+            RateLimitConfig(
+                per_second=settings.rate_limit_per_second,
+                burst=settings.rate_limit_burst,
+                auth_failures_per_minute=settings.auth_failures_per_minute,
+                redis_url=None if settings.redis_url is None else settings.redis_url.reveal(),
+                key_prefix=settings.redis_key_prefix,
+            )
+        ),
+        loop_lag=LoopLagMonitor(observe=None if metrics is None else metrics.loop_lag.observe),
+        metrics=metrics,
+        tracing=tracing,
+        owns_tracing=owns_tracing,
+    )
+
+
+def create_app(settings: Settings, *, tracing: TracerProvider | None = None) -> FastAPI:
+    """The ASGI app: its services built once (`build_services`), started and stopped by the
+    lifespan, handed to the routes and middleware below. Nothing talks to Codat until then.
+
+    `tracing` replaces the tracer provider `TRACING_ENABLED` would build (tests pass one).
+    Middleware is listed outermost first and added in reverse, as Starlette wraps it.
+    """
+    services = build_services(settings, tracing)
+    metrics, clients = services.metrics, services.authenticator
+    _announce_auth(settings, clients)
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        await services.start()
         try:
-            loop_lag.start()
-            await invalidator.start()
-            await bus.start()
             yield
         finally:
-            try:
-                await loop_lag.stop()
-                await pushes.stop()
-                await refreshes.stop()
-                await invalidator.stop()
-                await bus.stop()
-            finally:
-                if redis is not None:
-                    await redis.aclose()
-                await rate_limits.aclose()
-                await client.aclose()
-                if owns_tracing and tracing is not None:
-                    tracing.shutdown()
-
-    clients = authenticator(settings)
-    _announce_auth(settings, clients)
+            await services.stop()
 
     async def context_getter(connection: HTTPConnection) -> Context:
         # HTTPConnection, not Request: FastAPI gives the same getter a WebSocket for subscriptions.
-        state = connection.app.state
         websocket = connection.scope["type"] == "websocket"
         # HTTP: GraphQLGuard put the principal on the request. A WebSocket may use no company
         # until its connection_init is authenticated (Context.connect).
@@ -313,22 +385,22 @@ def create_app(settings: Settings, *, tracing: TracerProvider | None = None) -> 
             else getattr(connection.state, "principal", NOBODY)
         )
         return Context(
-            loaders=Loaders(state.upstream, principal, state.pending),
+            loaders=services.loaders(principal),
             max_page_size=settings.max_page_size,
-            writes=state.writes,
-            pushes=state.pushes,
-            bus=state.bus,
+            writes=services.writes,
+            pushes=services.pushes,
+            bus=services.bus,
             principal=principal,
             authenticator=clients if settings.auth and websocket else None,
-            loaders_for=lambda who: Loaders(state.upstream, who, state.pending),
+            loaders_for=services.loaders,
             upgrade_authorization=connection.headers.get("authorization") if websocket else None,
         )
 
     app = FastAPI(
         title="Payables GraphQL Gateway", lifespan=lifespan, docs_url=None, redoc_url=None
     )
-    app.state.metrics = metrics
-    app.state.loop_lag = loop_lag
+    app.state.services = services  # for tests and operators' introspection only
+    tracer = None if services.tracing is None else gateway_tracer(services.tracing)
     observers = (
         [] if metrics is None and tracer is None else [OperationObserver.factory(metrics, tracer)]
     )
@@ -339,48 +411,52 @@ def create_app(settings: Settings, *, tracing: TracerProvider | None = None) -> 
         graphql_ide="graphiql" if settings.graphiql else None,
         multipart_uploads_enabled=True,
     )
-    app.include_router(graphql, prefix="/graphql")
+    graphql.rate_limits = services.rate_limits
     app.state.graphql = graphql
+    app.include_router(graphql, prefix="/graphql")
     if settings.graphiql:
         graphql.graphiql_assets = GraphiQLAssets()
         app.include_router(graphiql_router(graphql.graphiql_assets))
     if not settings.auth:  # development: the example frontend (examples/ap-dashboard)
         app.include_router(examples_router())
-    rate_limits = RateLimits(
-        RateLimitConfig(
-            per_second=settings.rate_limit_per_second,
-            burst=settings.rate_limit_burst,
-            auth_failures_per_minute=settings.auth_failures_per_minute,
-            redis_url=None if settings.redis_url is None else settings.redis_url.reveal(),
-            key_prefix=settings.redis_key_prefix,
-        )
-    )
-    graphql.rate_limits = rate_limits
-    app.state.rate_limits = rate_limits
-    app.add_middleware(
-        GraphQLFront,
-        path="/graphql",
-        auth_required=settings.auth,
-        max_tokens=settings.max_tokens,
-        max_document_bytes=settings.max_document_bytes,
-    )
-    app.add_middleware(UploadGuard, path="/graphql")
-    app.add_middleware(
-        GraphQLGuard,
-        config=GuardConfig(
-            path="/graphql",
-            auth=settings.auth,
-            authenticator=clients,
-            max_body_bytes=settings.max_body_bytes,
-            max_upload_bytes=settings.upload_max_bytes,
-            limits=rate_limits,
+    app.include_router(webhooks_router(services.webhooks))
+
+    # In front of /graphql, outermost first: request ids, gzip, one error shape, the guard (who,
+    # how big, how often), the upload guard, then stored responses and persisted queries.
+    middleware: list[tuple[Any, dict[str, Any]]] = [
+        (RequestIdMiddleware, {}),
+        (GZipMiddleware, {"minimum_size": settings.gzip_minimum_bytes}),
+        (GraphQLErrorShape, {"path": "/graphql"}),
+        (
+            GraphQLGuard,
+            {
+                "config": GuardConfig(
+                    path="/graphql",
+                    auth=settings.auth,
+                    authenticator=clients,
+                    max_body_bytes=settings.max_body_bytes,
+                    max_upload_bytes=settings.upload_max_bytes,
+                    limits=services.rate_limits,
+                )
+            },
         ),
-    )
+        (UploadGuard, {"path": "/graphql"}),
+        (
+            GraphQLFront,
+            {
+                "path": "/graphql",
+                "auth_required": settings.auth,
+                "persisted": services.persisted,
+                "responses": services.responses,
+                "max_tokens": settings.max_tokens,
+                "max_document_bytes": settings.max_document_bytes,
+            },
+        ),
+    ]
+    for layer, options in reversed(middleware):
+        app.add_middleware(layer, **options)
+
     admin = AdminAccess(None if settings.admin_token is None else settings.admin_token.reveal())
-    app.add_middleware(GraphQLErrorShape, path="/graphql")
-    app.add_middleware(GZipMiddleware, minimum_size=settings.gzip_minimum_bytes)
-    app.add_middleware(RequestIdMiddleware)
-    app.include_router(webhooks_router)
 
     @app.post("/admin/reload-credentials", include_in_schema=False, dependencies=[Depends(admin)])
     async def reload_credentials() -> dict[str, object]:
@@ -401,13 +477,14 @@ def create_app(settings: Settings, *, tracing: TracerProvider | None = None) -> 
         return {"status": "ok"}
 
     if metrics is not None:
+        rate_limits = services.rate_limits
         metrics.read_state(
             Sources(
-                cache=lambda: _upstream_cache(app),
-                responses=lambda: getattr(app.state, "responses", None),
-                bus=lambda: bus.health() if (bus := getattr(app.state, "bus", None)) else None,
-                rate_limit=lambda: getattr(app.state, "rate_limit", None),
-                bounds=lambda: _bounds(app),
+                cache=lambda: services.upstream.cache,
+                responses=lambda: services.responses,
+                bus=services.bus.health,
+                rate_limit=lambda: services.client.rate_limit,
+                bounds=services.bounds,
                 limited=lambda: {
                     "operations": rate_limits.limited,
                     "authentication": rate_limits.auth_throttled,
@@ -423,11 +500,10 @@ def create_app(settings: Settings, *, tracing: TracerProvider | None = None) -> 
     async def readyz(request: Request) -> JSONResponse:
         """503 while Codat does not answer; `degraded` (still serving) when events cannot reach
         other replicas. Only administrators see the details (upstream, bus, cache, webhooks)."""
-        state = request.app.state
-        bus = state.bus.health()
-        upstream = await state.probe.status()
-        cache: UpstreamCache = state.upstream.cache
-        receiver: WebhookReceiver = state.webhooks
+        bus = services.bus.health()
+        upstream = await services.probe.status()
+        cache = services.upstream.cache
+        receiver = services.webhooks
         status = "unavailable" if not upstream.reachable else "ok" if bus.healthy else "degraded"
         body = {
             "status": status,
@@ -439,7 +515,7 @@ def create_app(settings: Settings, *, tracing: TracerProvider | None = None) -> 
                 "hits": cache.stats.hits,
                 "misses": cache.stats.misses,
             },
-            "events": {"applied": state.invalidator.applied},
+            "events": {"applied": services.invalidator.applied},
             "webhooks": {
                 "accepted": receiver.accepted,
                 "duplicates": receiver.duplicates,
@@ -452,20 +528,3 @@ def create_app(settings: Settings, *, tracing: TracerProvider | None = None) -> 
         return JSONResponse(body, status_code=200 if upstream.reachable else 503)
 
     return app
-
-
-def _upstream_cache(app: FastAPI) -> UpstreamCache | None:
-    upstream = getattr(app.state, "upstream", None)
-    return None if upstream is None else upstream.cache
-
-
-def _bounds(app: FastAPI) -> list[Bound]:
-    """What every bounded holder of this app holds now (absent until the lifespan built it)."""
-    holders = (
-        _upstream_cache(app),
-        getattr(app.state, "responses", None),
-        getattr(app.state, "persisted", None),
-        getattr(app.state, "memory_store", None),
-    )
-    bounds = [holder.bound() for holder in holders if holder is not None]
-    return [bound for bound in bounds if bound is not None]

@@ -108,11 +108,15 @@ class GraphQLFront:
         *,
         path: str,
         auth_required: bool,
+        persisted: PersistedQueries,
+        responses: ResponseCache | None,
         max_tokens: int = 3000,
         max_document_bytes: int = 100_000,
     ) -> None:
         self.app = app
         self.path = path
+        self.persisted = persisted
+        self.responses = responses
         self.auth_required = auth_required
         self.max_tokens = max_tokens
         """Documents with more tokens are refused here, counted without parsing."""
@@ -142,10 +146,7 @@ class GraphQLFront:
             await self.app(scope, receive, send)
             return
         request = _Request(scope["method"], payload)
-        # Built in the app's lifespan (they need its Redis); Starlette puts the app in the scope.
-        state = scope["app"].state
-        persisted: PersistedQueries = state.persisted
-        responses: ResponseCache | None = state.responses
+        persisted, responses = self.persisted, self.responses
 
         refusal = self._oversized(request.query)
         if refusal is not None:

@@ -485,10 +485,12 @@ class WebhookReceiver:
         return reply, event_type, "accepted"
 
 
-router = APIRouter()
+def webhooks_router(receiver: WebhookReceiver) -> APIRouter:
+    """`POST /webhooks/codat`, answered by `receiver`."""
+    router = APIRouter()
 
+    @router.post("/webhooks/codat", include_in_schema=False)
+    async def codat_webhook(request: Request) -> JSONResponse:
+        return await receiver.receive(request)
 
-@router.post("/webhooks/codat", include_in_schema=False)
-async def codat_webhook(request: Request) -> JSONResponse:
-    receiver: WebhookReceiver = request.app.state.webhooks
-    return await receiver.receive(request)
+    return router

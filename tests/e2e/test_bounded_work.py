@@ -212,7 +212,7 @@ def test_a_client_that_disconnects_mid_query_stops_its_upstream_calls_within_a_s
         gone = time.time()
         started = len(recorded_calls(sandbox_url))
         time.sleep(1.0)
-        cache = app.state.upstream.cache
+        cache = app.state.services.upstream.cache
         inflight_after_a_second = cache.inflight()
         time.sleep(2.5)  # long enough for a next level to have started, had the work gone on
         later = _codat_calls_after(sandbox_url, gone + 1.0)
@@ -242,7 +242,7 @@ async def test_a_websocket_that_closes_mid_query_stops_its_upstream_calls(
             await asyncio.sleep(0.5)
         gone = time.time()
         await asyncio.sleep(1.0)
-        inflight_after_a_second = app.state.upstream.cache.inflight()
+        inflight_after_a_second = app.state.services.upstream.cache.inflight()
         await asyncio.sleep(2.5)
         later = _codat_calls_after(sandbox_url, gone + 1.0)
     assert inflight_after_a_second == 0

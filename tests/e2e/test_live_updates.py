@@ -69,7 +69,7 @@ async def collect(
 
 async def subscribed(app: FastAPI, count: int) -> None:
     """Until the gateway's bus has `count` subscribers (the subscriptions are live)."""
-    bus = app.state.bus
+    bus = app.state.services.bus
     for _ in range(200):
         if bus.health().subscribers >= count:
             return
@@ -102,7 +102,7 @@ async def test_company_subscriptions_hear_a_write_from_pending_to_success(
             ready,
         )
     )
-    base = app.state.bus.health().subscribers
+    base = app.state.services.bus.health().subscribers
     await subscribed(app, base + 2)
     # when
     payload = await asyncio.to_thread(

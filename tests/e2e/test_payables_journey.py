@@ -119,7 +119,7 @@ async def test_the_sync_for_payables_journey(
 
     # 2. the end user links it; the first sync completes; a subscription hears of it
     ready = asyncio.Event()
-    base = app.state.bus.health().subscribers
+    base = app.state.services.bus.health().subscribers
     heard = asyncio.create_task(
         collect(
             url,
