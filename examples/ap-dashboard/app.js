@@ -26,7 +26,7 @@ mutation PayBills($input: PayBillsInput!) {
 }`;
 const PUSH_OPERATION = `
 subscription Push($company: ID!, $key: String!) {
-  pushOperation(companyId: $company, key: $key) { pushOperationKey status errorMessage }
+  pushOperation(companyId: $company, key: $key) { pushOperationKey status syncState errorMessage }
 }`;
 
 const $ = (selector) => document.querySelector(selector);
@@ -151,7 +151,13 @@ function follow(billId, key) {
       return;
     }
     const push = payload.data.pushOperation;
-    showStatus(billId, push.status, push.errorMessage ?? "");
+    // After Success, Codat has the payment but its cache shows it only once the gateway's
+    // refresh lands: "Synced" means the bill now reads back paid from Codat.
+    const shown =
+      push.syncState === "UP_TO_DATE" ? "Synced"
+      : push.syncState === "REFRESH_FAILED" ? "RefreshFailed"
+      : push.status;
+    showStatus(billId, shown, push.errorMessage ?? "");
     if (DONE.has(push.status)) state.rows.get(billId)?.querySelector(".pick").setAttribute("disabled", "");
   });
 }

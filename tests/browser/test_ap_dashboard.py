@@ -1,5 +1,5 @@
 """The example frontend (examples/ap-dashboard) in Chromium with every other origin blocked:
-it lists open bills, pays two with one payBills, and shows both reach Success live over
+it lists open bills, pays two with one payBills, and shows both reach Success, then Synced, live over
 graphql-transport-ws."""
 
 from __future__ import annotations
@@ -41,9 +41,10 @@ def test_the_dashboard_pays_two_bills_and_shows_both_reach_success(
         first.locator(".pick").check()
         second.locator(".pick").check()
         page.locator("#pay").click()
-        # then: each payment's status arrives live until both are Success
+        # then: each payment's status arrives live, Success and then Synced (the refreshed bill
+        # reads back paid from Codat)
         for row in (first, second):
-            row.locator(".status.Success").wait_for(timeout=30_000)
+            row.locator(".status.Synced").wait_for(timeout=30_000)
         page.locator("#connection").get_by_text("live updates on").wait_for(timeout=5_000)
         SCREENSHOT.parent.mkdir(exist_ok=True)
         page.screenshot(path=str(SCREENSHOT), full_page=True)
