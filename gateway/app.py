@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import logging
+import signal
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from dataclasses import asdict, dataclass
@@ -364,12 +367,34 @@ def create_app(settings: Settings, *, tracing: TracerProvider | None = None) -> 
     metrics, clients = services.metrics, services.authenticator
     _announce_auth(settings, clients)
 
+    def reload_keys() -> int:
+        """Read GATEWAY_API_KEYS' file again (ValueError if it is not a file or is invalid):
+        connections opened with a key that is gone, or whose companies changed, close at once."""
+        if settings.api_keys_file is None:
+            raise FileNotFoundError("GATEWAY_API_KEYS is not a file: nothing to reload")
+        keys = parse_api_keys(str(settings.api_keys_file))
+        clients.reload(keys)
+        log.info("client keys reloaded: %d keys", len(keys))
+        return len(keys)
+
+    def on_sighup() -> None:
+        try:
+            reload_keys()
+        except (OSError, ValueError) as exc:
+            log.error("SIGHUP: client keys not reloaded (%s); the old keys stay", exc)
+
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         await services.start()
+        # `kill -HUP` reloads the client keys (only where the loop may take signals: the main
+        # thread of `gateway serve`; elsewhere POST /admin/reload-credentials does the same).
+        with contextlib.suppress(RuntimeError, ValueError, NotImplementedError):
+            asyncio.get_running_loop().add_signal_handler(signal.SIGHUP, on_sighup)
         try:
             yield
         finally:
+            with contextlib.suppress(RuntimeError, ValueError, NotImplementedError):
+                asyncio.get_running_loop().remove_signal_handler(signal.SIGHUP)
             await services.stop()
 
     async def context_getter(connection: HTTPConnection) -> Context:
@@ -460,17 +485,15 @@ def create_app(settings: Settings, *, tracing: TracerProvider | None = None) -> 
 
     @app.post("/admin/reload-credentials", include_in_schema=False, dependencies=[Depends(admin)])
     async def reload_credentials() -> dict[str, object]:
-        """Read GATEWAY_API_KEYS' file again; connections opened with a key that is gone (or
-        whose companies changed) are closed at once."""
-        if settings.api_keys_file is None:
-            raise HTTPException(409, "GATEWAY_API_KEYS is not a file: nothing to reload")
+        """Read GATEWAY_API_KEYS' file again (as SIGHUP does); connections opened with a key
+        that is gone (or whose companies changed) are closed at once."""
         try:
-            keys = parse_api_keys(str(settings.api_keys_file))
-        except ValueError as exc:
+            count = reload_keys()
+        except FileNotFoundError as exc:
+            raise HTTPException(409, str(exc)) from None
+        except (OSError, ValueError) as exc:
             raise HTTPException(422, f"GATEWAY_API_KEYS: {exc}; the old keys stay") from None
-        clients.reload(keys)
-        log.info("client keys reloaded: %d keys", len(keys))
-        return {"keys": len(keys), "revision": clients.revision}
+        return {"keys": count, "revision": clients.revision}
 
     @app.get("/healthz", include_in_schema=False)
     async def healthz() -> dict[str, str]:
