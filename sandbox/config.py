@@ -43,6 +43,9 @@ class SandboxConfig:
     webhook_retries: int = 2
     webhook_queue_size: int = 1000
     client_name: str = "Sandbox Client"
+    max_concurrency_per_company: int = 10  # Codat: 10 concurrent requests per company
+    daily_quota: int | None = None  # None: Codat's 1,000 x (1 + active connected companies)
+    quota_window_seconds: float = 0.0  # 0: the quota resets at 00:00 UTC, as Codat's does
 
     def __post_init__(self) -> None:
         if self.companies < 1:
@@ -53,6 +56,12 @@ class SandboxConfig:
             raise ValueError("SandboxConfig.bank_accounts_per_company exceeds accounts_per_company")
         if self.push_delay_seconds < 0 or self.sync_delay_seconds < 0:
             raise ValueError("SandboxConfig delays must not be negative")
+        if self.max_concurrency_per_company < 1:
+            raise ValueError("SandboxConfig.max_concurrency_per_company must be at least 1")
+        if self.daily_quota is not None and self.daily_quota < 0:
+            raise ValueError("SandboxConfig.daily_quota must not be negative")
+        if self.quota_window_seconds < 0:
+            raise ValueError("SandboxConfig.quota_window_seconds must not be negative")
         if not self.webhook_secret.startswith("whsec_"):
             raise ValueError("SandboxConfig.webhook_secret must start with 'whsec_'")
         try:

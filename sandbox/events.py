@@ -16,6 +16,9 @@ DATA_SYNC_COMPLETED = "Data sync completed"
 NEW_COMPANY_SYNCHRONIZED = "New company synchronized"
 PUSH_STATUS_CHANGED = "Push Operation Status Changed()"
 PUSH_TIMED_OUT = "Push Operation Timed Out"
+DATA_SYNC_ERROR = "Data Sync Status Changed To Error"
+RATE_LIMIT_REACHED = "Rate Limit Reached"
+RATE_LIMIT_RESET = "Rate Limit Reset"
 
 WRITE_TYPES = {"Created": "Create", "Modified": "Update", "Deleted": "Delete"}
 
@@ -45,13 +48,18 @@ def read_completed(company: Company, summaries: list[Record], initial: bool) -> 
     return envelope("read.completed.initial" if initial else "read.completed", payload)
 
 
-def data_type_summary(company: Company, data_type: str, modified: bool, status: str) -> Record:
-    return {
+def data_type_summary(
+    company: Company, data_type: str, modified: bool, status: str, issue: str | None = None
+) -> Record:
+    summary: Record = {
         "connectionId": company.connection_id,
         "dataType": data_type,
         "recordsModified": modified,
         "status": status,
     }
+    if issue is not None:
+        summary["issues"] = [{"type": "error.read", "message": issue}]
+    return summary
 
 
 def write_event(company: Company, operation: Record, write_type: str) -> Record:
@@ -110,3 +118,19 @@ def legacy(
     if data is not None:
         body["Data"] = data
     return body
+
+
+def legacy_client(
+    client_id: str, client_name: str, rule_type: str, message: str, data: Record
+) -> Record:
+    """A legacy body about the client, not a company (ClientRateLimitReached/Reset: the
+    catalogue's schemas have no CompanyId or DataConnectionId)."""
+    return {
+        "ClientId": client_id,
+        "ClientName": client_name,
+        "RuleId": str(uuid.uuid5(uuid.NAMESPACE_URL, f"codat-sandbox-rule:{rule_type}")),
+        "RuleType": rule_type,
+        "AlertId": str(uuid.uuid4()),
+        "Message": message,
+        "Data": data,
+    }

@@ -41,6 +41,41 @@ class FaultBody(_Body):
     times: int | None = Field(None, ge=1)
 
 
+class RateLimitsBody(_Body):
+    daily_quota: int | None = Field(None, alias="dailyQuota", ge=0)
+    remaining: int | None = Field(None, ge=0)
+    window_seconds: float | None = Field(None, alias="windowSeconds", ge=0, le=366 * 86400)
+    max_concurrency_per_company: int | None = Field(
+        None, alias="maxConcurrencyPerCompany", ge=1, le=1000
+    )
+
+
+# The error statuses the catalogue's DataSyncStatusChangedToError lists for read.completed.
+PullError = Literal[
+    "FetchError",
+    "MapError",
+    "InternalError",
+    "ProcessingError",
+    "ValidationError",
+    "AuthError",
+    "RateLimitError",
+    "PermissionsError",
+    "PrerequisiteNotMet",
+]
+
+
+class PullFailureBody(_Body):
+    data_type: str = Field(alias="dataType")
+    status: PullError = "FetchError"
+    message: str = Field(
+        "The source platform returned an error while fetching data.", max_length=500
+    )
+
+
+class LinkBody(_Body):
+    fail: str | None = Field(None, max_length=200)
+
+
 class TargetBody(_Body):
     url: str
     format: Literal["standard", "legacy"] = "standard"
@@ -243,6 +278,13 @@ async def link_connection(request: Request, company_id: str, connection_id: str)
     sandbox = sandbox_of(request)
     company = sandbox.store.company(company_id)
     connection = company.require_connection(connection_id)
+    try:
+        body = LinkBody.model_validate(await _json(request))
+    except (ValidationError, _KnobError) as exc:
+        return _invalid(exc)
+    if body.fail is not None:
+        links.fail(sandbox, company, connection, body.fail)
+        return JSONResponse({"connection": connection, "pullOperations": []})
     pulls = links.link(sandbox, company, connection)
     return JSONResponse({"connection": connection, "pullOperations": pulls})
 
@@ -250,3 +292,52 @@ async def link_connection(request: Request, company_id: str, connection_id: str)
 @router.get("/seed")
 async def seed_summary(request: Request) -> JSONResponse:
     return JSONResponse(sandbox_of(request).store.summary())
+
+
+@router.get("/rateLimits")
+async def get_rate_limits(request: Request) -> JSONResponse:
+    return JSONResponse(sandbox_of(request).rate_limits.as_json())
+
+
+@router.put("/rateLimits")
+async def set_rate_limits(request: Request) -> JSONResponse:
+    """Change the quota (`dailyQuota`, null: Codat's formula), what is left of it (`remaining`),
+    its window (`windowSeconds`, 0: until 00:00 UTC) or the per-company cap."""
+    try:
+        raw = await _json(request)
+        body = RateLimitsBody.model_validate(raw)
+    except (ValidationError, _KnobError) as exc:
+        return _invalid(exc)
+    limits = sandbox_of(request).rate_limits
+    limits.set(
+        daily_quota=body.daily_quota if "dailyQuota" in raw else "keep",
+        remaining=body.remaining,
+        window_seconds=body.window_seconds,
+        max_concurrency_per_company=body.max_concurrency_per_company,
+    )
+    return JSONResponse(limits.as_json())
+
+
+@router.post("/rateLimits/reset")
+async def reset_rate_limits(request: Request) -> JSONResponse:
+    """The quota resets now (`client.rateLimit.reset` if it had been reached)."""
+    limits = sandbox_of(request).rate_limits
+    limits.reset_quota()
+    return JSONResponse(limits.as_json())
+
+
+@router.post("/companies/{company_id}/pullFailures")
+async def fail_next_pull(request: Request, company_id: str) -> JSONResponse:
+    """The next pull of `dataType` for this company ends in an error `status` (FetchError...)."""
+    sandbox = sandbox_of(request)
+    company = sandbox.store.company(company_id)
+    try:
+        body = PullFailureBody.model_validate(await _json(request))
+    except (ValidationError, _KnobError) as exc:
+        return _invalid(exc)
+    if body.data_type not in company.sync:
+        return _invalid(ValueError(f"dataType {body.data_type!r} is not synced by the sandbox"))
+    sandbox.knobs.pull_failures[(company.id, body.data_type)] = (body.status, body.message)
+    return JSONResponse(
+        {"dataType": body.data_type, "status": body.status, "message": body.message}
+    )

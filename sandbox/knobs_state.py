@@ -85,6 +85,8 @@ class Knobs:
         self.latency: Latency | None = None
         self.faults: list[Fault] = []
         self.idempotency: dict[str, IdempotencyRecord] = {}
+        self.pull_failures: dict[tuple[str, str], tuple[str, str]] = {}
+        """(company id, data type) -> (error status, message) for that type's next pull."""
         self.rng = random.Random(f"{seed}:faults")
         self._next_fault = 1
 
@@ -93,6 +95,7 @@ class Knobs:
         self.latency = None
         self.faults.clear()
         self.idempotency.clear()
+        self.pull_failures.clear()
         self.rng = random.Random(f"{self._seed}:faults")
         self._next_fault = 1
 

@@ -16,7 +16,7 @@ from typing import Any
 from sandbox import events, syncs
 from sandbox.runtime import Sandbox
 from sandbox.seed import software
-from sandbox.store import SYNCED_DATA_TYPES, Company
+from sandbox.store import SYNCED_DATA_TYPES, Company, utc_now
 from sandbox.webhooks import client_id
 
 Record = dict[str, Any]
@@ -59,3 +59,21 @@ def _fill(sandbox: Sandbox, company: Company) -> None:
     company.records = held.records
     company.attachments = held.attachments
     company.info = {**held.info, "companyName": company.record["name"]}
+
+
+def fail(sandbox: Sandbox, company: Company, connection: Record, reason: str) -> None:
+    """The end user's Link flow fails (cancelled, wrong credentials): the connection stays
+    PendingAuth with an active `dataConnectionErrors` entry, and `connection.failed` is sent
+    (Platform `webhooks:` connection.failed, "a connection failed linking", whose example
+    carries exactly this). No legacy rule matches: the status did not change."""
+    errors = connection.setdefault("dataConnectionErrors", [])
+    errors.append(
+        {
+            "statusCode": "403",
+            "statusText": reason,
+            "errorMessage": reason,
+            "erroredOnUtc": utc_now(),
+            "status": "Active",
+        }
+    )
+    sandbox.dispatcher.emit(events.connection_event(company, "connection.failed", connection), [])

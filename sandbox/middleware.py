@@ -1,8 +1,10 @@
 """The ASGI layer in front of Codat's paths: record, faults, auth, idempotency, latency, headers.
 
 Order for each Codat request: record arrival -> fault (status / slow / drop / lost) -> auth (401)
--> Idempotency-Key check (POST and PATCH) -> latency -> the route. Every response gets the
-X-Rate-Limit-* headers. Knob paths (/_sandbox/...) skip it all.
+-> rate limits (the daily quota, then the company's concurrency cap: 429 + Retry-After;
+sandbox/ratelimits.py) -> Idempotency-Key check (POST and PATCH) -> latency -> the route. Every
+response gets the X-Rate-Limit-* headers as they stand when it is sent. Knob paths (/_sandbox/...)
+skip it all.
 """
 
 from __future__ import annotations
@@ -13,7 +15,6 @@ import binascii
 import hashlib
 import re
 import time
-from datetime import UTC, datetime, timedelta
 from typing import Any
 from urllib.parse import parse_qsl
 
@@ -49,7 +50,6 @@ class SandboxMiddleware:
     def __init__(self, app: ASGIApp, sandbox: Sandbox) -> None:
         self.app = app
         self.sandbox = sandbox
-        self._served_today = 0
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http" or scope["path"].startswith(KNOB_PREFIX):
@@ -58,15 +58,8 @@ class SandboxMiddleware:
         await _Exchange(self, scope, receive, send).run()
 
     def rate_limit_headers(self) -> list[tuple[bytes, bytes]]:
-        self._served_today += 1
-        limit = 1000 * (1 + len(self.sandbox.store.companies))
-        tomorrow = datetime.now(UTC).date() + timedelta(days=1)
-        reset = f"{tomorrow.isoformat()}T00:00:00Z"
-        return [
-            (b"x-rate-limit-limit", str(limit).encode()),
-            (b"x-rate-limit-remaining", str(max(0, limit - self._served_today)).encode()),
-            (b"x-rate-limit-reset", reset.encode()),
-        ]
+        """X-Rate-Limit-Limit / -Remaining / -Reset as they stand now (they move with use)."""
+        return self.sandbox.rate_limits.headers()
 
 
 class _Exchange:
@@ -95,6 +88,7 @@ class _Exchange:
             "companyId": match.group(1) if match else None,
             "status": None,
             "fault": None,
+            "limited": None,
             "start": time.time(),
             "end": None,
         }
@@ -136,6 +130,22 @@ class _Exchange:
         if not self.entry["authorized"]:
             await self._respond(error_response(401, "Unauthorized"))
             return
+        limits = self.owner.sandbox.rate_limits
+        company_id = self.entry["companyId"]
+        admission = limits.admit(company_id)
+        if admission.refused is not None:
+            self.entry["limited"] = admission.refused
+            headers = {"Retry-After": admission.retry_after} if admission.retry_after else None
+            await self._respond(
+                error_response(429, _LIMITED_TEXT[admission.refused], headers=headers)
+            )
+            return
+        try:
+            await self._admitted()
+        finally:
+            limits.release(company_id)
+
+    async def _admitted(self) -> None:
         receive = self.receive
         key = self.headers.get("idempotency-key")
         if key and self.method in IDEMPOTENT_METHODS:
@@ -255,6 +265,11 @@ class _Exchange:
         await self.send(start)
         await self.send({"type": "http.response.body", "body": b'{"results": [', "more_body": True})
 
+
+_LIMITED_TEXT = {
+    "quota": "You have exceeded your daily request quota. Please wait until it resets.",
+    "concurrency": "You have made too many requests in a given amount of time; please retry later.",
+}
 
 _FAULT_TEXT = {
     400: "Bad request.",

@@ -8,6 +8,7 @@ from starlette.requests import Request
 
 from sandbox.config import SandboxConfig
 from sandbox.knobs_state import Knobs
+from sandbox.ratelimits import RateLimiter
 from sandbox.store import Store
 from sandbox.timers import Timers
 from sandbox.webhooks import Dispatcher
@@ -22,10 +23,18 @@ class Sandbox:
     dispatcher: Dispatcher
     timers: Timers = field(default_factory=Timers)
     knobs: Knobs = field(default_factory=Knobs)
+    limits: RateLimiter | None = None
 
     @classmethod
     def build(cls, config: SandboxConfig) -> Sandbox:
-        return cls(config, Store(config), Dispatcher(config), knobs=Knobs(seed=config.seed))
+        store, dispatcher, timers = Store(config), Dispatcher(config), Timers()
+        limits = RateLimiter(config, dispatcher, timers, store.active_connected_companies)
+        return cls(config, store, dispatcher, timers, Knobs(seed=config.seed), limits)
+
+    @property
+    def rate_limits(self) -> RateLimiter:
+        assert self.limits is not None
+        return self.limits
 
     def reset(self) -> None:
         """Back to the seeded state: data, timers, knobs, idempotency records and webhooks."""
@@ -33,6 +42,7 @@ class Sandbox:
         self.store.reset()
         self.knobs.reset()
         self.dispatcher.reset()
+        self.rate_limits.reset_settings()
 
 
 def sandbox_of(request: Request) -> Sandbox:

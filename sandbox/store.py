@@ -190,6 +190,13 @@ class Store:
         self.rng = random.Random(config.seed)
         self.reset()
 
+    def active_connected_companies(self) -> int:
+        """Companies with a Linked connection: what Codat's daily quota is counted from."""
+        return sum(
+            any(c["status"] == "Linked" for c in company.connections.values())
+            for company in self.companies.values()
+        )
+
     def reset(self) -> None:
         self.rng = random.Random(f"{self.config.seed}:runtime")
         seeds = generate(self.config)

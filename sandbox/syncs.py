@@ -74,6 +74,10 @@ def _complete(sandbox: Sandbox, company: Company, pulls: list[Record]) -> None:
     for pull in pulls:
         data_type = pull["dataType"]
         state = company.sync[data_type]
+        failure = sandbox.knobs.pull_failures.pop((company.id, data_type), None)
+        if failure is not None:
+            summaries.append(_failed(sandbox, company, pull, failure, legacy))
+            continue
         modified = state.modified_since_sync or not state.ever_completed
         company.sync_from_software(data_type)
         pull.update(status="Complete", progress=100, isCompleted=True, completed=now)
@@ -101,6 +105,35 @@ def _complete(sandbox: Sandbox, company: Company, pulls: list[Record]) -> None:
             events.legacy(company, cid, cname, events.NEW_COMPANY_SYNCHRONIZED, message, None)
         )
     sandbox.dispatcher.emit(events.read_completed(company, summaries, initial), legacy)
+
+
+def _failed(
+    sandbox: Sandbox,
+    company: Company,
+    pull: Record,
+    failure: tuple[str, str],
+    legacy: list[Record],
+) -> Record:
+    """A pull that ends in an error status (the knob): the cache keeps what it had, the dataset
+    says why, `read.completed` lists the error status, and the legacy rule
+    "Data Sync Status Changed To Error" fires (catalogue: DataSyncStatusChangedToError)."""
+    status, message = failure
+    data_type = pull["dataType"]
+    state = company.sync[data_type]
+    pull.update(
+        status=status,
+        progress=100,
+        isCompleted=False,
+        isErrored=True,
+        completed=utc_now(),
+        errorMessage=message,
+    )
+    state.current_status = status
+    cid, cname = client_id(sandbox.config), sandbox.config.client_name
+    data = {"dataType": data_type, "datasetStatus": status, "datasetId": pull["id"]}
+    text = f"Data sync of type {data_type} for company {company.id} changed to {status}"
+    legacy.append(events.legacy(company, cid, cname, events.DATA_SYNC_ERROR, text, data))
+    return events.data_type_summary(company, data_type, False, status, message)
 
 
 def announce_change(sandbox: Sandbox, company: Company, data_types: list[str]) -> None:

@@ -19,6 +19,7 @@ from tests.specs import SPEC_DIR
 
 PAYABLES_V1 = SPEC_DIR / "sync-for-payables-v1.json"
 PLATFORM = SPEC_DIR / "platform-api.json"
+LEGACY_CATALOGUE = SPEC_DIR / "webhooks-event-catalogue-2024-10.yaml"
 
 # Codat's only declared server. Requests to a local sandbox are matched as if they went there.
 CODAT_HOST = "https://api.codat.io"
@@ -106,6 +107,12 @@ def _bank_account_paths(spec: dict[str, Any]) -> dict[str, Any]:
 def platform_spec() -> OpenAPI:
     """The Platform API spec (webhook payloads live here), loaded once per process."""
     return OpenAPI.from_file_path(str(PLATFORM))
+
+
+@functools.cache
+def legacy_catalogue_spec() -> OpenAPI:
+    """Codat's webhook event catalogue (2024-10): its `webhooks:` hold the legacy payloads."""
+    return OpenAPI.from_file_path(str(LEGACY_CATALOGUE))
 
 
 class _OpenAPIRequest:
@@ -294,3 +301,17 @@ def check_webhook(event_name: str, body: bytes | dict[str, Any]) -> None:
         )
     except Exception as exc:
         raise AssertionError(f"webhook {event_name} breaks the spec:\n{_describe(exc)}") from exc
+
+
+def check_legacy_webhook(event_name: str, body: bytes | dict[str, Any]) -> None:
+    """Raise AssertionError if a legacy body breaks the catalogue's `webhooks.<event_name>`
+    (e.g. `ClientRateLimitReached`, `DataSyncStatusChangedToError`)."""
+    raw = body if isinstance(body, bytes) else json.dumps(body).encode()
+    try:
+        V31WebhookRequestBodyValidator(legacy_catalogue_spec().spec).validate(
+            _WebhookRequest(event_name, raw)
+        )
+    except Exception as exc:
+        raise AssertionError(
+            f"legacy webhook {event_name} breaks the catalogue:\n{_describe(exc)}"
+        ) from exc
