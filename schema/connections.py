@@ -13,6 +13,7 @@ from gateway.reads.loaders import ListRequest, Slice
 from gateway.reads.pagination import Window, decode_cursor, encode_cursor, forward_window
 from schema.context import Info
 from schema.errors import UserInputError
+from schema.planner import prefetch_whole_sets
 
 DEFAULT_PAGE_SIZE = 50
 """How many records a connection returns when neither `first` nor `last` is given."""
@@ -124,8 +125,12 @@ async def paginate_list(
     last: int | None,
     before: str | None,
 ) -> Connection[NodeType]:
-    """A connection over one data type's list of one company (`loaders.slice`)."""
+    """A connection over one data type's list of one company (`loaders.slice`).
+
+    The whole reference sets its records' edges will need start now, with the list.
+    """
     loaders = info.context.loaders
+    prefetch_whole_sets(info, request.company_id)
 
     async def fetch(window: Window) -> Slice[Any]:
         return await loaders.slice(request, window)

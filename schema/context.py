@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 import strawberry
@@ -41,6 +41,8 @@ class Context(BaseContext):
     upgrade_authorization: str | None = None
     """A WebSocket's upgrade request's `Authorization` header: the credential when the
     `connection_init` payload carries none (clients configured with headers, e.g. gql's)."""
+    plans: dict[tuple[str, int], tuple[object, object]] = field(default_factory=dict)
+    """The look-ahead planner's answers for this request, per field (`schema/planner.py`)."""
 
     def __post_init__(self) -> None:
         super().__init__()

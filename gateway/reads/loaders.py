@@ -344,6 +344,21 @@ class Loaders:
             self._records[data_type] = loader
         return loader
 
+    def prefetch_whole_sets(self, company_id: CompanyId, data_types: Iterable[DataType]) -> None:
+        """Start reading these whole reference sets of the company now, without waiting.
+
+        A list whose records will look up accounts or tax rates calls this as it starts, so the
+        sets (which depend only on the company) come in the list's wave rather than after it;
+        the lookups then find them in this request's loader. Nothing is read for a company the
+        caller may not use; a failure is left for the lookups that await the set to report.
+        """
+        if not _allowed(self.principal, company_id):
+            return
+        for data_type in data_types:
+            if data_type in WHOLE_SET_TYPES:
+                future = self._whole_sets.load(ListRequest(company_id, data_type))
+                future.add_done_callback(_observed)
+
     async def slice(self, request: ListRequest, window: Window) -> Slice[Any]:
         """The records in `window` of the list, from the fewest upstream pages that cover it."""
         _check(self.principal, request.company_id)
@@ -436,6 +451,12 @@ class Loaders:
         loader = self.records(request.data_type)
         for record in records:
             loader.prime((request.company_id, record.id), record)
+
+
+def _observed(future: asyncio.Future[Any]) -> None:
+    """Mark a prefetch's failure as seen (whoever awaits the same load still gets it)."""
+    if not future.cancelled():
+        future.exception()
 
 
 async def _nothing_pending(company_id: CompanyId) -> dict[str, list[PendingPayment]]:

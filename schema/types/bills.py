@@ -22,6 +22,7 @@ from schema.context import Info
 from schema.enums import BillCreditNoteStatus, BillStatus, PushOperationStatus, SyncState
 from schema.ids import format_node_id
 from schema.memo import per_record
+from schema.planner import from_ref
 from schema.types.common import (
     Allocation,
     MaybeAwaitable,
@@ -73,8 +74,18 @@ _LazyAttachment = Annotated["Attachment", strawberry.lazy("schema.types.bills")]
 def _supplier(
     info: Info, company_id: CompanyId, ref: models.SupplierRef | None
 ) -> MaybeAwaitable[Supplier | None]:
+    if ref is not None:
+        answered = from_ref(info, Supplier, company_id, ref.id, supplier_name=ref.supplier_name)
+        if answered is not None:
+            return answered
     found = lookup(info, DataType.SUPPLIERS, company_id, ref.id if ref else None)
     return then(found, lambda record: Supplier.from_model(company_id, record) if record else None)
+
+
+_SUPPLIER = (
+    "The supplier (`supplierRef`): answered from the ref when it carries every field asked "
+    "(id, codatId, supplierName), else read by id."
+)
 
 
 @strawberry.type(description="A purchase order a bill was raised against.")
@@ -194,7 +205,7 @@ class Bill(relay.Node):
     def _allocated_ids(self) -> list[str | None]:
         return [allocation.payment.id for allocation in self.model.payment_allocations or ()]
 
-    @strawberry.field(description="The supplier (`supplierRef`).")
+    @strawberry.field(description=_SUPPLIER)
     def supplier(self, info: Info) -> Supplier | None:
         return field_result(_supplier(info, self.company_id, self.model.supplier_ref))
 
@@ -364,7 +375,7 @@ class BillCreditNote(relay.Node):
             info, DataType.BILL_CREDIT_NOTES, node_ids, cls.from_model, required=required
         )
 
-    @strawberry.field(description="The supplier (`supplierRef`).")
+    @strawberry.field(description=_SUPPLIER)
     def supplier(self, info: Info) -> Supplier | None:
         return field_result(_supplier(info, self.company_id, self.model.supplier_ref))
 

@@ -44,6 +44,7 @@ from schema.ordering import (
     SupplierOrder,
     order_param,
 )
+from schema.planner import prefetch_whole_sets
 from schema.types.bills import Bill, BillCreditNote
 from schema.types.connection_data import Dataset
 from schema.types.ledger import Account, BankAccount, PaymentMethod, TaxRate, TrackingCategory
@@ -144,6 +145,7 @@ class Company(relay.Node):
         """The record `given` by its global id or Codat's (schema/ids.py's rule)."""
         names = _NODE_TYPES[data_type]
         record_id = record_id_from_argument(given, self.company_id, *names)
+        prefetch_whole_sets(info, self.company_id)
         record = await info.context.loaders.records(data_type).load((self.company_id, record_id))
         if record is None:
             raise NotFoundError(

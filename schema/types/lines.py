@@ -14,6 +14,7 @@ from gateway.codat import models
 from gateway.codat.models import DataType
 from gateway.codat.types import CompanyId
 from schema.context import Info
+from schema.planner import from_ref
 from schema.types.common import (
     AccountRef,
     LineRef,
@@ -30,18 +31,25 @@ from schema.types.common import (
 from schema.types.ledger import Account, TaxRate, TrackingCategory
 
 
-def _tracking_ids(
+def _tracking_refs(
     refs: Iterable[models.TrackingCategoryRef] | None, tracking: models.Tracking | None
-) -> list[str]:
-    # `trackingCategoryRefs` is deprecated in favour of `tracking.categoryRefs`; read both.
-    ids = [ref.id for ref in refs or ()]
-    ids += [ref.id for ref in (tracking.category_refs if tracking else ())]
-    return list(dict.fromkeys(ids))
+) -> list[models.TrackingCategoryRef]:
+    # A line may carry `trackingCategoryRefs` (deprecated by v1 on credit-note lines only) and
+    # `tracking.categoryRefs`; read both.
+    every = [*(refs or ()), *(tracking.category_refs if tracking else ())]
+    unique: dict[str, models.TrackingCategoryRef] = {}
+    for ref in every:
+        unique.setdefault(ref.id, ref)
+    return list(unique.values())
 
 
 def _account(
     info: Info, company_id: CompanyId, ref: models.AccountRef | None
 ) -> MaybeAwaitable[Account | None]:
+    if ref is not None:
+        answered = from_ref(info, Account, company_id, ref.id, name=ref.name)
+        if answered is not None:
+            return answered
     found = lookup(info, DataType.CHART_OF_ACCOUNTS, company_id, ref.id if ref else None)
     return then(found, lambda record: Account.from_model(company_id, record) if record else None)
 
@@ -49,13 +57,28 @@ def _account(
 def _tax_rate(
     info: Info, company_id: CompanyId, ref: models.TaxRateRef | None
 ) -> MaybeAwaitable[TaxRate | None]:
+    if ref is not None:
+        answered = from_ref(
+            info,
+            TaxRate,
+            company_id,
+            ref.id,
+            name=ref.name,
+            effective_tax_rate=ref.effective_tax_rate,
+        )
+        if answered is not None:
+            return answered
     found = lookup(info, DataType.TAX_RATES, company_id, ref.id if ref else None)
     return then(found, lambda record: TaxRate.from_model(company_id, record) if record else None)
 
 
 def _tracking_categories(
-    info: Info, company_id: CompanyId, ids: list[str]
+    info: Info, company_id: CompanyId, refs: list[models.TrackingCategoryRef]
 ) -> MaybeAwaitable[list[TrackingCategory]]:
+    answered = [from_ref(info, TrackingCategory, company_id, r.id, name=r.name) for r in refs]
+    if all(category is not None for category in answered):
+        return [category for category in answered if category is not None]
+    ids = [ref.id for ref in refs]
     found = lookup_many(info, DataType.TRACKING_CATEGORIES, company_id, ids)
     return then(
         found, lambda records: [TrackingCategory.from_model(company_id, r) for r in records]
@@ -80,9 +103,7 @@ class BillLineItem:
     tax_rate_ref: TaxRateRef | None
     item_ref: NamedRef | None
     purchase_order_line_ref: LineRef | None
-    tracking_category_refs: list[NamedRef] | None = strawberry.field(
-        deprecation_reason="Codat deprecated it: use tracking.categoryRefs."
-    )
+    tracking_category_refs: list[NamedRef] | None
     tracking: Tracking | None
     is_direct_cost: bool | None
 
@@ -126,8 +147,8 @@ class BillLineItem:
 
     @strawberry.field(description="The line's tracking categories (from either kind of ref).")
     def tracking_categories(self, info: Info) -> list[TrackingCategory]:
-        ids = _tracking_ids(self.model.tracking_category_refs, self.model.tracking)
-        return field_result(_tracking_categories(info, self.company_id, ids))
+        refs = _tracking_refs(self.model.tracking_category_refs, self.model.tracking)
+        return field_result(_tracking_categories(info, self.company_id, refs))
 
 
 @strawberry.type(description="One line of a bill credit note.")
@@ -190,5 +211,5 @@ class BillCreditNoteLineItem:
 
     @strawberry.field(description="The line's tracking categories (from either kind of ref).")
     def tracking_categories(self, info: Info) -> list[TrackingCategory]:
-        ids = _tracking_ids(self.model.tracking_category_refs, self.model.tracking)
-        return field_result(_tracking_categories(info, self.company_id, ids))
+        refs = _tracking_refs(self.model.tracking_category_refs, self.model.tracking)
+        return field_result(_tracking_categories(info, self.company_id, refs))

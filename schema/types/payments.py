@@ -18,6 +18,7 @@ from gateway.codat.types import CodatDateTime, CompanyId
 from schema.context import Info
 from schema.ids import format_node_id
 from schema.memo import per_record
+from schema.planner import from_ref
 from schema.types.bills import Bill, BillCreditNote
 from schema.types.common import (
     AccountRef,
@@ -176,6 +177,12 @@ class BillPayment(relay.Node):
     @strawberry.field(description="The supplier paid (`supplierRef`).")
     async def supplier(self, info: Info) -> Supplier | None:
         ref = self.model.supplier_ref
+        if ref is not None:
+            answered = from_ref(
+                info, Supplier, self.company_id, ref.id, supplier_name=ref.supplier_name
+            )
+            if answered is not None:
+                return answered
         record = await load_record(
             info, DataType.SUPPLIERS, self.company_id, ref.id if ref else None
         )
@@ -184,6 +191,10 @@ class BillPayment(relay.Node):
     @strawberry.field(description="The account paid from (`accountRef`).")
     async def account(self, info: Info) -> Account | None:
         ref = self.model.account_ref
+        if ref is not None:
+            answered = from_ref(info, Account, self.company_id, ref.id, name=ref.name)
+            if answered is not None:
+                return answered
         record = await load_record(
             info, DataType.CHART_OF_ACCOUNTS, self.company_id, ref.id if ref else None
         )
@@ -192,6 +203,10 @@ class BillPayment(relay.Node):
     @strawberry.field(description="How it was paid (`paymentMethodRef`).")
     async def payment_method(self, info: Info) -> PaymentMethod | None:
         ref = self.model.payment_method_ref
+        if ref is not None:
+            answered = from_ref(info, PaymentMethod, self.company_id, ref.id, name=ref.name)
+            if answered is not None:
+                return answered
         record = await load_record(
             info, DataType.PAYMENT_METHODS, self.company_id, ref.id if ref else None
         )

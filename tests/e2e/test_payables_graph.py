@@ -20,9 +20,13 @@ from tests.conftest import gateway_settings
 from tests.e2e.paying import codat_get
 from tests.queries import (
     AP_DASHBOARD,
+    AP_DASHBOARD_DETAILED,
+    AP_DASHBOARD_NAMES,
+    LINES_WITH_LEDGER,
     NODES,
     PAYMENT_DETAIL,
     SUPPLIER_PAGE,
+    dashboard_lookup_calls,
     dashboard_minimum_calls,
 )
 from tests.servers import running
@@ -73,8 +77,8 @@ def test_ap_dashboard_reads_every_level_in_one_wave_of_the_fewest_calls(
     companies = body["data"]["companies"]["nodes"]
     assert len(companies) == 2
     # Minimum (see dashboard_minimum_calls): 1 companies page; per company 1 bills page and one
-    # call per referenced kind (suppliers, payments, accounts, tax rates). Depth 3: companies ->
-    # bills -> the rest.
+    # call for the allocated payments; suppliers, accounts and tax rates come from the refs.
+    # Depth 3: companies -> bills -> payments.
     for company in companies:
         assert company["bills"]["nodes"], "the seed has open bills due in this window"
     minimum = dashboard_minimum_calls(body["data"])
@@ -82,6 +86,126 @@ def test_ap_dashboard_reads_every_level_in_one_wave_of_the_fewest_calls(
     assert len(calls) == minimum
     assert_no_call_twice(calls)
     assert sequential_round_trips(calls) == 3
+
+
+def _wave_of(calls: list[UpstreamCall], call: UpstreamCall) -> int:
+    return sequential_round_trips([c for c in calls if c.end <= call.start] + [call])
+
+
+def _kind(call: UpstreamCall) -> str:
+    """The data type a call read (`companies` for the companies list or one company)."""
+    parts = call.path.strip("/").split("/")
+    return parts[parts.index("data") + 1] if "data" in parts else parts[0]
+
+
+def test_a_names_only_dashboard_makes_the_calls_of_the_lists_alone(
+    sandbox_url: str, gateway_url: str
+) -> None:
+    # given
+    with_latency(sandbox_url)
+    # when
+    body = graphql(gateway_url, AP_DASHBOARD_NAMES, companies=2, bills=10)
+    # then: supplier, account, tax rate and tracking names come from the refs on the bills
+    assert "errors" not in body, body.get("errors")
+    companies = body["data"]["companies"]["nodes"]
+    lines = [
+        line for c in companies for bill in c["bills"]["nodes"] for line in bill["lineItems"] or []
+    ]
+    assert lines
+    assert all(line["account"]["name"] for line in lines)
+    assert any(line["trackingCategories"] for line in lines)
+    calls = recorded_calls(sandbox_url)
+    assert len(calls) == 1 + len(companies)  # the companies page, and each company's bills page
+    assert {call.path.rsplit("/", 1)[-1] for call in calls} == {"companies", "bills"}
+    assert sequential_round_trips(calls) == 2
+
+
+def test_ref_answered_objects_equal_the_records_they_name(
+    sandbox_url: str, gateway_url: str
+) -> None:
+    # given: the names-only dashboard, answered from refs
+    names = graphql(gateway_url, AP_DASHBOARD_NAMES, companies=1, bills=5)
+    # when: the same edges read by id (node lookups read the records)
+    company = names["data"]["companies"]["nodes"][0]
+    bill = company["bills"]["nodes"][0]
+    line = bill["lineItems"][0]
+    read = graphql(
+        gateway_url,
+        """query($s: ID!, $a: ID!, $t: ID!) {
+          s: node(id: $s) { id ... on Supplier { supplierName status } }
+          a: node(id: $a) { id ... on Account { name type } }
+          t: node(id: $t) { id ... on TaxRate { name code } }
+        }""",
+        s=bill["supplier"]["id"],
+        a=line["account"]["id"],
+        t=line["taxRate"]["id"],
+    )
+    # then: the ids are the records' global ids and the names theirs
+    assert "errors" not in read, read.get("errors")
+    assert read["data"]["s"]["supplierName"] == bill["supplier"]["supplierName"]
+    assert read["data"]["a"]["name"] == line["account"]["name"]
+    assert read["data"]["t"]["name"] == line["taxRate"]["name"]
+    assert [read["data"][k]["id"] for k in "sat"] == [
+        bill["supplier"]["id"],
+        line["account"]["id"],
+        line["taxRate"]["id"],
+    ]
+
+
+def test_a_detailed_dashboard_reads_reference_sets_in_the_wave_of_the_bills(
+    sandbox_url: str, gateway_url: str
+) -> None:
+    # given
+    with_latency(sandbox_url)
+    # when: fields the refs do not carry (status, type, code) need the records
+    body = graphql(
+        gateway_url,
+        AP_DASHBOARD_DETAILED,
+        companies=2,
+        bills=10,
+        dueFrom="2026-10-01",
+        dueTo="2027-01-31",
+    )
+    # then
+    assert "errors" not in body, body.get("errors")
+    calls = recorded_calls(sandbox_url)
+    assert len(calls) == dashboard_lookup_calls(body["data"])
+    assert_no_call_twice(calls)
+    # Depth 3: companies -> bills -> suppliers and payments (ids from the bills); the chart of
+    # accounts and tax rates depend only on the company, so they go with the bills.
+    assert sequential_round_trips(calls) == 3
+    waves = {_kind(call): _wave_of(calls, call) for call in calls}
+    assert waves == {
+        "companies": 1,
+        "bills": 2,
+        "accounts": 2,
+        "taxRates": 2,
+        "suppliers": 3,
+        "billPayments": 3,
+    }
+
+
+def test_whole_set_lookups_below_a_list_take_no_wave_of_their_own(
+    sandbox_url: str, gateway_url: str
+) -> None:
+    # given
+    with_latency(sandbox_url)
+    # when
+    body = graphql(gateway_url, LINES_WITH_LEDGER, companies=2, bills=10)
+    # then: companies -> {bills, accounts, tax rates}: the query's dependency depth is 2
+    assert "errors" not in body, body.get("errors")
+    lines = [
+        line
+        for c in body["data"]["companies"]["nodes"]
+        for bill in c["bills"]["nodes"]
+        for line in bill["lineItems"] or []
+    ]
+    assert lines
+    assert all(line["account"]["type"] for line in lines)
+    calls = recorded_calls(sandbox_url)
+    assert len(calls) == 1 + 3 * 2
+    assert_no_call_twice(calls)
+    assert sequential_round_trips(calls) == 2
 
 
 def test_a_repeated_dashboard_is_answered_from_the_process_cache(
@@ -211,12 +335,20 @@ def test_payment_detail_resolves_links_by_type_at_the_fewest_calls(
     assert detail["supplier"]["codatId"] == payment["supplierRef"]["id"]
     assert detail["account"]["codatId"] == payment["accountRef"]["id"]
     assert detail["paymentMethod"]["codatId"] == payment["paymentMethodRef"]["id"]
-    # Minimum: the company (1), the payment (1), then at once: its supplier (1), the chart of
-    # accounts (1), the payment methods (1), its bills (1: one get or one OR-chain, shared by
-    # `bills` and the links' `bill`) and, if it uses any, its credit notes (1). Depth 3.
+    # Minimum: the company (1); then at once the payment (1) with the chart of accounts (1) and
+    # the payment methods (1), whole sets that depend only on the company; then its bills (1: one
+    # get or one OR-chain, shared by `bills` and the links' `bill`) and, if it uses any, its
+    # credit notes (1). The supplier's id and name come from `supplierRef`. Depth 3.
     calls = recorded_calls(sandbox_url)
-    assert len(calls) == 6 + bool(credit_ids)
+    assert len(calls) == 5 + bool(credit_ids)
     assert_no_call_twice(calls)
+    waves = {_kind(call): _wave_of(calls, call) for call in calls}
+    assert {k: waves[k] for k in ("companies", "billPayments", "accounts", "paymentMethods")} == {
+        "companies": 1,
+        "billPayments": 2,
+        "accounts": 2,
+        "paymentMethods": 2,
+    }
     assert sequential_round_trips(calls) == 3
 
 
