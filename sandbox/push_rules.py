@@ -33,6 +33,9 @@ REQUIRED: dict[str, tuple[str, ...]] = {
     "bankAccounts": ("accountName", "accountType", "currency"),
 }
 READ_ONLY = ("id", "modifiedDate", "sourceModifiedDate")
+BILLED_TO_TYPES = {"Unknown", "NotApplicable", "Customer", "Project"}
+ADDRESS_TYPES = {"Unknown", "Billing", "Delivery"}
+PURCHASE_ORDER_REF_FIELDS = {"id", "purchaseOrderNumber"}
 CLOSED_BILL_STATUSES = {"Paid", "Void"}
 
 
@@ -74,6 +77,10 @@ def _decimal(value: Any) -> Decimal | None:
     if isinstance(value, bool) or not isinstance(value, int | Decimal):
         return None
     return Decimal(value)
+
+
+def _non_empty(value: Any) -> bool:
+    return isinstance(value, str) and bool(value)
 
 
 def _outstanding(bill: Record) -> Decimal:
@@ -123,6 +130,104 @@ class PushValidator:
                     "TaxRateExistsValidator",
                 )
 
+    def _tracking_category(self, ref: Any, where: str, outcome: Outcome) -> None:
+        ref_id = ref.get("id") if isinstance(ref, dict) else None
+        if not isinstance(ref_id, str) or not ref_id:
+            outcome.error(f"{where}.id", "Id is required.", "RequiredFieldValidator")
+        elif self._live("trackingCategories", ref_id) is None:
+            outcome.error(
+                f"{where}.id",
+                f"Tracking category '{ref_id}' was not found.",
+                "TrackingCategoryExistsValidator",
+            )
+
+    def _line_shapes(self, body: Record, outcome: Outcome) -> None:
+        """v1's billLineItem / billCreditNoteLineItem: itemRef.id (minLength 1), tracking
+        categories that exist, `tracking` with its required categoryRefs, isBilledTo and
+        isRebilledTo, numbers and booleans where the schema says so."""
+        for index, line in enumerate(body.get("lineItems") or []):
+            at = f"lineItems[{index}]"
+            item = line.get("itemRef")
+            if item is not None and not _non_empty(_get(line, "itemRef.id")):
+                outcome.error(f"{at}.itemRef.id", "Id is required.", "RequiredFieldValidator")
+            for ri, ref in enumerate(line.get("trackingCategoryRefs") or []):
+                self._tracking_category(ref, f"{at}.trackingCategoryRefs[{ri}]", outcome)
+            tracking = line.get("tracking")
+            if tracking is not None:
+                self._tracking(tracking, f"{at}.tracking", outcome)
+            for name in ("discountPercentage",):
+                if line.get(name) is not None and _decimal(line[name]) is None:
+                    outcome.error(f"{at}.{name}", f"{name} must be a number.", "TypeValidator")
+            if line.get("isDirectCost") is not None and not isinstance(line["isDirectCost"], bool):
+                outcome.error(
+                    f"{at}.isDirectCost", "isDirectCost must be a boolean.", "TypeValidator"
+                )
+            unit = line.get("unitOfMeasurement")
+            if unit is not None and not isinstance(unit, str):
+                outcome.error(
+                    f"{at}.unitOfMeasurement",
+                    "unitOfMeasurement must be a string.",
+                    "TypeValidator",
+                )
+
+    def _tracking(self, tracking: Any, at: str, outcome: Outcome) -> None:
+        if not isinstance(tracking, dict):
+            outcome.error(at, "tracking must be an object.", "TypeValidator")
+            return
+        refs = tracking.get("categoryRefs")
+        if not isinstance(refs, list):
+            outcome.error(
+                f"{at}.categoryRefs", "categoryRefs is required.", "RequiredFieldValidator"
+            )
+        for ri, ref in enumerate(refs or []):
+            self._tracking_category(ref, f"{at}.categoryRefs[{ri}]", outcome)
+        for name in ("isBilledTo", "isRebilledTo"):
+            if tracking.get(name) not in BILLED_TO_TYPES:
+                outcome.error(
+                    f"{at}.{name}",
+                    f"{name} must be one of {', '.join(sorted(BILLED_TO_TYPES))}.",
+                    "RequiredFieldValidator" if tracking.get(name) is None else "EnumValidator",
+                )
+        for name in ("customerRef", "projectRef"):
+            if tracking.get(name) is not None and not _non_empty(_get(tracking, f"{name}.id")):
+                outcome.error(f"{at}.{name}.id", "Id is required.", "RequiredFieldValidator")
+
+    def _document_shapes(self, path: str, body: Record, outcome: Outcome) -> None:
+        """withholdingTax (name minLength 1, amount), purchaseOrderRefs (no other fields),
+        supplementalData.content (an object of objects) and supplier addresses (type)."""
+        for index, tax in enumerate(body.get("withholdingTax") or []):
+            at = f"withholdingTax[{index}]"
+            if not _non_empty(tax.get("name") if isinstance(tax, dict) else None):
+                outcome.error(f"{at}.name", "Name is required.", "RequiredFieldValidator")
+            if not isinstance(tax, dict) or _decimal(tax.get("amount")) is None:
+                outcome.error(f"{at}.amount", "Amount is required.", "RequiredFieldValidator")
+        for index, ref in enumerate(body.get("purchaseOrderRefs") or []):
+            extra = set(ref) - PURCHASE_ORDER_REF_FIELDS if isinstance(ref, dict) else {"?"}
+            if extra:
+                outcome.error(
+                    f"purchaseOrderRefs[{index}]",
+                    f"Unexpected properties: {', '.join(sorted(extra))}.",
+                    "TypeValidator",
+                )
+        content = _get(body, "supplementalData.content")
+        if content is not None and (
+            not isinstance(content, dict) or not all(isinstance(v, dict) for v in content.values())
+        ):
+            outcome.error(
+                "supplementalData.content",
+                "Supplemental data content must be an object of objects.",
+                "SupplementalDataValidator",
+            )
+        if path == "suppliers":
+            for index, address in enumerate(body.get("addresses") or []):
+                kind = address.get("type") if isinstance(address, dict) else None
+                if kind not in ADDRESS_TYPES:
+                    outcome.error(
+                        f"addresses[{index}].type",
+                        f"Address type must be one of {', '.join(sorted(ADDRESS_TYPES))}.",
+                        "RequiredFieldValidator" if kind is None else "EnumValidator",
+                    )
+
     def record_write(self, path: str, body: Record, record_id: str | None) -> Outcome:
         """Create (record_id None) or update a bill, credit note or supplier."""
         outcome = Outcome()
@@ -146,6 +251,8 @@ class PushValidator:
         supplier = self._supplier(body, outcome) if with_supplier else None
         if path in {"bills", "billCreditNotes"}:
             self._line_refs(body, outcome)
+            self._line_shapes(body, outcome)
+        self._document_shapes(path, body, outcome)
         if outcome.errors:
             return outcome
         new_id = record_id or self.sandbox.store.new_uuid()

@@ -74,6 +74,8 @@ SUPPLIER = ("Supplier",)
 ACCOUNT = ("Account", "BankAccount")
 TAX_RATE = ("TaxRate",)
 PAYMENT_METHOD = ("PaymentMethod",)
+TRACKING_CATEGORY = ("TrackingCategory",)
+BILL_CREDIT_NOTE = ("BillCreditNote",)
 """The global id types an argument naming a record of each kind may be given as."""
 
 _TYPE_NAME = re.compile(r"[A-Z][A-Za-z0-9]*")

@@ -10,6 +10,7 @@ caller's, or a new one), `replayed` (true when an earlier request with the key d
 
 from __future__ import annotations
 
+from datetime import datetime
 from decimal import Decimal
 from enum import Enum
 from typing import Annotated, Any
@@ -31,6 +32,7 @@ from schema.context import Info
 from schema.ids import (
     ACCOUNT,
     BILL,
+    BILL_CREDIT_NOTE,
     PAYMENT_METHOD,
     company_id_from_argument,
     optional_record_id,
@@ -43,6 +45,8 @@ strawberry.enum(WriteErrorCode, description="Why a write was refused (nothing re
 KEY = "Makes retries safe: the same key with the same input returns the first result without "
 KEY += "writing again; with another input it is an IDEMPOTENCY_KEY_REUSED error. Generated when "
 KEY += "absent, and sent to Codat as the Idempotency-Key header."
+
+PAYMENT_DATE = "Payment date: an ISO-8601 date-time (zone optional) or a plain YYYY-MM-DD date."
 
 
 @strawberry.type(description="An expected reason a write was refused, and what to fix.")
@@ -103,7 +107,7 @@ class PayBillInput:
     account_id: strawberry.ID = strawberry.field(
         description="The bank account (chart of accounts, isBankAccount) it is paid from."
     )
-    date: str = strawberry.field(description="Payment date: YYYY-MM-DD or ISO-8601 date-time.")
+    date: datetime = strawberry.field(description=PAYMENT_DATE)
     amount: Decimal | None = strawberry.field(
         default=None,
         description="In the bank account's currency; defaults to the amount due.",
@@ -129,6 +133,17 @@ class CreditNoteToApplyInput:
     amount: Decimal = strawberry.field(description="In the bill's currency; at most what is left.")
 
 
+def _credits(
+    credits: list[CreditNoteToApplyInput] | None, company_id: CompanyId
+) -> tuple[CreditApplication, ...]:
+    return tuple(
+        CreditApplication(
+            record_id_from_argument(c.credit_note_id, company_id, *BILL_CREDIT_NOTE), c.amount
+        )
+        for c in credits or ()
+    )
+
+
 @strawberry.type
 class PayBillPayload(WritePayload):
     pass
@@ -140,11 +155,20 @@ class PaymentGrouping(Enum):
     ONE_PAYMENT_PER_BILL = "ONE_PAYMENT_PER_BILL"
 
 
-@strawberry.input
+@strawberry.input(description="One bill of a payBills.")
 class BillToPayInput:
     bill_id: strawberry.ID
-    amount: Decimal | None = None
+    amount: Decimal | None = strawberry.field(
+        default=None,
+        description="In the bank account's currency; defaults to the amount due (less the "
+        "credit notes' credit).",
+    )
     currency_rate: Decimal | None = None
+    credit_notes: list[CreditNoteToApplyInput] | None = strawberry.field(
+        default=None,
+        description="Bill credit notes of the bill's supplier to use against it as well (each "
+        "note against one bill of the batch), as in payBill.",
+    )
 
 
 @strawberry.input(description="Pay several bills of one company from one bank account.")
@@ -152,7 +176,7 @@ class PayBillsInput:
     company_id: strawberry.ID
     bills: list[BillToPayInput]
     account_id: strawberry.ID
-    date: str
+    date: datetime = strawberry.field(description=PAYMENT_DATE)
     grouping: PaymentGrouping = PaymentGrouping.ONE_PAYMENT_PER_SUPPLIER
     payment_method_id: strawberry.ID | None = None
     reference: str | None = None
@@ -189,7 +213,7 @@ class Mutation:
         request = PayBillRequest(
             bill_id=record_id_from_argument(input.bill_id, company_id, *BILL),
             account_id=record_id_from_argument(input.account_id, company_id, *ACCOUNT),
-            date=input.date,
+            date=input.date.isoformat(),
             amount=input.amount,
             currency_rate=input.currency_rate,
             payment_method_id=optional_record_id(
@@ -197,13 +221,7 @@ class Mutation:
             ),
             reference=input.reference,
             note=input.note,
-            credit_notes=tuple(
-                CreditApplication(
-                    record_id_from_argument(c.credit_note_id, company_id, "BillCreditNote"),
-                    c.amount,
-                )
-                for c in input.credit_notes or ()
-            ),
+            credit_notes=_credits(input.credit_notes, company_id),
         )
         outcome = await writes(info).pay_bill(company_id, request, input.idempotency_key)
         return PayBillPayload(**payload_fields(outcome))
@@ -219,11 +237,12 @@ class Mutation:
                     record_id_from_argument(item.bill_id, company_id, *BILL),
                     item.amount,
                     item.currency_rate,
+                    _credits(item.credit_notes, company_id),
                 )
                 for item in input.bills
             ),
             account_id=record_id_from_argument(input.account_id, company_id, *ACCOUNT),
-            date=input.date,
+            date=input.date.isoformat(),
             one_payment_per_supplier=input.grouping is PaymentGrouping.ONE_PAYMENT_PER_SUPPLIER,
             payment_method_id=optional_record_id(
                 input.payment_method_id, company_id, *PAYMENT_METHOD

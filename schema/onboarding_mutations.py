@@ -10,7 +10,7 @@ at once: companies and connections, which add `company` / `connection`), `idempo
 
 from __future__ import annotations
 
-from datetime import date
+from datetime import datetime
 from decimal import Decimal
 
 import strawberry
@@ -24,25 +24,13 @@ from gateway.writes.onboarding import (
     CreditNoteChanges,
     Onboarding,
 )
-from gateway.writes.payments import LineDraft
 from schema.context import Info
 from schema.enums import AccountStatus, AccountType, BankAccountType, BillCreditNoteStatus
+from schema.ids import BILL_CREDIT_NOTE, record_id_from_argument
 from schema.mutations import KEY, WritePayload, company, payload_fields, writes
-from schema.record_mutations import DocumentLineInput
+from schema.record_mutations import DATES, BillCreditNoteLineInput
 from schema.types.companies import Company
 from schema.types.profile import DataConnection, Tag
-
-
-def _line(line: DocumentLineInput) -> LineDraft:
-    return LineDraft(
-        unit_amount=line.unit_amount,
-        quantity=line.quantity,
-        tax_amount=line.tax_amount,
-        discount_amount=line.discount_amount,
-        description=line.description,
-        account_id=None if line.account_id is None else str(line.account_id),
-        tax_rate_id=None if line.tax_rate_id is None else str(line.tax_rate_id),
-    )
 
 
 def _onboarding(info: Info) -> Onboarding:
@@ -119,10 +107,10 @@ class UpdateBillCreditNoteInput:
     company_id: strawberry.ID
     bill_credit_note_id: strawberry.ID
     bill_credit_note_number: str | None = None
-    issue_date: date | None = None
+    issue_date: datetime | None = strawberry.field(default=None, description=DATES)
     status: BillCreditNoteStatus | None = None
     note: str | None = None
-    line_items: list[DocumentLineInput] | None = strawberry.field(
+    line_items: list[BillCreditNoteLineInput] | None = strawberry.field(
         default=None, description="Replaces every line (and the totals) when given."
     )
     idempotency_key: str | None = strawberry.field(default=None, description=KEY)
@@ -305,14 +293,16 @@ class OnboardingMutations:
     ) -> UpdateBillCreditNotePayload:
         company_id = company(info, input.company_id)
         changes = CreditNoteChanges(
-            credit_note_id=str(input.bill_credit_note_id),
-            number=input.bill_credit_note_number,
+            credit_note_id=record_id_from_argument(
+                input.bill_credit_note_id, company_id, *BILL_CREDIT_NOTE
+            ),
+            bill_credit_note_number=input.bill_credit_note_number,
             issue_date=None if input.issue_date is None else input.issue_date.isoformat(),
             status=input.status,
             note=input.note,
-            lines=None
+            line_items=None
             if input.line_items is None
-            else tuple(_line(line) for line in input.line_items),
+            else tuple(line.draft(company_id) for line in input.line_items),
         )
         outcome = await _onboarding(info).update_bill_credit_note(
             company_id, changes, input.idempotency_key

@@ -8,38 +8,48 @@ Same shape as paying bills (`schema/mutations.py`): one Relay-style `input`, a p
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import datetime
 from decimal import Decimal
 from typing import Any
 
 import strawberry
 from strawberry.file_uploads import Upload
+from strawberry.scalars import JSON
 
 from gateway.codat.types import CompanyId
 from gateway.writes.drafts import (
+    AddressDraft,
     AttachmentUpload,
     BillChanges,
     BillDraft,
     CreditNoteDraft,
+    PurchaseOrderRefDraft,
+    SupplementalContent,
     SupplierChanges,
     SupplierDraft,
+    WithholdingTaxDraft,
 )
 from gateway.writes.executor import WriteOutcome
-from gateway.writes.payments import LineDraft
+from gateway.writes.payments import LineDraft, RefDraft, TrackingDraft
 from gateway.writes.records import RecordWrites, pull_operations
 from schema.context import Info
 from schema.enums import (
+    AddressType,
     BillCreditNoteStatus,
+    BilledToType,
     BillStatus,
     DataType,
     PullOperationStatus,
     SupplierStatus,
 )
+from schema.errors import UserInputError
 from schema.ids import (
     ACCOUNT,
     BILL,
     SUPPLIER,
     TAX_RATE,
+    TRACKING_CATEGORY,
     company_id_from_argument,
     optional_record_id,
     record_id_from_argument,
@@ -72,11 +82,64 @@ _SUPPLIER_FIELDS = (
 
 def _supplier_fields(input: CreateSupplierInput | UpdateSupplierInput) -> dict[str, Any]:
     """The supplier fields a create and an update share, as the input gave them."""
-    return {name: getattr(input, name) for name in _SUPPLIER_FIELDS}
+    fields = {name: getattr(input, name) for name in _SUPPLIER_FIELDS}
+    addresses = input.addresses
+    fields["addresses"] = None if addresses is None else tuple(a.draft() for a in addresses)
+    return fields
 
 
-@strawberry.input(description="One line of a bill or credit note; totals follow from the lines.")
-class DocumentLineInput:
+DATES = (
+    "A DateTime: an ISO-8601 date-time (zone optional) or a plain YYYY-MM-DD date, which means "
+    "midnight; sent to Codat as a date-time."
+)
+
+
+@strawberry.input(description="A reference to another record: its id and, optionally, its name.")
+class RecordRefInput:
+    id: strawberry.ID
+    name: str | None = None
+
+    def draft(self, company_id: CompanyId | None = None, *type_names: str) -> RefDraft:
+        if company_id is None or not type_names:
+            return RefDraft(str(self.id), self.name)
+        return RefDraft(record_id_from_argument(self.id, company_id, *type_names), self.name)
+
+
+def _refs(refs: list[RecordRefInput] | None, company_id: CompanyId) -> tuple[RefDraft, ...] | None:
+    """Tracking category references (global ids of TrackingCategory, or Codat's ids)."""
+    if refs is None:
+        return None
+    return tuple(ref.draft(company_id, *TRACKING_CATEGORY) for ref in refs)
+
+
+@strawberry.input(
+    description="How a line is tracked (Codat's `tracking`): categories, and whom its cost is "
+    "rebilled to (a customer or a project)."
+)
+class TrackingInput:
+    category_refs: list[RecordRefInput]
+    is_billed_to: BilledToType = BilledToType.NotApplicable
+    is_rebilled_to: BilledToType = BilledToType.NotApplicable
+    customer_ref: RecordRefInput | None = strawberry.field(
+        default=None, description="The customer (its name is Codat's companyName)."
+    )
+    project_ref: RecordRefInput | None = None
+
+    def draft(self, company_id: CompanyId) -> TrackingDraft:
+        return TrackingDraft(
+            category_refs=_refs(self.category_refs, company_id) or (),
+            customer_ref=None if self.customer_ref is None else self.customer_ref.draft(),
+            project_ref=None if self.project_ref is None else self.project_ref.draft(),
+            is_billed_to=self.is_billed_to,
+            is_rebilled_to=self.is_rebilled_to,
+        )
+
+
+@strawberry.input(
+    description="One line of a bill credit note; totals follow from the lines (Codat's "
+    "billCreditNoteLineItem)."
+)
+class BillCreditNoteLineInput:
     unit_amount: Decimal
     quantity: Decimal = Decimal(1)
     tax_amount: Decimal = Decimal(0)
@@ -84,6 +147,16 @@ class DocumentLineInput:
     description: str | None = None
     account_id: strawberry.ID | None = None
     tax_rate_id: strawberry.ID | None = None
+    unit_of_measurement: str | None = None
+    discount_percentage: Decimal | None = strawberry.field(
+        default=None,
+        description="Sent as given; with no discountAmount the line is discounted by it.",
+    )
+    item_ref: RecordRefInput | None = None
+    tracking_category_refs: list[RecordRefInput] | None = strawberry.field(
+        default=None, deprecation_reason="Codat deprecated it on credit-note lines: use tracking."
+    )
+    tracking: TrackingInput | None = None
 
     def draft(self, company_id: CompanyId) -> LineDraft:
         return LineDraft(
@@ -94,7 +167,97 @@ class DocumentLineInput:
             description=self.description,
             account_id=optional_record_id(self.account_id, company_id, *ACCOUNT),
             tax_rate_id=optional_record_id(self.tax_rate_id, company_id, *TAX_RATE),
+            unit_of_measurement=self.unit_of_measurement,
+            discount_percentage=self.discount_percentage,
+            item_ref=None if self.item_ref is None else self.item_ref.draft(),
+            tracking_category_refs=_refs(self.tracking_category_refs, company_id),
+            tracking=None if self.tracking is None else self.tracking.draft(company_id),
         )
+
+
+@strawberry.input(
+    description="One line of a bill; totals follow from the lines (Codat's billLineItem)."
+)
+class DocumentLineInput(BillCreditNoteLineInput):
+    tracking_category_refs: list[RecordRefInput] | None = None
+    is_direct_cost: bool | None = None
+
+    def draft(self, company_id: CompanyId) -> LineDraft:
+        return replace(super().draft(company_id), is_direct_cost=self.is_direct_cost)
+
+
+@strawberry.input(description="A purchase order a bill is for.")
+class PurchaseOrderRefInput:
+    id: strawberry.ID | None = None
+    purchase_order_number: str | None = None
+
+    def draft(self) -> PurchaseOrderRefDraft:
+        return PurchaseOrderRefDraft(
+            None if self.id is None else str(self.id), self.purchase_order_number
+        )
+
+
+@strawberry.input(description="Tax withheld from a bill or credit note.")
+class WithholdingTaxInput:
+    name: str
+    amount: Decimal
+
+    def draft(self) -> WithholdingTaxDraft:
+        return WithholdingTaxDraft(self.name, self.amount)
+
+
+@strawberry.input(
+    description="Fields the integration supports beyond Codat's model (Codat's supplementalData)."
+)
+class SupplementalDataInput:
+    content: JSON = strawberry.field(
+        description="An object of objects, keyed as the integration's supplemental data "
+        "configuration names them."
+    )
+
+
+@strawberry.input(description="A supplier's address.")
+class AddressInput:
+    type: AddressType
+    line1: str | None = None
+    line2: str | None = None
+    city: str | None = None
+    region: str | None = None
+    country: str | None = None
+    postal_code: str | None = None
+
+    def draft(self) -> AddressDraft:
+        return AddressDraft(
+            self.type,
+            self.line1,
+            self.line2,
+            self.city,
+            self.region,
+            self.country,
+            self.postal_code,
+        )
+
+
+def _withholding(taxes: list[WithholdingTaxInput] | None) -> tuple[WithholdingTaxDraft, ...] | None:
+    return None if taxes is None else tuple(t.draft() for t in taxes)
+
+
+def _purchase_orders(
+    refs: list[PurchaseOrderRefInput] | None,
+) -> tuple[PurchaseOrderRefDraft, ...] | None:
+    return None if refs is None else tuple(r.draft() for r in refs)
+
+
+def _supplemental(data: SupplementalDataInput | None) -> SupplementalContent | None:
+    if data is None:
+        return None
+    if not isinstance(data.content, dict):
+        raise UserInputError("supplementalData.content must be an object of objects")
+    return dict(data.content)
+
+
+def _date(value: datetime | None) -> str | None:
+    return None if value is None else value.isoformat()
 
 
 TOTAL = "Optional check: refused (TOTALS_INCONSISTENT) unless the lines add up to it."
@@ -104,15 +267,18 @@ TOTAL = "Optional check: refused (TOTALS_INCONSISTENT) unless the lines add up t
 class CreateBillInput:
     company_id: strawberry.ID
     supplier_id: strawberry.ID
-    issue_date: str = strawberry.field(description="YYYY-MM-DD or ISO-8601 date-time.")
+    issue_date: datetime = strawberry.field(description=DATES)
     line_items: list[DocumentLineInput]
-    due_date: str | None = None
+    due_date: datetime | None = strawberry.field(default=None, description=DATES)
     status: BillStatus = BillStatus.Open
     currency: str | None = None
     currency_rate: Decimal | None = None
     reference: str | None = None
     note: str | None = None
     total_amount: Decimal | None = strawberry.field(default=None, description=TOTAL)
+    purchase_order_refs: list[PurchaseOrderRefInput] | None = None
+    withholding_tax: list[WithholdingTaxInput] | None = None
+    supplemental_data: SupplementalDataInput | None = None
     idempotency_key: str | None = strawberry.field(default=None, description=KEY)
 
 
@@ -121,8 +287,8 @@ class UpdateBillInput:
     company_id: strawberry.ID
     bill_id: strawberry.ID
     supplier_id: strawberry.ID | None = None
-    issue_date: str | None = None
-    due_date: str | None = None
+    issue_date: datetime | None = strawberry.field(default=None, description=DATES)
+    due_date: datetime | None = strawberry.field(default=None, description=DATES)
     status: BillStatus | None = None
     reference: str | None = None
     note: str | None = None
@@ -130,6 +296,13 @@ class UpdateBillInput:
         default=None, description="Replaces every line (and the totals) when given."
     )
     total_amount: Decimal | None = strawberry.field(default=None, description=TOTAL)
+    purchase_order_refs: list[PurchaseOrderRefInput] | None = strawberry.field(
+        default=None, description="Replaces the purchase orders when given."
+    )
+    withholding_tax: list[WithholdingTaxInput] | None = strawberry.field(
+        default=None, description="Replaces the withholding tax when given."
+    )
+    supplemental_data: SupplementalDataInput | None = None
     idempotency_key: str | None = strawberry.field(default=None, description=KEY)
 
 
@@ -144,6 +317,7 @@ class CreateSupplierInput:
     registration_number: str | None = None
     tax_number: str | None = None
     default_currency: str | None = None
+    addresses: list[AddressInput] | None = None
     idempotency_key: str | None = strawberry.field(default=None, description=KEY)
 
 
@@ -159,6 +333,9 @@ class UpdateSupplierInput:
     registration_number: str | None = None
     tax_number: str | None = None
     default_currency: str | None = None
+    addresses: list[AddressInput] | None = strawberry.field(
+        default=None, description="Replaces the addresses when given."
+    )
     idempotency_key: str | None = strawberry.field(default=None, description=KEY)
 
 
@@ -166,14 +343,16 @@ class UpdateSupplierInput:
 class CreateBillCreditNoteInput:
     company_id: strawberry.ID
     supplier_id: strawberry.ID
-    line_items: list[DocumentLineInput]
-    issue_date: str | None = None
+    line_items: list[BillCreditNoteLineInput]
+    issue_date: datetime | None = strawberry.field(default=None, description=DATES)
     status: BillCreditNoteStatus = BillCreditNoteStatus.Submitted
     currency: str | None = None
     currency_rate: Decimal | None = None
     bill_credit_note_number: str | None = None
     note: str | None = None
     total_amount: Decimal | None = strawberry.field(default=None, description=TOTAL)
+    withholding_tax: list[WithholdingTaxInput] | None = None
+    supplemental_data: SupplementalDataInput | None = None
     idempotency_key: str | None = strawberry.field(default=None, description=KEY)
 
 
@@ -289,15 +468,18 @@ class RecordMutations:
         company_id = _company(info, input.company_id)
         draft = BillDraft(
             supplier_id=record_id_from_argument(input.supplier_id, company_id, *SUPPLIER),
-            issue_date=input.issue_date,
-            lines=tuple(line.draft(company_id) for line in input.line_items),
-            due_date=input.due_date,
+            issue_date=input.issue_date.isoformat(),
+            line_items=tuple(line.draft(company_id) for line in input.line_items),
+            due_date=_date(input.due_date),
             status=input.status,
             currency=input.currency,
             currency_rate=input.currency_rate,
             reference=input.reference,
             note=input.note,
             total_amount=input.total_amount,
+            purchase_order_refs=_purchase_orders(input.purchase_order_refs),
+            withholding_tax=_withholding(input.withholding_tax),
+            supplemental_data=_supplemental(input.supplemental_data),
         )
         outcome = await _records(info).create_bill(company_id, draft, input.idempotency_key)
         return CreateBillPayload(**payload_fields(outcome))
@@ -308,15 +490,18 @@ class RecordMutations:
         changes = BillChanges(
             bill_id=record_id_from_argument(input.bill_id, company_id, *BILL),
             supplier_id=optional_record_id(input.supplier_id, company_id, *SUPPLIER),
-            issue_date=input.issue_date,
-            due_date=input.due_date,
+            issue_date=_date(input.issue_date),
+            due_date=_date(input.due_date),
             status=input.status,
             reference=input.reference,
             note=input.note,
-            lines=None
+            line_items=None
             if input.line_items is None
             else tuple(line.draft(company_id) for line in input.line_items),
             total_amount=input.total_amount,
+            purchase_order_refs=_purchase_orders(input.purchase_order_refs),
+            withholding_tax=_withholding(input.withholding_tax),
+            supplemental_data=_supplemental(input.supplemental_data),
         )
         outcome = await _records(info).update_bill(company_id, changes, input.idempotency_key)
         return UpdateBillPayload(**payload_fields(outcome))
@@ -348,14 +533,16 @@ class RecordMutations:
         company_id = _company(info, input.company_id)
         draft = CreditNoteDraft(
             supplier_id=record_id_from_argument(input.supplier_id, company_id, *SUPPLIER),
-            lines=tuple(line.draft(company_id) for line in input.line_items),
-            issue_date=input.issue_date,
+            line_items=tuple(line.draft(company_id) for line in input.line_items),
+            issue_date=_date(input.issue_date),
             status=input.status,
             currency=input.currency,
             currency_rate=input.currency_rate,
-            number=input.bill_credit_note_number,
+            bill_credit_note_number=input.bill_credit_note_number,
             note=input.note,
             total_amount=input.total_amount,
+            withholding_tax=_withholding(input.withholding_tax),
+            supplemental_data=_supplemental(input.supplemental_data),
         )
         outcome = await _records(info).create_bill_credit_note(
             company_id, draft, input.idempotency_key

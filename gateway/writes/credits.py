@@ -26,12 +26,14 @@ from gateway.writes.payments import (
 USABLE = frozenset({BillCreditNoteStatus.Submitted, BillCreditNoteStatus.PartiallyPaid})
 
 
-def credit_input_issues(credits: Sequence[CreditApplication]) -> list[WriteIssue]:
+def credit_input_issues(
+    credits: Sequence[CreditApplication], field: str = "creditNotes"
+) -> list[WriteIssue]:
     """Checks of the input alone: positive amounts in cents, each note once."""
     issues: list[WriteIssue] = []
     seen: set[str] = set()
     for index, credit in enumerate(credits):
-        at = f"creditNotes[{index}]"
+        at = f"{field}[{index}]"
         issues += check_positive(credit.amount, f"{at}.amount", WriteErrorCode.AMOUNT_NOT_POSITIVE)
         if credit.credit_note_id in seen:
             issues.append(

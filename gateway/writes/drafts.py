@@ -11,15 +11,41 @@ from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any
 
-from gateway.codat.models import BillCreditNoteStatus, BillStatus, SupplierStatus
+from gateway.codat.models import AddressType, BillCreditNoteStatus, BillStatus, SupplierStatus
 from gateway.writes.payments import LineDraft
+
+SupplementalContent = dict[str, dict[str, Any]]
+"""Codat's `supplementalData.content`: an object of objects, keyed by the integration's names."""
+
+
+@dataclass(frozen=True, slots=True)
+class PurchaseOrderRefDraft:
+    id: str | None = None
+    purchase_order_number: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class WithholdingTaxDraft:
+    name: str
+    amount: Decimal
+
+
+@dataclass(frozen=True, slots=True)
+class AddressDraft:
+    type: AddressType
+    line1: str | None = None
+    line2: str | None = None
+    city: str | None = None
+    region: str | None = None
+    country: str | None = None
+    postal_code: str | None = None
 
 
 @dataclass(frozen=True, slots=True)
 class BillDraft:
     supplier_id: str
     issue_date: str
-    lines: tuple[LineDraft, ...]
+    line_items: tuple[LineDraft, ...]
     due_date: str | None = None
     status: BillStatus = BillStatus.Open
     currency: str | None = None
@@ -27,6 +53,9 @@ class BillDraft:
     reference: str | None = None
     note: str | None = None
     total_amount: Decimal | None = None
+    purchase_order_refs: tuple[PurchaseOrderRefDraft, ...] | None = None
+    withholding_tax: tuple[WithholdingTaxDraft, ...] | None = None
+    supplemental_data: SupplementalContent | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -40,8 +69,11 @@ class BillChanges:
     status: BillStatus | None = None
     reference: str | None = None
     note: str | None = None
-    lines: tuple[LineDraft, ...] | None = None
+    line_items: tuple[LineDraft, ...] | None = None
     total_amount: Decimal | None = None
+    purchase_order_refs: tuple[PurchaseOrderRefDraft, ...] | None = None
+    withholding_tax: tuple[WithholdingTaxDraft, ...] | None = None
+    supplemental_data: SupplementalContent | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -54,6 +86,7 @@ class SupplierDraft:
     registration_number: str | None = None
     tax_number: str | None = None
     default_currency: str | None = None
+    addresses: tuple[AddressDraft, ...] | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -67,19 +100,22 @@ class SupplierChanges:
     registration_number: str | None = None
     tax_number: str | None = None
     default_currency: str | None = None
+    addresses: tuple[AddressDraft, ...] | None = None
 
 
 @dataclass(frozen=True, slots=True)
 class CreditNoteDraft:
     supplier_id: str
-    lines: tuple[LineDraft, ...]
+    line_items: tuple[LineDraft, ...]
     issue_date: str | None = None
     status: BillCreditNoteStatus = BillCreditNoteStatus.Submitted
     currency: str | None = None
     currency_rate: Decimal | None = None
-    number: str | None = None
+    bill_credit_note_number: str | None = None
     note: str | None = None
     total_amount: Decimal | None = None
+    withholding_tax: tuple[WithholdingTaxDraft, ...] | None = None
+    supplemental_data: SupplementalContent | None = None
 
 
 @dataclass(frozen=True, slots=True)

@@ -22,7 +22,7 @@ import logging
 import time
 import uuid
 from collections.abc import Awaitable, Callable, Sequence
-from dataclasses import asdict, dataclass, field
+from dataclasses import dataclass, field, fields, is_dataclass, replace
 from decimal import Decimal
 from typing import Any
 
@@ -49,7 +49,7 @@ from gateway.events.store import StoreUnavailableError
 from gateway.reads.loaders import accounting_connection
 from gateway.reads.upstream import ABSENT, Upstream
 from gateway.tenancy import ANONYMOUS, CompanyNotAllowedError, Principal, authorize_company
-from gateway.writes.credits import check_credits, credit_input_issues, credit_total
+from gateway.writes.credits import check_credits, credit_input_issues
 from gateway.writes.idempotency import (
     IdempotencyKeyInFlightError,
     IdempotencyKeyReusedError,
@@ -88,6 +88,22 @@ def derived_key(*parts: str) -> str:
     """A UUID-shaped key determined by `parts` (sha256; the version bits say 5, name-based)."""
     digest = hashlib.sha256("\x1f".join(parts).encode()).digest()
     return str(uuid.UUID(bytes=digest[:16], version=5))
+
+
+def camel(name: str) -> str:
+    head, *rest = name.split("_")
+    return head + "".join(part.title() for part in rest)
+
+
+def echo_of(value: Any) -> Any:
+    """A request as the mutation's `input` echoes it: a dataclass's fields by their camelCase
+    GraphQL names, all the way down; plain dicts (free-form JSON such as supplemental data) and
+    values as they are."""
+    if is_dataclass(value) and not isinstance(value, type):
+        return {camel(f.name): echo_of(getattr(value, f.name)) for f in fields(value)}
+    if isinstance(value, list | tuple):
+        return [echo_of(v) for v in value]
+    return value
 
 
 def normalise(value: Any) -> Any:
@@ -142,6 +158,8 @@ class BillToPay:
     bill_id: str
     amount: Decimal | None = None
     currency_rate: Decimal | None = None
+    credit_notes: tuple[CreditApplication, ...] = ()
+    """Credit notes used against this bill too, as in `PayBillRequest`."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -418,7 +436,7 @@ class Writes:
             if credit_input_issues(request.credit_notes):
                 raise WriteRefusedError(credit_input_issues(request.credit_notes))
         except WriteRefusedError as refused:
-            return WriteOutcome(key, echo=normalise(asdict(request)), issues=refused.issues)
+            return WriteOutcome(key, echo=normalise(echo_of(request)), issues=refused.issues)
 
         async def perform() -> Performed:
             connection = await self.connection(company_id)
@@ -428,18 +446,14 @@ class Writes:
                 self.payment_method(company_id, request.payment_method_id),
             )
             currency = account.currency or bill.currency
-            amount = request.amount
-            if request.credit_notes:
-                await check_credits(self.client, company_id, bill, request.credit_notes)
-                if amount is None and currency == bill.currency:
-                    due = bill.amount_due if bill.amount_due is not None else bill.total_amount
-                    amount = due - credit_total(request.credit_notes)
+            await check_credits(self.client, company_id, bill, request.credit_notes)
             settlement = plan_settlement(
                 bill,
-                amount=amount,
+                amount=request.amount,
                 payment_currency=currency,
                 currency_rate=request.currency_rate,
                 field="billId",
+                credits=request.credit_notes,
             )
             body = build_bill_payment(
                 [settlement],
@@ -449,7 +463,6 @@ class Writes:
                 payment_method_id=request.payment_method_id,
                 reference=request.reference,
                 note=request.note,
-                credits=request.credit_notes,
             )
             try:
                 pushed = await self.client.create_bill_payment(
@@ -473,7 +486,7 @@ class Writes:
                 pushed, {"amount": settlement.amount, "currency": currency, "date": date}
             )
 
-        return await self.execute("payBill", company_id, key, asdict(request), perform)
+        return await self.execute("payBill", company_id, key, echo_of(request), perform)
 
     async def pay_bills(
         self, company_id: CompanyId, request: PayBillsRequest, key: str | None
@@ -490,7 +503,7 @@ class Writes:
         the groups that provably never reached Codat.
         """
         key = key or new_key()
-        echo = normalise(asdict(request))
+        echo = normalise(echo_of(request))
         progress = self.idempotency.progress(
             self.record_key(company_id, key), fingerprint("payBills", company_id, echo)
         )
@@ -520,6 +533,18 @@ class Writes:
                     for i, item in enumerate(request.bills)
                 )
             )
+
+            async def credited(index: int, item: BillToPay, bill: Bill | WriteRefusedError) -> Any:
+                if isinstance(bill, WriteRefusedError) or not item.credit_notes:
+                    return bill
+                return await _attempt(self._with_credits(company_id, bill, item, f"bills[{index}]"))
+
+            bills = await asyncio.gather(
+                *(
+                    credited(i, item, bill)
+                    for i, (item, bill) in enumerate(zip(request.bills, bills, strict=True))
+                )
+            )
             results: dict[str, dict[str, Any]] = {}
             members: dict[str, list[tuple[int, BillToPay, Bill]]] = {}
             for index, (item, bill) in enumerate(zip(request.bills, bills, strict=True)):
@@ -538,6 +563,7 @@ class Writes:
                         payment_currency=currency or bill.currency,
                         currency_rate=item.currency_rate,
                         field=f"bills[{index}]",
+                        credits=item.credit_notes,
                     )
                 except WriteRefusedError as refused:
                     results[item.bill_id] = _bill_result(None, refused.issues)
@@ -651,7 +677,7 @@ class Writes:
                 raise Unsettled(
                     {
                         "pushOperation": None,
-                        "input": normalise({**asdict(request), "date": date}),
+                        "input": normalise({**echo_of(request), "date": date}),
                         "extra": {"results": ordered},
                     }
                 )
@@ -661,7 +687,7 @@ class Writes:
                 )
             return Performed(None, {"date": date}, {"results": ordered})
 
-        outcome = await self.execute("payBills", company_id, key, asdict(request), perform)
+        outcome = await self.execute("payBills", company_id, key, echo_of(request), perform)
         stored = outcome.extra.get("results")
         if stored is None:
             return outcome, []
@@ -674,6 +700,18 @@ class Writes:
             for r in stored
         ]
         return outcome, per_bill
+
+    async def _with_credits(
+        self, company_id: CompanyId, bill: Bill, item: BillToPay, at: str
+    ) -> Bill:
+        """`bill`, once the credit notes to use against it passed their checks (read fresh)."""
+        try:
+            await check_credits(self.client, company_id, bill, item.credit_notes)
+        except WriteRefusedError as refused:
+            raise WriteRefusedError(
+                [replace(i, field=f"{at}.{i.field}" if i.field else at) for i in refused.issues]
+            ) from None
+        return bill
 
     async def remember_payment(
         self, company_id: CompanyId, pushed: PushOperation, body: BillPaymentInput
@@ -704,7 +742,7 @@ class Writes:
 
 def _unsure(request: PayBillRequest, error: CodatError) -> dict[str, Any]:
     log.warning("payBill: the payment may or may not have reached Codat (%s)", error)
-    return {"pushOperation": None, "input": normalise(asdict(request)), "extra": {}}
+    return {"pushOperation": None, "input": normalise(echo_of(request)), "extra": {}}
 
 
 def _valid_payment(
@@ -728,6 +766,7 @@ def _batch_issues(bills: Sequence[BillToPay]) -> list[WriteIssue]:
     if not bills:
         issues.append(WriteIssue(WriteErrorCode.INVALID_INPUT, "give at least one bill", "bills"))
     seen: set[str] = set()
+    notes: set[str] = set()
     for index, item in enumerate(bills):
         if item.bill_id in seen:
             issues.append(
@@ -738,6 +777,18 @@ def _batch_issues(bills: Sequence[BillToPay]) -> list[WriteIssue]:
                 )
             )
         seen.add(item.bill_id)
+        issues += credit_input_issues(item.credit_notes, f"bills[{index}].creditNotes")
+        for credit in item.credit_notes:
+            if credit.credit_note_id in notes:
+                issues.append(
+                    WriteIssue(
+                        WriteErrorCode.INVALID_INPUT,
+                        f"credit note {credit.credit_note_id!r} is used against two bills: "
+                        "use each credit note against one bill of a payBills",
+                        f"bills[{index}].creditNotes",
+                    )
+                )
+            notes.add(credit.credit_note_id)
         issues += check_positive(
             item.amount, f"bills[{index}].amount", WriteErrorCode.AMOUNT_NOT_POSITIVE
         )

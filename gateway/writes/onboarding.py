@@ -32,7 +32,14 @@ from gateway.codat.models import (
     Connection,
 )
 from gateway.codat.types import CompanyId, ConnectionId
-from gateway.writes.executor import Performed, WriteOutcome, Writes, new_key, normalise
+from gateway.writes.executor import (
+    Performed,
+    WriteOutcome,
+    Writes,
+    echo_of,
+    new_key,
+    normalise,
+)
 from gateway.writes.payments import (
     LineDraft,
     WriteErrorCode,
@@ -69,11 +76,11 @@ class CompanyDraft:
 @dataclass(frozen=True, slots=True)
 class CreditNoteChanges:
     credit_note_id: str
-    number: str | None = None
+    bill_credit_note_number: str | None = None
     issue_date: str | None = None
     status: BillCreditNoteStatus | None = None
     note: str | None = None
-    lines: tuple[LineDraft, ...] | None = None
+    line_items: tuple[LineDraft, ...] | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -120,7 +127,7 @@ class Onboarding:
 
     async def create_company(self, draft: CompanyDraft, key: str | None) -> WriteOutcome:
         key = key or new_key()
-        request = asdict(draft)
+        request = echo_of(draft)
         issues = check_required(draft.name, "name")
         if self.writes.principal.companies is not None:
             issues.append(
@@ -148,7 +155,7 @@ class Onboarding:
         self, company_id: CompanyId, draft: CompanyDraft, key: str | None
     ) -> WriteOutcome:
         key = key or new_key()
-        request = asdict(draft)
+        request = echo_of(draft)
         issues = [] if draft.name is None else check_required(draft.name, "name")
         if issues:
             return _refused(key, request, issues)
@@ -351,10 +358,10 @@ class Onboarding:
         self, company_id: CompanyId, changes: CreditNoteChanges, key: str | None
     ) -> WriteOutcome:
         key = key or new_key()
-        request = asdict(changes)
+        request = echo_of(changes)
         issues = check_required(changes.credit_note_id, "billCreditNoteId")
-        if changes.lines is not None:
-            issues += check_lines(changes.lines)
+        if changes.line_items is not None:
+            issues += check_lines(changes.line_items)
         issue_date = None
         if changes.issue_date is not None:
             try:
@@ -402,7 +409,7 @@ class Onboarding:
         self, company_id: CompanyId, draft: AccountDraft, key: str | None
     ) -> WriteOutcome:
         key = key or new_key()
-        request = asdict(draft)
+        request = echo_of(draft)
         issues = check_required(draft.name, "name")
         if issues:
             return _refused(key, request, issues)
@@ -424,7 +431,7 @@ class Onboarding:
         self, company_id: CompanyId, draft: BankAccountDraft, key: str | None
     ) -> WriteOutcome:
         key = key or new_key()
-        request = asdict(draft)
+        request = echo_of(draft)
         issues = [
             *check_required(draft.account_name, "accountName"),
             *check_required(draft.currency, "currency"),
@@ -462,11 +469,11 @@ def _updated_credit_note(
     lines = note.line_items
     sub_total, tax, total = note.sub_total, note.total_tax_amount, note.total_amount
     discount = note.total_discount
-    if changes.lines is not None:
-        totals = line_totals(changes.lines)
-        lines = credit_note_lines(changes.lines)
+    if changes.line_items is not None:
+        totals = line_totals(changes.line_items)
+        lines = credit_note_lines(changes.line_items)
         sub_total, tax, total = totals.sub_total, totals.tax_amount, totals.total_amount
-        discount = sum((line.discount_amount for line in changes.lines), Decimal(0))
+        discount = sum((line.discount for line in changes.line_items), Decimal(0))
     used = note.total_amount - (
         note.remaining_credit if note.remaining_credit is not None else note.total_amount
     )
@@ -477,8 +484,8 @@ def _updated_credit_note(
         sub_total=sub_total,
         total_tax_amount=tax,
         discount_percentage=note.discount_percentage,
-        bill_credit_note_number=changes.number
-        if changes.number is not None
+        bill_credit_note_number=changes.bill_credit_note_number
+        if changes.bill_credit_note_number is not None
         else note.bill_credit_note_number,
         supplier_ref=note.supplier_ref,
         withholding_tax=note.withholding_tax,

@@ -17,6 +17,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
 from decimal import ROUND_DOWN, Decimal
+from typing import Any
 
 from gateway.codat.models import (
     Account,
@@ -28,7 +29,18 @@ from gateway.codat.models import (
     BillStatus,
 )
 from gateway.codat.models.bills import BillCreditNoteLineItem, BillLineItem
-from gateway.codat.models.common import AccountRef, PaymentMethodRef, SupplierRef, TaxRateRef
+from gateway.codat.models.common import (
+    AccountRef,
+    CustomerRef,
+    ItemRef,
+    PaymentMethodRef,
+    ProjectRef,
+    SupplierRef,
+    TaxRateRef,
+    Tracking,
+    TrackingCategoryRef,
+)
+from gateway.codat.models.enums import BilledToType
 from gateway.codat.types import CodatDateTime
 
 CENT = Decimal("0.01")
@@ -217,12 +229,22 @@ def check_bank_account(account: Account | None, account_id: str, field: str) -> 
 
 
 @dataclass(frozen=True, slots=True)
+class CreditApplication:
+    """Credit of a bill credit note used against the bill a payment pays (bill currency)."""
+
+    credit_note_id: str
+    amount: Decimal
+
+
+@dataclass(frozen=True, slots=True)
 class Settlement:
     """How much of one bill a payment settles, in the payment's currency."""
 
     bill: Bill
     amount: Decimal
     currency_rate: Decimal | None
+    credits: tuple[CreditApplication, ...] = ()
+    """Credit notes used against the bill as well (a line of their own in the payment)."""
 
 
 def plan_settlement(
@@ -232,8 +254,10 @@ def plan_settlement(
     payment_currency: str | None,
     currency_rate: Decimal | None,
     field: str,
+    credits: Sequence[CreditApplication] = (),
 ) -> Settlement:
-    """Check that `bill` can be paid `amount` (default: all it owes); WriteRefusedError if not."""
+    """Check that `bill` can be paid `amount` (default: all it owes, less the credit of
+    `credits` when the payment is in the bill's currency); WriteRefusedError if not."""
     issues: list[WriteIssue] = []
     if bill.status in UNPAYABLE or (bill.metadata is not None and bill.metadata.is_deleted):
         issues.append(
@@ -269,8 +293,11 @@ def plan_settlement(
         )
     if issues:
         raise WriteRefusedError(issues)
+    credit = sum((c.amount for c in credits), Decimal(0))
     if amount is None:
-        amount = due if rate is None else (due / rate).quantize(CENT, rounding=ROUND_DOWN)
+        amount = (
+            (due - credit) if rate is None else (due / rate).quantize(CENT, rounding=ROUND_DOWN)
+        )
     if amount <= 0:
         raise WriteRefusedError(
             [
@@ -293,15 +320,7 @@ def plan_settlement(
                 )
             ]
         )
-    return Settlement(bill, amount, rate)
-
-
-@dataclass(frozen=True, slots=True)
-class CreditApplication:
-    """Credit of a bill credit note used against the bill a payment pays (bill currency)."""
-
-    credit_note_id: str
-    amount: Decimal
+    return Settlement(bill, amount, rate, tuple(credits))
 
 
 def credit_lines(
@@ -333,10 +352,9 @@ def build_bill_payment(
     payment_method_id: str | None = None,
     reference: str | None = None,
     note: str | None = None,
-    credits: Sequence[CreditApplication] = (),
 ) -> BillPaymentInput:
     """One payment settling `settlements` (bills of one supplier): one line, a link per bill;
-    with `credits` (one bill only), a second line using those credit notes against it."""
+    then, for each bill with credits, a line using those credit notes against it."""
     if not settlements:
         raise ValueError("a payment settles at least one bill")
     supplier = settlements[0].bill.supplier_ref
@@ -365,7 +383,7 @@ def build_bill_payment(
         else PaymentMethodRef(id=payment_method_id),
         lines=(
             BillPaymentLine(amount=total, links=links, allocated_on_date=date),
-            *credit_lines(settlements[0].bill, credits, date),
+            *(line for s in settlements for line in credit_lines(s.bill, s.credits, date)),
         ),
         reference=reference,
         note=note,
@@ -373,6 +391,40 @@ def build_bill_payment(
 
 
 # -- records (bills, credit notes, suppliers) ---------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class RefDraft:
+    """A reference to another record by its id (and, optionally, the name Codat shows)."""
+
+    id: str
+    name: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class TrackingDraft:
+    """Codat's `tracking` of a line: its categories, and whom its cost is rebilled to."""
+
+    category_refs: tuple[RefDraft, ...] = ()
+    customer_ref: RefDraft | None = None
+    project_ref: RefDraft | None = None
+    is_billed_to: BilledToType = BilledToType.NotApplicable
+    is_rebilled_to: BilledToType = BilledToType.NotApplicable
+
+    def model(self) -> Tracking:
+        return Tracking(
+            category_refs=tuple(
+                TrackingCategoryRef(id=r.id, name=r.name) for r in self.category_refs
+            ),
+            customer_ref=None
+            if self.customer_ref is None
+            else CustomerRef(id=self.customer_ref.id, company_name=self.customer_ref.name),
+            project_ref=None
+            if self.project_ref is None
+            else ProjectRef(id=self.project_ref.id, name=self.project_ref.name),
+            is_billed_to=self.is_billed_to,
+            is_rebilled_to=self.is_rebilled_to,
+        )
 
 
 @dataclass(frozen=True, slots=True)
@@ -386,10 +438,24 @@ class LineDraft:
     description: str | None = None
     account_id: str | None = None
     tax_rate_id: str | None = None
+    unit_of_measurement: str | None = None
+    discount_percentage: Decimal | None = None
+    """Sent as given; with no discountAmount, the line's discount is this share of it."""
+    item_ref: RefDraft | None = None
+    tracking_category_refs: tuple[RefDraft, ...] | None = None
+    tracking: TrackingDraft | None = None
+    is_direct_cost: bool | None = None
+    """Bill lines only (v1 has no such field on credit-note lines)."""
+
+    @property
+    def discount(self) -> Decimal:
+        if self.discount_amount or self.discount_percentage is None:
+            return self.discount_amount
+        return money(self.unit_amount * self.quantity * self.discount_percentage / 100)
 
     @property
     def sub_total(self) -> Decimal:
-        return money(self.unit_amount * self.quantity - self.discount_amount)
+        return money(self.unit_amount * self.quantity - self.discount)
 
     @property
     def total(self) -> Decimal:
@@ -438,6 +504,8 @@ def check_lines(lines: Sequence[LineDraft], field: str = "lineItems") -> list[Wr
             ),
             *check_non_negative(line.tax_amount, f"{at}.taxAmount"),
             *check_non_negative(line.discount_amount, f"{at}.discountAmount"),
+            *check_non_negative(line.discount_percentage, f"{at}.discountPercentage", UNIT_PLACES),
+            *_ref_issues(line, at),
         ]
         issues += found
         if found:
@@ -450,6 +518,27 @@ def check_lines(lines: Sequence[LineDraft], field: str = "lineItems") -> list[Wr
                     f"{at}: unitAmount x quantity must have at most {MAX_INTEGER_DIGITS} digits "
                     "before the point",
                     f"{at}.quantity",
+                )
+            )
+        elif line.discount_percentage is not None and line.discount_percentage > 100:
+            issues.append(
+                WriteIssue(
+                    WriteErrorCode.INVALID_INPUT,
+                    f"{at}.discountPercentage must be at most 100 (got {line.discount_percentage})",
+                    f"{at}.discountPercentage",
+                )
+            )
+        elif (
+            line.discount_amount > 0
+            and line.discount_percentage is not None
+            and money(gross * line.discount_percentage / 100) != money(line.discount_amount)
+        ):
+            issues.append(
+                WriteIssue(
+                    WriteErrorCode.TOTALS_INCONSISTENT,
+                    f"{at}.discountAmount {line.discount_amount} is not "
+                    f"{line.discount_percentage}% of the line's {money(gross)}: give one of them",
+                    f"{at}.discountAmount",
                 )
             )
         elif line.discount_amount > 0 and line.discount_amount > gross:
@@ -483,35 +572,56 @@ def line_totals(lines: Sequence[LineDraft], expected_total: Decimal | None = Non
     return totals
 
 
+def _line_fields(line: LineDraft) -> dict[str, Any]:
+    """What a bill line and a credit-note line share, in Codat's shape."""
+    return {
+        "description": line.description,
+        "unit_amount": line.unit_amount,
+        "quantity": line.quantity,
+        "unit_of_measurement": line.unit_of_measurement,
+        "discount_amount": line.discount or None,
+        "discount_percentage": line.discount_percentage,
+        "sub_total": line.sub_total,
+        "tax_amount": line.tax_amount,
+        "total_amount": line.total,
+        "account_ref": None if line.account_id is None else AccountRef(id=line.account_id),
+        "tax_rate_ref": None if line.tax_rate_id is None else TaxRateRef(id=line.tax_rate_id),
+        "item_ref": None
+        if line.item_ref is None
+        else ItemRef(id=line.item_ref.id, name=line.item_ref.name),
+        "tracking_category_refs": None
+        if line.tracking_category_refs is None
+        else tuple(TrackingCategoryRef(id=r.id, name=r.name) for r in line.tracking_category_refs),
+        "tracking": None if line.tracking is None else line.tracking.model(),
+    }
+
+
 def bill_lines(lines: Sequence[LineDraft]) -> tuple[BillLineItem, ...]:
     return tuple(
-        BillLineItem(
-            description=line.description,
-            unit_amount=line.unit_amount,
-            quantity=line.quantity,
-            discount_amount=line.discount_amount or None,
-            sub_total=line.sub_total,
-            tax_amount=line.tax_amount,
-            total_amount=line.total,
-            account_ref=None if line.account_id is None else AccountRef(id=line.account_id),
-            tax_rate_ref=None if line.tax_rate_id is None else TaxRateRef(id=line.tax_rate_id),
-        )
-        for line in lines
+        BillLineItem(**_line_fields(line), is_direct_cost=line.is_direct_cost) for line in lines
     )
 
 
 def credit_note_lines(lines: Sequence[LineDraft]) -> tuple[BillCreditNoteLineItem, ...]:
-    return tuple(
-        BillCreditNoteLineItem(
-            description=line.description,
-            unit_amount=line.unit_amount,
-            quantity=line.quantity,
-            discount_amount=line.discount_amount or None,
-            sub_total=line.sub_total,
-            tax_amount=line.tax_amount,
-            total_amount=line.total,
-            account_ref=None if line.account_id is None else AccountRef(id=line.account_id),
-            tax_rate_ref=None if line.tax_rate_id is None else TaxRateRef(id=line.tax_rate_id),
-        )
-        for line in lines
-    )
+    return tuple(BillCreditNoteLineItem(**_line_fields(line)) for line in lines)
+
+
+def _ref_issues(line: LineDraft, at: str) -> list[WriteIssue]:
+    """Codat refuses a reference with an empty id (minLength 1)."""
+    refs: list[tuple[RefDraft | None, str]] = [(line.item_ref, f"{at}.itemRef.id")]
+    refs += [
+        (ref, f"{at}.trackingCategoryRefs[{i}].id")
+        for i, ref in enumerate(line.tracking_category_refs or ())
+    ]
+    if line.tracking is not None:
+        refs += [
+            (ref, f"{at}.tracking.categoryRefs[{i}].id")
+            for i, ref in enumerate(line.tracking.category_refs)
+        ]
+        refs += [
+            (line.tracking.customer_ref, f"{at}.tracking.customerRef.id"),
+            (line.tracking.project_ref, f"{at}.tracking.projectRef.id"),
+        ]
+    return [
+        issue for ref, field in refs if ref is not None for issue in check_required(ref.id, field)
+    ]

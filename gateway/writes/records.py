@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import Awaitable, Callable, Sequence
-from dataclasses import asdict, replace
+from dataclasses import asdict, fields, replace
 from decimal import Decimal
 from typing import Any
 
@@ -25,17 +25,21 @@ from gateway.codat.models import (
     Supplier,
     SupplierInput,
 )
-from gateway.codat.models.common import SupplierRef
+from gateway.codat.models.bills import PurchaseOrderRef
+from gateway.codat.models.common import SupplementalData, SupplierRef, WithholdingTax
 from gateway.codat.types import CodatDateTime, CompanyId
 from gateway.writes.drafts import (
+    AddressDraft,
     AttachmentUpload,
     BillChanges,
     BillDraft,
     CreditNoteDraft,
+    SupplementalContent,
     SupplierChanges,
     SupplierDraft,
+    WithholdingTaxDraft,
 )
-from gateway.writes.executor import Performed, WriteOutcome, Writes, new_key, normalise
+from gateway.writes.executor import Performed, WriteOutcome, Writes, echo_of, new_key, normalise
 from gateway.writes.payments import (
     UNEDITABLE,
     LineDraft,
@@ -68,6 +72,43 @@ def _dates(**fields: str | None) -> tuple[dict[str, CodatDateTime | None], list[
         except WriteRefusedError as refused:
             issues += refused.issues
     return parsed, issues
+
+
+def _extras_issues(
+    withholding_tax: Sequence[WithholdingTaxDraft] | None,
+    supplemental_data: SupplementalContent | None,
+) -> list[WriteIssue]:
+    """Codat's rules for a document's withholding tax (a name, an amount) and supplemental data
+    (an object of objects)."""
+    issues: list[WriteIssue] = []
+    for index, tax in enumerate(withholding_tax or ()):
+        at = f"withholdingTax[{index}]"
+        issues += check_required(tax.name, f"{at}.name")
+        issues += check_non_negative(tax.amount, f"{at}.amount")
+    for name, value in (supplemental_data or {}).items():
+        if not isinstance(value, dict):
+            issues.append(
+                WriteIssue(
+                    WriteErrorCode.INVALID_INPUT,
+                    f"supplementalData.content.{name} must be an object (Codat's content is an "
+                    "object of objects)",
+                    f"supplementalData.content.{name}",
+                )
+            )
+    return issues
+
+
+def _withholding(drafts: Sequence[WithholdingTaxDraft] | None) -> tuple[WithholdingTax, ...] | None:
+    return None if drafts is None else tuple(WithholdingTax(**asdict(d)) for d in drafts)
+
+
+def _supplemental(content: SupplementalContent | None) -> SupplementalData | None:
+    return None if content is None else SupplementalData(content=content)
+
+
+def _purchase_orders(draft: BillDraft | BillChanges) -> tuple[PurchaseOrderRef, ...] | None:
+    refs = draft.purchase_order_refs
+    return None if refs is None else tuple(PurchaseOrderRef(**asdict(r)) for r in refs)
 
 
 def _document_issues(
@@ -111,18 +152,19 @@ class RecordWrites:
         self, company_id: CompanyId, draft: BillDraft, key: str | None
     ) -> WriteOutcome:
         key = key or new_key()
-        request = asdict(draft)
+        request = echo_of(draft)
         dates, issues = _dates(issueDate=draft.issue_date, dueDate=draft.due_date)
         issues = [
             *check_required(draft.supplier_id, "supplierId"),
             *issues,
-            *_document_issues(draft.lines, draft.total_amount, draft.currency_rate),
+            *_document_issues(draft.line_items, draft.total_amount, draft.currency_rate),
+            *_extras_issues(draft.withholding_tax, draft.supplemental_data),
         ]
         if issues:
             return _refused(key, request, issues)
         issue_date = dates["issueDate"]
         assert issue_date is not None  # required by the type of draft.issue_date
-        totals = line_totals(draft.lines, draft.total_amount)
+        totals = line_totals(draft.line_items, draft.total_amount)
 
         async def perform() -> Performed:
             connection = await self.writes.connection(company_id)
@@ -137,10 +179,13 @@ class RecordWrites:
                 total_amount=totals.total_amount,
                 amount_due=totals.total_amount,
                 reference=draft.reference,
+                purchase_order_refs=_purchase_orders(draft),
                 currency=draft.currency,
                 currency_rate=draft.currency_rate,
-                line_items=bill_lines(draft.lines),
+                line_items=bill_lines(draft.line_items),
+                withholding_tax=_withholding(draft.withholding_tax),
                 note=draft.note,
+                supplemental_data=_supplemental(draft.supplemental_data),
             )
             pushed = await self.client.create_bill(
                 company_id,
@@ -156,16 +201,17 @@ class RecordWrites:
         self, company_id: CompanyId, changes: BillChanges, key: str | None
     ) -> WriteOutcome:
         key = key or new_key()
-        request = asdict(changes)
+        request = echo_of(changes)
         dates, issues = _dates(issueDate=changes.issue_date, dueDate=changes.due_date)
         issues = [
             *check_required(changes.bill_id, "billId"),
             *issues,
-            *_document_issues(changes.lines, changes.total_amount),
+            *_document_issues(changes.line_items, changes.total_amount),
+            *_extras_issues(changes.withholding_tax, changes.supplemental_data),
         ]
         if changes.supplier_id is not None:
             issues += check_required(changes.supplier_id, "supplierId")
-        if changes.lines is None and changes.total_amount is not None:
+        if changes.line_items is None and changes.total_amount is not None:
             issues.append(
                 WriteIssue(
                     WriteErrorCode.TOTALS_INCONSISTENT,
@@ -214,7 +260,7 @@ class RecordWrites:
         self, company_id: CompanyId, draft: SupplierDraft, key: str | None
     ) -> WriteOutcome:
         key = key or new_key()
-        request = asdict(draft)
+        request = echo_of(draft)
         issues = check_required(draft.supplier_name, "supplierName")
         if issues:
             return _refused(key, request, issues)
@@ -236,7 +282,7 @@ class RecordWrites:
         self, company_id: CompanyId, changes: SupplierChanges, key: str | None
     ) -> WriteOutcome:
         key = key or new_key()
-        request = asdict(changes)
+        request = echo_of(changes)
         issues = check_required(changes.supplier_id, "supplierId")
         if changes.supplier_name is not None:
             issues += check_required(changes.supplier_name, "supplierName")
@@ -277,17 +323,18 @@ class RecordWrites:
         self, company_id: CompanyId, draft: CreditNoteDraft, key: str | None
     ) -> WriteOutcome:
         key = key or new_key()
-        request = asdict(draft)
+        request = echo_of(draft)
         dates, issues = _dates(issueDate=draft.issue_date)
         issues = [
             *check_required(draft.supplier_id, "supplierId"),
             *issues,
-            *_document_issues(draft.lines, draft.total_amount, draft.currency_rate),
+            *_document_issues(draft.line_items, draft.total_amount, draft.currency_rate),
+            *_extras_issues(draft.withholding_tax, draft.supplemental_data),
         ]
         if issues:
             return _refused(key, request, issues)
-        totals = line_totals(draft.lines, draft.total_amount)
-        discount = sum((line.discount_amount for line in draft.lines), Decimal(0))
+        totals = line_totals(draft.line_items, draft.total_amount)
+        discount = sum((line.discount for line in draft.line_items), Decimal(0))
 
         async def perform() -> Performed:
             connection = await self.writes.connection(company_id)
@@ -299,14 +346,16 @@ class RecordWrites:
                 sub_total=totals.sub_total,
                 total_tax_amount=totals.tax_amount,
                 discount_percentage=Decimal(0),
-                bill_credit_note_number=draft.number,
+                bill_credit_note_number=draft.bill_credit_note_number,
                 supplier_ref=SupplierRef(id=draft.supplier_id),
+                withholding_tax=_withholding(draft.withholding_tax),
                 remaining_credit=totals.total_amount,
                 issue_date=dates["issueDate"],
                 currency=draft.currency,
                 currency_rate=draft.currency_rate,
-                line_items=credit_note_lines(draft.lines),
+                line_items=credit_note_lines(draft.line_items),
                 note=draft.note,
+                supplemental_data=_supplemental(draft.supplemental_data),
             )
             pushed = await self.client.create_bill_credit_note(
                 company_id,
@@ -407,9 +456,9 @@ def _updated_bill(
     """The whole bill for Codat's PUT: the current one with the changes applied."""
     lines = bill.line_items
     sub_total, tax, total = bill.sub_total, bill.tax_amount, bill.total_amount
-    if changes.lines is not None:
-        totals = line_totals(changes.lines, changes.total_amount)
-        lines = bill_lines(changes.lines)
+    if changes.line_items is not None:
+        totals = line_totals(changes.line_items, changes.total_amount)
+        lines = bill_lines(changes.line_items)
         sub_total, tax, total = totals.sub_total, totals.tax_amount, totals.total_amount
     paid = bill.total_amount - (
         bill.amount_due if bill.amount_due is not None else bill.total_amount
@@ -429,12 +478,17 @@ def _updated_bill(
         total_amount=total,
         amount_due=max(total - paid, Decimal(0)),
         reference=changes.reference if changes.reference is not None else bill.reference,
-        purchase_order_refs=bill.purchase_order_refs,
+        purchase_order_refs=_purchase_orders(changes)
+        if changes.purchase_order_refs is not None
+        else bill.purchase_order_refs,
         currency=bill.currency,
         currency_rate=bill.currency_rate,
         line_items=lines,
-        withholding_tax=bill.withholding_tax,
+        withholding_tax=_withholding(changes.withholding_tax)
+        if changes.withholding_tax is not None
+        else bill.withholding_tax,
         note=changes.note if changes.note is not None else bill.note,
+        supplemental_data=_supplemental(changes.supplemental_data) or bill.supplemental_data,
     )
 
 
@@ -448,6 +502,13 @@ def _merged_supplier(supplier: Supplier, changes: SupplierChanges) -> SupplierDr
         registration_number=supplier.registration_number,
         tax_number=supplier.tax_number,
         default_currency=supplier.default_currency,
+        addresses=None
+        if supplier.addresses is None
+        else tuple(AddressDraft(**a.model_dump()) for a in supplier.addresses),
     )
-    given = {k: v for k, v in asdict(changes).items() if k != "supplier_id" and v is not None}
+    given = {
+        f.name: getattr(changes, f.name)
+        for f in fields(changes)
+        if f.name != "supplier_id" and getattr(changes, f.name) is not None
+    }
     return replace(current, **given)

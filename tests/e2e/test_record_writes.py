@@ -308,12 +308,6 @@ def refusals(
             "TOTALS_INCONSISTENT",
             False,
         ),
-        "bill with a bad date": (
-            "createBill",
-            {**good, "issueDate": "20/11/2026"},
-            "INVALID_DATE",
-            False,
-        ),
         "bill with no lines": ("createBill", {**good, "lineItems": []}, "FIELD_REQUIRED", False),
         "bill of an unknown supplier": (
             "createBill",
