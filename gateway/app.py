@@ -8,7 +8,7 @@ import logging
 import signal
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, replace
 from typing import Any
 
 from fastapi import Depends, FastAPI, HTTPException, Request, Response
@@ -22,6 +22,7 @@ from starlette.middleware.gzip import GZipMiddleware
 
 from gateway.codat import CodatClient
 from gateway.codat.config import ClientConfig, RetryPolicy, Timeouts, WalkLimits
+from gateway.codat.limits import QuotaGate
 from gateway.edge.auth import Authenticator, JwksSource, JwtConfig, parse_api_keys
 from gateway.edge.correlation import RequestIdMiddleware
 from gateway.edge.error_shape import GraphQLErrorShape
@@ -35,6 +36,8 @@ from gateway.edge.static import GraphiQLAssets, examples_router, graphiql_router
 from gateway.edge.uploads import UploadGuard
 from gateway.events.bus import EventBus, LocalBus, RedisBus
 from gateway.events.invalidation import CacheInvalidator
+from gateway.events.quota import QuotaSync
+from gateway.events.slots import RedisSlots
 from gateway.events.store import (
     FailClosedStore,
     FallbackStore,
@@ -172,6 +175,7 @@ class Services:
     responses: ResponseCache | None
     persisted: PersistedQueries
     invalidator: CacheInvalidator
+    quota: QuotaSync
     refreshes: RefreshQueue
     pushes: PushTracker
     pending: PendingPayments
@@ -187,6 +191,7 @@ class Services:
     async def start(self) -> None:
         self.loop_lag.start()
         await self.invalidator.start()
+        await self.quota.start()
         await self.bus.start()
 
     async def stop(self) -> None:
@@ -195,6 +200,7 @@ class Services:
             await self.pushes.stop()
             await self.refreshes.stop()
             await self.invalidator.stop()
+            await self.quota.stop()
             await self.bus.stop()
         finally:
             if self.redis is not None:
@@ -209,7 +215,13 @@ class Services:
 
     def bounds(self) -> list[Bound]:
         """What every bounded holder holds now, with its limits (for /metrics)."""
-        holders = (self.upstream.cache, self.responses, self.persisted, self.memory)
+        holders = (
+            self.upstream.cache,
+            self.upstream.stale,
+            self.responses,
+            self.persisted,
+            self.memory,
+        )
         bounds = [holder.bound() for holder in holders if holder is not None]
         return [bound for bound in bounds if bound is not None]
 
@@ -221,7 +233,21 @@ def build_services(settings: Settings, tracing: TracerProvider | None) -> Servic
     if owns_tracing:
         tracing = tracer_provider(settings.otel_exporter)
     tracer = None if tracing is None else gateway_tracer(tracing)
-    client = CodatClient(client_config(settings))
+    redis = None if settings.redis_url is None else redis_client(settings.redis_url.reveal())
+    # Codat's limits: requests in flight per company shared by every replica through Redis (the
+    # local bound alone without it), and the quota gate every replica's bus events keep.
+    quota_gate = QuotaGate()
+    slots = (
+        None
+        if redis is None
+        else RedisSlots(
+            redis,
+            prefix=settings.redis_key_prefix,
+            per_company=settings.codat_max_concurrency_per_company,
+        )
+    )
+    config = replace(client_config(settings), company_slots=slots, quota_gate=quota_gate)
+    client = CodatClient(config)
     if metrics is not None or tracer is not None:
         client.observe(UpstreamObserver(metrics, tracer))
     cache = UpstreamCache(
@@ -230,7 +256,6 @@ def build_services(settings: Settings, tracing: TracerProvider | None) -> Servic
         max_bytes=settings.cache_max_bytes,
     )
     upstream = Upstream(client, cache)
-    redis = None if settings.redis_url is None else redis_client(settings.redis_url.reveal())
     memory = MemoryStore(
         max_entries=settings.memory_store_max_entries,
         max_bytes=settings.memory_store_max_bytes,
@@ -278,6 +303,7 @@ def build_services(settings: Settings, tracing: TracerProvider | None) -> Servic
     )
     if isinstance(bus, RedisBus):
         bus.on_health_change(invalidator.on_bus_health)
+    quota = QuotaSync(bus, quota_gate, queue_size=settings.event_queue_size)
     refreshes = RefreshQueue(client, coalesce_seconds=settings.refresh_coalesce_seconds)
     pushes = PushTracker(
         client,
@@ -329,6 +355,7 @@ def build_services(settings: Settings, tracing: TracerProvider | None) -> Servic
             memory=apq_memory,
         ),
         invalidator=invalidator,
+        quota=quota,
         refreshes=refreshes,
         pushes=pushes,
         pending=pending,

@@ -17,6 +17,7 @@ from schema.onboarding_mutations import OnboardingMutations
 from schema.query import Query
 from schema.record_mutations import RecordMutations
 from schema.scalars import SCALAR_MAP
+from schema.staleness import StaleReadWarnings
 from schema.subscriptions import Subscription
 from schema.types.bills import Attachment
 
@@ -44,6 +45,7 @@ def build_schema(
             *extensions,
             *([] if limits is None else limits.extensions()),
             GatewayErrors,
+            StaleReadWarnings,
             lambda: ReportingParserCache(maxsize=CACHED_DOCUMENTS),
             lambda: ValidationCache(maxsize=CACHED_DOCUMENTS),
         ],

@@ -3,8 +3,12 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
 
 import httpx
+
+if TYPE_CHECKING:
+    from gateway.codat.limits import CompanySlots, QuotaGate
 
 DEFAULT_BASE_URL = "https://api.codat.io"
 DEFAULT_USER_AGENT = "payables-gateway/0.1 (+https://github.com/encode/httpx)"
@@ -102,6 +106,11 @@ class ClientConfig:
     max_concurrency_per_company: int = 10
     max_connections: int = 100
     user_agent: str = DEFAULT_USER_AGENT
+    company_slots: CompanySlots | None = field(default=None, repr=False, compare=False)
+    """The bound on requests in flight per company; None: one in this process of
+    `max_concurrency_per_company` (`gateway/codat/limits.py`)."""
+    quota_gate: QuotaGate | None = field(default=None, repr=False, compare=False)
+    """Where the knowledge that Codat's daily quota is gone is kept; None: the client's own."""
 
     def __post_init__(self) -> None:
         if not self.api_key:

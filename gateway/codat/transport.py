@@ -12,8 +12,8 @@ import base64
 import logging
 import random
 import time
-from collections.abc import AsyncIterator, Mapping
-from contextlib import AbstractContextManager, asynccontextmanager, nullcontext
+from collections.abc import Mapping
+from contextlib import AbstractContextManager, nullcontext
 from dataclasses import dataclass
 from typing import Any, Protocol
 
@@ -36,6 +36,7 @@ from gateway.codat.errors import (
     CodatUnavailable,
     CodatUnprocessable,
 )
+from gateway.codat.limits import CompanySlots, LocalSlots, QuotaGate
 from gateway.codat.retries import (
     IDEMPOTENT_METHODS,
     RETRYABLE_STATUSES,
@@ -158,9 +159,11 @@ class CodatTransport:
             transport=transport,
         )
         self._rng = rng or random.Random()
-        self._company_slots: dict[str, asyncio.Semaphore] = {}
         # Calls not about one company (listing companies) share one bound of the same size.
-        self._shared_slots = asyncio.Semaphore(config.max_concurrency_per_company)
+        self.slots: CompanySlots = config.company_slots or LocalSlots(
+            config.max_concurrency_per_company
+        )
+        self.quota: QuotaGate = config.quota_gate or QuotaGate()
         self.rate_limit = RateLimitState()
         self.stats = TransportStats()
         self.observer: CallObserver | None = None
@@ -222,6 +225,13 @@ class CodatTransport:
                 method, path, params=query, content=content, files=files, headers=sent_headers
             )
             cause: httpx.RequestError | None = None
+            # The quota known to be gone: fail fast, no round trip (gateway/codat/limits.py).
+            try:
+                self.quota.check(method, str(request.url), company_id)
+            except CodatRateLimited as refused:
+                self.stats.failures += 1
+                record.error = type(refused).__name__
+                raise
             try:
                 response = await self._send(request, company_id)
             except httpx.RequestError as exc:
@@ -239,12 +249,19 @@ class CodatTransport:
                 retry_after = None
             else:
                 self.rate_limit.update(response.headers)
+                quota_gone = self.quota.observe(
+                    response.status_code,
+                    _int_or_none(response.headers.get("X-Rate-Limit-Remaining") or "-"),
+                    response.headers.get("X-Rate-Limit-Reset"),
+                )
                 record.status = response.status_code
                 if response.is_success:
                     return response
                 error = _http_error(response, company_id=company_id, data_type=data_type)
                 record.correlation_id = error.correlation_id
                 retryable = idempotent and response.status_code in RETRYABLE_STATUSES
+                if response.status_code == 429 and quota_gone:
+                    retryable = False  # the day's quota, not a burst: no retry can succeed
                 retry_after = error.retry_after
 
             retry_number += 1
@@ -276,27 +293,15 @@ class CodatTransport:
             await asyncio.sleep(wait)
 
     async def _send(self, request: httpx.Request, company_id: str | None) -> httpx.Response:
-        async with self._slot(company_id):
+        # The slot is held for one attempt only, never across a backoff sleep, so a retrying
+        # call does not starve the company's other calls.
+        async with self.slots.slot(company_id):
             self.stats.requests += 1
             self.stats.in_flight += 1
             try:
                 return await self._client.send(request)
             finally:
                 self.stats.in_flight -= 1
-
-    @asynccontextmanager
-    async def _slot(self, company_id: str | None) -> AsyncIterator[None]:
-        # Held for one attempt only, never across a backoff sleep, so a retrying call does not
-        # starve the company's other calls.
-        if company_id is None:
-            semaphore = self._shared_slots
-        elif company_id in self._company_slots:
-            semaphore = self._company_slots[company_id]
-        else:
-            semaphore = asyncio.Semaphore(self._config.max_concurrency_per_company)
-            self._company_slots[company_id] = semaphore
-        async with semaphore:
-            yield
 
 
 def _param_text(value: str | int | bool) -> str:

@@ -259,4 +259,8 @@ def _without_errors(body: bytes) -> bool:
         parsed = orjson.loads(body)
     except orjson.JSONDecodeError:
         return False
-    return isinstance(parsed, dict) and "errors" not in parsed and "data" in parsed
+    if not isinstance(parsed, dict) or "errors" in parsed or "data" not in parsed:
+        return False
+    extensions = parsed.get("extensions")
+    # An answer with warnings (old data served while Codat refuses) is not worth keeping.
+    return not (isinstance(extensions, dict) and "warnings" in extensions)

@@ -43,13 +43,16 @@ class EventKind(enum.StrEnum):
     COMPANY_SYNCHRONIZED = "legacy.company.synchronized"
     PUSH_STATUS_CHANGED = "legacy.push.status.changed"
     PUSH_TIMED_OUT = "legacy.push.timed.out"
+    RATE_LIMIT_REACHED = "client.rateLimit.reached"
+    RATE_LIMIT_RESET = "client.rateLimit.reset"
 
 
 @dataclass(frozen=True, slots=True)
 class GatewayEvent:
     """One accepted webhook, parsed: what happened, to which company, and what it made stale.
 
-    `data_types` are cache scopes to evict; None means everything of that company.
+    `data_types` are cache scopes to evict; None means everything of that company. Events about
+    the client (Codat's quota: `RATE_LIMIT_*`) have no company and carry `quota_resets_at`.
     """
 
     id: str
@@ -61,10 +64,13 @@ class GatewayEvent:
     status: str | None = None
     occurred_at: datetime | None = None
     received_at: float = field(default_factory=time.time, compare=False)
+    quota_resets_at: datetime | None = None
 
     def to_json(self) -> str:
         body = asdict(self)
         body["occurred_at"] = None if self.occurred_at is None else self.occurred_at.isoformat()
+        resets = self.quota_resets_at
+        body["quota_resets_at"] = None if resets is None else resets.isoformat()
         return json.dumps(body, separators=(",", ":"))
 
     @classmethod
@@ -72,6 +78,7 @@ class GatewayEvent:
         body: dict[str, Any] = json.loads(text)
         data_types = body["data_types"]
         occurred_at = body.get("occurred_at")
+        resets = body.get("quota_resets_at")
         return cls(
             id=str(body["id"]),
             kind=EventKind(body["kind"]),
@@ -82,6 +89,7 @@ class GatewayEvent:
             status=body.get("status"),
             occurred_at=None if occurred_at is None else datetime.fromisoformat(occurred_at),
             received_at=float(body.get("received_at") or time.time()),
+            quota_resets_at=None if resets is None else datetime.fromisoformat(resets),
         )
 
 

@@ -58,6 +58,13 @@ LEGACY_RULES: dict[str, EventKind] = {
     "PushOperationTimedOut": EventKind.PUSH_TIMED_OUT,
     "DataConnectionStatusChanged": EventKind.CONNECTION_CHANGED,
 }
+# Legacy rules about the client, not a company (no CompanyId): Codat's quota.
+LEGACY_CLIENT_RULES: dict[str, EventKind] = {
+    "Rate Limit Reached": EventKind.RATE_LIMIT_REACHED,
+    "ClientRateLimitReached": EventKind.RATE_LIMIT_REACHED,
+    "Rate Limit Reset": EventKind.RATE_LIMIT_RESET,
+    "ClientRateLimitReset": EventKind.RATE_LIMIT_RESET,
+}
 
 
 class MalformedWebhookError(ValueError):
@@ -229,8 +236,37 @@ class CompanyDeleted(_Envelope):
         return self.event(webhook_id, EventKind.COMPANY_DELETED, self.payload.id, None)
 
 
+class _QuotaPayload(_Model):
+    daily_quota: int | None = Field(default=None, alias="dailyQuota")
+    quota_remaining: int | None = Field(default=None, alias="quotaRemaining")
+    expiry_date: Timestamp = Field(default=None, alias="expiryDate")
+
+
+class ClientRateLimit(_Envelope):
+    """`client.rateLimit.reached` / `.reset`: Codat's daily quota is gone (until `expiryDate`)
+    or back. About the client, so no company and nothing to evict; every replica's quota gate
+    hears it (`gateway/events/quota.py`)."""
+
+    payload: _QuotaPayload = Field(default_factory=_QuotaPayload)
+
+    def to_event(self, webhook_id: str | None) -> GatewayEvent:
+        event_id = self.id or webhook_id
+        if not event_id:
+            raise MalformedWebhookError("id is missing")
+        reached = self.event_type == "client.rateLimit.reached"
+        return GatewayEvent(
+            id=event_id,
+            kind=EventKind.RATE_LIMIT_REACHED if reached else EventKind.RATE_LIMIT_RESET,
+            company_id=None,
+            data_types=(),
+            event_type=self.event_type,
+            occurred_at=self.generated_date,
+            quota_resets_at=self.payload.expiry_date,
+        )
+
+
 class Ignored(_Envelope):
-    """An event with no meaning for the caches (rate limits, products, types not known yet)."""
+    """An event with no meaning for the caches (products, types not known yet)."""
 
     def to_event(self, webhook_id: str | None) -> None:
         return None
@@ -249,6 +285,8 @@ def _event_tag(body: object) -> str | None:
         return "connection"
     if event_type in {"company.created", "company.deleted"}:
         return event_type
+    if event_type in {"client.rateLimit.reached", "client.rateLimit.reset"}:
+        return "client.rateLimit"
     return "ignored"
 
 
@@ -258,6 +296,7 @@ PlatformEvent = Annotated[
     | Annotated[ConnectionChanged, Tag("connection")]
     | Annotated[CompanyCreated, Tag("company.created")]
     | Annotated[CompanyDeleted, Tag("company.deleted")]
+    | Annotated[ClientRateLimit, Tag("client.rateLimit")]
     | Annotated[Ignored, Tag("ignored")],
     Discriminator(_event_tag),
 ]
@@ -330,9 +369,41 @@ class LegacyWebhook(_Model):
         )
 
 
+class _LegacyQuotaData(_Model):
+    expires_utc: Timestamp = Field(default=None, alias="ExpiresUtc")
+
+
+class LegacyRateLimit(_Model):
+    """The catalogue's ClientRateLimitReached / ClientRateLimitReset: no CompanyId."""
+
+    rule_type: Text = Field(alias="RuleType")
+    alert_id: str | None = Field(default=None, alias="AlertId")
+    data: _LegacyQuotaData = Field(default_factory=_LegacyQuotaData, alias="Data")
+
+    @field_validator("data", mode="before")
+    @classmethod
+    def _data_object(cls, value: object) -> object:
+        return value if isinstance(value, dict) else {}
+
+    def to_event(self, webhook_id: str | None) -> GatewayEvent:
+        event_id = self.alert_id or webhook_id
+        if not event_id:
+            raise MalformedWebhookError("AlertId is missing")
+        return GatewayEvent(
+            id=event_id,
+            kind=LEGACY_CLIENT_RULES[self.rule_type],
+            company_id=None,
+            data_types=(),
+            event_type=self.rule_type,
+            quota_resets_at=self.data.expires_utc,
+        )
+
+
 def parse_event(body: object, *, webhook_id: str | None = None) -> GatewayEvent | None:
     """The event a webhook body describes, or None for events the gateway has no use for."""
     try:
+        if isinstance(body, dict) and body.get("RuleType") in LEGACY_CLIENT_RULES:
+            return LegacyRateLimit.model_validate(body).to_event(webhook_id)
         if isinstance(body, dict) and "RuleType" in body:
             return LegacyWebhook.model_validate(body).to_event(webhook_id)
         if not isinstance(body, dict):

@@ -7,7 +7,7 @@ import time
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 
-from gateway.codat.errors import CodatError
+from gateway.codat.errors import CodatError, CodatRateLimited
 
 
 @dataclass(frozen=True, slots=True)
@@ -60,6 +60,10 @@ class UpstreamProbe:
                 await self._check()
         except TimeoutError:
             result = UpstreamCheck(False, self._timer(), f"no answer within {self._timeout} s")
+        except CodatRateLimited:
+            # Codat is there but the quota is gone: the gateway still answers from its cache and
+            # with UPSTREAM_RATE_LIMITED, so it stays in service (every replica is limited alike).
+            result = UpstreamCheck(True, self._timer(), "rate limited")
         except CodatError as exc:
             result = UpstreamCheck(False, self._timer(), type(exc).__name__)
         else:

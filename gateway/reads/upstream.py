@@ -8,7 +8,7 @@ from typing import Any, TypeVar
 
 from gateway.codat import CodatClient, Page, iter_items
 from gateway.codat.datatypes import readable
-from gateway.codat.errors import CodatNotFound
+from gateway.codat.errors import CodatNotFound, CodatRateLimited
 from gateway.codat.models import (
     Attachment,
     BankAccount,
@@ -24,6 +24,7 @@ from gateway.codat.models import (
 from gateway.codat.query import id_chunks
 from gateway.codat.types import CompanyId, ConnectionId
 from gateway.reads.cache import ALL_COMPANIES, CacheKey, UpstreamCache, note_dependency
+from gateway.reads.stale import StaleCopies, StaleNote, note_stale_read
 
 T = TypeVar("T")
 
@@ -41,9 +42,13 @@ COMPANY_INFO = DataType.COMPANY.value
 class Upstream:
     """Codat reads, each cached under a key typed by company, data type and request."""
 
-    def __init__(self, client: CodatClient, cache: UpstreamCache) -> None:
+    def __init__(
+        self, client: CodatClient, cache: UpstreamCache, stale: StaleCopies | None = None
+    ) -> None:
         self.client = client
         self.cache = cache
+        self.stale = StaleCopies() if stale is None else stale
+        """Past answers, for when Codat's rate limit refuses a read (`gateway/reads/stale.py`)."""
 
     async def _cached(
         self,
@@ -54,7 +59,23 @@ class Upstream:
         index: Callable[[T], Iterable[tuple[tuple[Hashable, ...], Any]]] | None = None,
     ) -> T:
         note_dependency(company_id, scope)
-        return await self.cache.get_or_fetch(CacheKey(company_id, scope, request), fetch, index)
+        key = CacheKey(company_id, scope, request)
+
+        async def fetch_and_keep() -> T:
+            value = await fetch()
+            self.stale.keep(key, value)
+            return value
+
+        try:
+            return await self.cache.get_or_fetch(key, fetch_and_keep, index)
+        except CodatRateLimited as limited:
+            kept = self.stale.get(key)
+            if kept is None:
+                raise
+            age, value = kept
+            note_stale_read(StaleNote(company_id, scope, age, limited.retry_after))
+            stale_value: T = value
+            return stale_value
 
     def cached_record(self, company_id: CompanyId, data_type: DataType, record_id: str) -> Any:
         """A record this process holds (from any list, page or get), ABSENT, or None (unknown)."""

@@ -169,17 +169,39 @@ def test_company_created_evicts_the_companies_list() -> None:
     assert event.data_types == ("companies",)
 
 
-@pytest.mark.parametrize(
-    "event_type",
-    [
-        "client.rateLimit.reached",
-        "client.rateLimit.reset",
-        "company.product.added",
-        "company.product.removed",
-    ],
-)
+@pytest.mark.parametrize("event_type", ["company.product.added", "company.product.removed"])
 def test_events_without_cache_meaning_are_ignored(event_type: str) -> None:
     assert parse_event(platform(event_type)) is None
+
+
+def test_client_rate_limit_events_are_about_the_client_and_evict_nothing() -> None:
+    reached = parsed(platform("client.rateLimit.reached"))
+    assert reached.kind is EventKind.RATE_LIMIT_REACHED
+    assert reached.company_id is None
+    assert reached.data_types == ()
+    assert reached.quota_resets_at is not None
+    assert reached.quota_resets_at.isoformat() == "2024-09-01T12:14:14+00:00"
+    # the spec's reset example has an impossible time ("23:59:99"): read as unknown, not refused
+    reset = parsed(platform("client.rateLimit.reset"))
+    assert reset.kind is EventKind.RATE_LIMIT_RESET
+    assert reset.quota_resets_at is None
+    assert GatewayEvent.from_json(reached.to_json()) == reached
+
+
+@pytest.mark.parametrize(
+    ("rule_type", "kind"),
+    [
+        ("Rate Limit Reached", EventKind.RATE_LIMIT_REACHED),
+        ("Rate Limit Reset", EventKind.RATE_LIMIT_RESET),
+    ],
+)
+def test_legacy_client_rate_limit_rules_have_no_company_and_are_read(
+    rule_type: str, kind: EventKind
+) -> None:
+    event = parsed(legacy(rule_type))
+    assert event.kind is kind
+    assert event.company_id is None
+    assert event.quota_resets_at is not None
 
 
 def test_an_unknown_event_type_is_ignored() -> None:

@@ -128,15 +128,34 @@ def test_an_unknown_event_type_is_acknowledged_and_ignored(warm: Warm) -> None:
     body = json.dumps(
         {
             "id": str(uuid.uuid4()),
-            "eventType": "client.rateLimit.reached",
+            "eventType": "company.product.added",
             "generatedDate": "2024-09-01T00:00:00Z",
-            "payload": {"dailyQuota": 12000, "quotaRemaining": 0},
+            "payload": {"id": warm.company, "productId": "payables"},
         }
     ).encode()
     response = warm.post(body, signed_headers(body))
     assert response.status_code == 200
     assert response.json()["ignored"] is True
     warm.assert_nothing_evicted()
+
+
+def test_a_rate_limit_event_is_accepted_and_evicts_nothing(warm: Warm) -> None:
+    body = json.dumps(
+        {
+            "id": str(uuid.uuid4()),
+            "eventType": "client.rateLimit.reached",
+            "generatedDate": "2024-09-01T00:00:00Z",
+            "payload": {"dailyQuota": 12000, "quotaRemaining": 0},
+        }
+    ).encode()
+    clear_calls(warm.sandbox)
+    response = warm.post(body, signed_headers(body))
+    assert response.status_code == 200
+    assert response.json()["kind"] == "client.rateLimit.reached"
+    # the cached bills are still served, and nothing went to Codat
+    assert bills(warm.url, warm.company)
+    assert recorded_calls(warm.sandbox) == []
+    assert readiness(warm.url)["upstream"] == {"reachable": True, "detail": "rate limited"}
 
 
 def test_legacy_webhooks_need_the_configured_authorization(warm: Warm) -> None:
