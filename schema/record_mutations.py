@@ -408,7 +408,7 @@ class UploadBillAttachmentPayload(WritePayload):
 @strawberry.type(description="A queued fetch of one data type (a Codat pull operation).")
 class DataRefresh:
     id: strawberry.ID
-    data_type: str
+    data_type: DataType
     status: PullOperationStatus
     requested: datetime | None
 
@@ -427,7 +427,7 @@ def _refresh_fields(outcome: WriteOutcome) -> dict[str, Any]:
         "pull_operations": [
             DataRefresh(
                 id=strawberry.ID(p.id),
-                data_type=p.data_type,
+                data_type=DataType(p.data_type),
                 status=p.status,
                 requested=_when(p.requested),
             )

@@ -13,8 +13,9 @@ from datetime import datetime
 
 import strawberry
 
+from gateway.codat.models import DataType
 from gateway.codat.types import CompanyId
-from gateway.events.bus import EventBus
+from gateway.events.bus import EventBus, EventKind
 from gateway.tenancy import authorize_company
 from gateway.writes.pushwatch import PushTracker, SubscriberTooSlowError
 from schema.context import Info
@@ -22,14 +23,24 @@ from schema.errors import NotFoundError
 from schema.ids import company_id_from_argument
 from schema.types.push import PushOperation
 
+strawberry.enum(
+    EventKind,
+    name="EventType",
+    description="What happened, whichever generation of Codat's webhooks (or the gateway's own "
+    "push watch) said so; `codatEventType` keeps the name it came under.",
+)
+
 
 @strawberry.type(description="Some of a company's data changed in Codat (a webhook said so).")
 class DataChange:
     company_id: str
-    data_types: list[str] | None = strawberry.field(
+    data_types: list[DataType] | None = strawberry.field(
         description="The data types made stale; null means all of the company's data."
     )
-    event_type: str
+    event_type: EventKind
+    codat_event_type: str = strawberry.field(
+        description="The event's own name, e.g. bills.write.successful or read.completed."
+    )
     push_operation_key: str | None
     status: str | None
     occurred_at: datetime | None
@@ -54,6 +65,13 @@ async def _company(info: Info, value: strawberry.ID) -> CompanyId:
     if await info.context.loaders.companies.load(company_id) is None:
         raise NotFoundError(f"no company with id {company_id}")
     return company_id
+
+
+def _data_types(scopes: tuple[str, ...]) -> list[DataType]:
+    """The Codat data types among the cache scopes an event made stale (an attachment scope is
+    not a data type: its bill's `bills` is there beside it)."""
+    found = (DataType(scope) for scope in scopes)
+    return list(dict.fromkeys(t for t in found if t is not DataType.UNKNOWN))
 
 
 @strawberry.type
@@ -104,10 +122,10 @@ class Subscription:
         )
     )
     async def company_data_changed(
-        self, info: Info, company_id: strawberry.ID, data_types: list[str] | None = None
+        self, info: Info, company_id: strawberry.ID, data_types: list[DataType] | None = None
     ) -> AsyncGenerator[DataChange, None]:
         wanted = await _company(info, company_id)
-        interest = None if data_types is None else frozenset(data_types)
+        interest = None if data_types is None else frozenset(t.value for t in data_types)
         size = _tracker(info).queue_size
         subscription = _bus(info).subscribe(size)
         try:
@@ -119,8 +137,9 @@ class Subscription:
                     continue
                 yield DataChange(
                     company_id=wanted,
-                    data_types=None if changed is None else list(changed),
-                    event_type=event.event_type,
+                    data_types=None if changed is None else _data_types(changed),
+                    event_type=event.kind,
+                    codat_event_type=event.event_type,
                     push_operation_key=event.push_operation_key,
                     status=event.status,
                     occurred_at=event.occurred_at,

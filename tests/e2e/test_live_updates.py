@@ -26,7 +26,7 @@ subscription Pushes($company: ID!) {
 }
 """
 CHANGES = """
-subscription Changes($company: ID!, $types: [String!]) {
+subscription Changes($company: ID!, $types: [DataType!]) {
   companyDataChanged(companyId: $company, dataTypes: $types) {
     companyId dataTypes eventType pushOperationKey status
   }
@@ -97,8 +97,8 @@ async def test_company_subscriptions_hear_a_write_from_pending_to_success(
         collect(
             url,
             CHANGES,
-            {"company": company, "types": ["suppliers"]},
-            lambda r: "suppliers" in (r["companyDataChanged"]["dataTypes"] or []),
+            {"company": company, "types": ["SUPPLIERS"]},
+            lambda r: "SUPPLIERS" in (r["companyDataChanged"]["dataTypes"] or []),
             ready,
         )
     )
@@ -118,7 +118,7 @@ async def test_company_subscriptions_hear_a_write_from_pending_to_success(
     }
     changed = (await asyncio.wait_for(changes, 15))[-1]["companyDataChanged"]
     assert changed["companyId"] == company
-    assert "suppliers" in changed["dataTypes"]
+    assert "SUPPLIERS" in changed["dataTypes"]
 
 
 async def test_shutdown_ends_open_subscriptions(sandbox_url: str, sandbox_server: Any) -> None:

@@ -125,7 +125,7 @@ async def test_the_sync_for_payables_journey(
             url,
             CHANGES,
             {"company": company_id},
-            lambda r: r["companyDataChanged"]["eventType"] == "read.completed.initial",
+            lambda r: r["companyDataChanged"]["eventType"] == "READ_COMPLETED_INITIAL",
             ready,
         )
     )
@@ -137,7 +137,7 @@ async def test_the_sync_for_payables_journey(
         )
     assert linked.status_code == 200, linked.text
     events = await asyncio.wait_for(heard, 20)
-    assert {"bills", "suppliers", "bankAccounts"} <= set(
+    assert {"BILLS", "SUPPLIERS", "BANK_ACCOUNTS"} <= set(
         events[-1]["companyDataChanged"]["dataTypes"]
     )
 

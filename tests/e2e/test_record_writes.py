@@ -253,7 +253,7 @@ def test_refresh_company_data_queues_the_data_types_asked_for(
     # then
     assert some["errors"] == []
     assert some["accepted"] is True
-    assert [p["dataType"] for p in some["pullOperations"]] == ["suppliers"]
+    assert [p["dataType"] for p in some["pullOperations"]] == ["SUPPLIERS"]
     assert some["pullOperations"][0]["status"] in {"Queued", "Fetching", "Complete"}
     assert every["accepted"] is True
     assert every["pullOperations"] == []

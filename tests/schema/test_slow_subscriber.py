@@ -18,7 +18,7 @@ COMPANY = "8a3b7b54-5d1c-4e46-9e1d-0c6c1d3b7f10"
 
 DATA_CHANGED = """
 subscription Changed($company: ID!) {
-  companyDataChanged(companyId: $company) { dataTypes eventType }
+  companyDataChanged(companyId: $company) { dataTypes codatEventType }
 }
 """
 
@@ -90,7 +90,7 @@ async def test_a_subscriber_that_never_reads_is_dropped_while_another_keeps_up()
             received.append(await anext(fast))
 
         # then: the fast one got every event; the slow one ends with SUBSCRIBER_TOO_SLOW
-        assert [r.data["companyDataChanged"]["eventType"] for r in received] == [
+        assert [r.data["companyDataChanged"]["codatEventType"] for r in received] == [
             f"bills.write.successful#{n}" for n in range(1, QUEUE + 3)
         ]
         dropped = await anext(slow)
