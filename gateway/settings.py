@@ -226,7 +226,6 @@ class Settings:
     codat_max_attempts: int = 4
     codat_retry_max_elapsed_seconds: float = 30.0
     codat_max_concurrency_per_company: int = 10
-    codat_page_size: int = 100
     codat_max_pages_per_list: int = 50
     codat_walk_deadline_seconds: float = 30.0
 
@@ -331,7 +330,6 @@ class Settings:
             codat_max_concurrency_per_company=env.get(
                 "CODAT_MAX_CONCURRENCY_PER_COMPANY", _parse_positive_int, 10
             ),
-            codat_page_size=env.get("CODAT_PAGE_SIZE", _parse_positive_int, 100),
             codat_max_pages_per_list=env.get("CODAT_MAX_PAGES_PER_LIST", _parse_positive_int, 50),
             codat_walk_deadline_seconds=env.get(
                 "CODAT_WALK_DEADLINE_SECONDS", _parse_positive_float, 30.0
