@@ -13,7 +13,7 @@ from typing import Any
 from sandbox import events
 from sandbox.push_rules import Outcome
 from sandbox.runtime import Sandbox
-from sandbox.store import Company, utc_now
+from sandbox.store import Company, utc_now_precise
 from sandbox.webhooks import client_id
 
 Record = dict[str, Any]
@@ -40,7 +40,7 @@ def start(
         "companyId": company.id,
         "pushOperationKey": sandbox.store.new_uuid(),
         "dataConnectionKey": connection["id"],
-        "requestedOnUtc": utc_now(),
+        "requestedOnUtc": utc_now_precise(),
         "status": "Pending",
         "validation": {"errors": [], "warnings": []},
         "statusCode": 202,
@@ -79,7 +79,7 @@ def _decide(connection: Record, decide: Callable[[], Outcome]) -> Outcome:
 def _finish(
     sandbox: Sandbox, company: Company, operation: Record, write_type: str, outcome: Outcome
 ) -> None:
-    operation["completedOnUtc"] = utc_now()
+    operation["completedOnUtc"] = utc_now_precise()
     if outcome.errors:
         operation.update(
             status="Failed",
@@ -99,7 +99,7 @@ def _finish(
 
 
 def _time_out(sandbox: Sandbox, company: Company, operation: Record, write_type: str) -> None:
-    operation.update(status="TimedOut", statusCode=504, completedOnUtc=utc_now())
+    operation.update(status="TimedOut", statusCode=504, completedOnUtc=utc_now_precise())
     operation["errorMessage"] = (
         f"Push operation timed out after {operation['timeoutInMinutes']} minutes."
     )

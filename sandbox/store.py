@@ -65,8 +65,15 @@ DATA_TYPE_OF: dict[str, str] = {
 
 
 def utc_now() -> str:
-    """Now, as Codat writes UTC instants."""
+    """Now, as Codat writes record dates (`modifiedDate`: whole seconds)."""
     return codat_utc(datetime.now(UTC))
+
+
+def utc_now_precise() -> str:
+    """Now, as Codat writes push and pull times: fractional seconds (the v1 examples'
+    `requestedOnUtc` "2023-03-31T14:53:44.6401039Z", `requested` "2022-11-14T11:18:37.2798351Z"),
+    so a pull requested a moment after a push completed reads as later than it."""
+    return datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
 
 
 @dataclass

@@ -7,7 +7,7 @@ from typing import Any
 from sandbox import events
 from sandbox.errors import CodatError
 from sandbox.runtime import Sandbox
-from sandbox.store import Company, utc_now
+from sandbox.store import Company, utc_now_precise
 from sandbox.webhooks import client_id
 
 Record = dict[str, Any]
@@ -20,7 +20,7 @@ def _pull(sandbox: Sandbox, company: Company, data_type: str) -> Record:
         "connectionId": company.connection_id,
         "dataType": data_type,
         "status": "Queued",
-        "requested": utc_now(),
+        "requested": utc_now_precise(),
         "progress": 0,
         "isCompleted": False,
         "isErrored": False,
@@ -67,7 +67,7 @@ def _fetching(pulls: list[Record], company: Company) -> None:
 
 
 def _complete(sandbox: Sandbox, company: Company, pulls: list[Record]) -> None:
-    now = utc_now()
+    now = utc_now_precise()
     summaries: list[Record] = []
     legacy: list[Record] = []
     cid, cname = client_id(sandbox.config), sandbox.config.client_name
@@ -125,7 +125,7 @@ def _failed(
         progress=100,
         isCompleted=False,
         isErrored=True,
-        completed=utc_now(),
+        completed=utc_now_precise(),
         errorMessage=message,
     )
     state.current_status = status
@@ -139,7 +139,7 @@ def _failed(
 def announce_change(sandbox: Sandbox, company: Company, data_types: list[str]) -> None:
     """Records changed in the cache (a knob: a change synced at once): read.completed with
     recordsModified."""
-    now = utc_now()
+    now = utc_now_precise()
     summaries: list[Record] = []
     legacy: list[Record] = []
     cid, cname = client_id(sandbox.config), sandbox.config.client_name
