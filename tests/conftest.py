@@ -36,7 +36,7 @@ def gateway_settings(sandbox_url: str, **environ: str) -> Settings:
     base = {
         "CODAT_MAX_ATTEMPTS": "2",
         "CODAT_RETRY_MAX_ELAPSED_SECONDS": "3",
-        # Client authentication has its own tests (tests/e2e/test_abuse.py).
+        # Client authentication has its own tests (tests/e2e/test_abuse_*.py).
         "GATEWAY_AUTH": "off",
         **environ,
     }

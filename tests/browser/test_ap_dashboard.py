@@ -1,5 +1,5 @@
 """The example frontend (examples/ap-dashboard) in Chromium with every other origin blocked:
-it lists open bills, pays two with one payBills, and shows both reach Success, then Synced, live over
+it lists open bills, pays two with one payBills, and shows both reach Success, then Synced, over
 graphql-transport-ws."""
 
 from __future__ import annotations

@@ -15,7 +15,7 @@ from websockets.asyncio.client import connect
 from websockets.exceptions import ConnectionClosed
 
 from gateway.app import create_app
-from tests.e2e.test_abuse import (
+from tests.e2e.abuse import (
     ADMIN_TOKEN,
     ALL_KEY,
     TENANT_KEY,

@@ -21,8 +21,7 @@ import pytest
 from websockets.exceptions import ConnectionClosed
 
 from gateway.app import create_app
-from tests.e2e.paying import PAY_BILL, Payable, codat_get
-from tests.e2e.test_abuse import (
+from tests.e2e.abuse import (
     ADMIN_TOKEN,
     TENANT_KEY,
     Tenants,
@@ -34,6 +33,7 @@ from tests.e2e.test_abuse import (
     tenants,
     token,
 )
+from tests.e2e.paying import PAY_BILL, Payable, codat_get
 from tests.servers import running
 from tests.upstream import clear_calls, recorded_calls
 
