@@ -17,7 +17,7 @@ from gateway.codat.models import DataType
 from gateway.codat.types import CompanyId
 from gateway.events.bus import EventBus, EventKind
 from gateway.tenancy import authorize_company
-from gateway.writes.pushwatch import PushTracker, SubscriberTooSlowError
+from gateway.writes.pushwatch import PushTracker, PushUpdate, SubscriberTooSlowError
 from schema.context import Info
 from schema.errors import NotFoundError
 from schema.ids import company_id_from_argument
@@ -67,6 +67,16 @@ async def _company(info: Info, value: strawberry.ID) -> CompanyId:
     return company_id
 
 
+def _view(update: PushUpdate) -> PushOperation:
+    """The update's GraphQL object, built once for all of its subscribers."""
+    view = update.views.get("graphql")
+    if not isinstance(view, PushOperation):
+        view = update.views["graphql"] = PushOperation.from_model(
+            update.operation, update.sync_state
+        )
+    return view
+
+
 def _data_types(scopes: tuple[str, ...]) -> list[DataType]:
     """The Codat data types among the cache scopes an event made stale (an attachment scope is
     not a data type: its bill's `bills` is there beside it)."""
@@ -90,7 +100,7 @@ class Subscription:
         stream = _tracker(info).subscribe(await _company(info, company_id), key)
         try:
             async for update in stream:
-                yield PushOperation.from_model(update.operation, update.sync_state)
+                yield _view(update)
         finally:
             stream.close()
 
@@ -107,9 +117,7 @@ class Subscription:
             async for event in subscription:
                 if event.company_id != wanted or event.push_operation_key is None:
                     continue
-                yield PushOperation.from_model(
-                    await tracker.fetch(wanted, event.push_operation_key)
-                )
+                yield PushOperation.from_model(await tracker.fetch_for_event(event))
             if subscription.dropped:
                 raise SubscriberTooSlowError(tracker.queue_size)
         finally:

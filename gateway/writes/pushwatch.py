@@ -22,7 +22,8 @@ import contextlib
 import logging
 import time
 import uuid
-from dataclasses import dataclass
+from collections import OrderedDict
+from dataclasses import dataclass, field
 from datetime import UTC, datetime
 
 from gateway.codat import CodatClient
@@ -39,6 +40,8 @@ log = logging.getLogger("gateway.writes.pushwatch")
 TERMINAL = frozenset(
     {PushOperationStatus.Success, PushOperationStatus.Failed, PushOperationStatus.TimedOut}
 )
+EVENT_READS_KEPT = 256
+"""Reads of push operations kept per event id (for `companyPushOperations` subscribers)."""
 POLLED_EVENT_TYPE = "gateway.push.polled"
 SYNCED_EVENT_TYPE = "gateway.push.synced"
 READ_EVENTS = frozenset(
@@ -59,6 +62,9 @@ class PushUpdate:
 
     operation: PushOperation
     sync_state: SyncState | None = None
+    views: dict[str, object] = field(default_factory=dict, compare=False, repr=False)
+    """What other layers derive from this update, made once for every subscriber (the GraphQL
+    object of it, `schema/subscriptions.py`)."""
 
     @property
     def final(self) -> bool:
@@ -161,6 +167,7 @@ class PushTracker:
         self.queue_size = queue_size
         self._watches: dict[tuple[CompanyId, str], _Watch] = {}
         self._reads: dict[tuple[CompanyId, str], asyncio.Task[PushOperation]] = {}
+        self._event_reads: OrderedDict[str, asyncio.Task[PushOperation]] = OrderedDict()
         self._stopping = False
         self.polls = 0
         self.dropped_subscribers = 0
@@ -176,6 +183,20 @@ class PushTracker:
             task = asyncio.create_task(self._client.get_push_operation(company_id, key))
             self._reads[(company_id, key)] = task
             task.add_done_callback(lambda _: self._reads.pop((company_id, key), None))
+        return await asyncio.shield(task)
+
+    async def fetch_for_event(self, event: GatewayEvent) -> PushOperation:
+        """The push operation an event names, read once for that event however many
+        subscribers hear it (each would otherwise read it after the previous read ended)."""
+        if event.company_id is None or event.push_operation_key is None:
+            raise ValueError("the event names no push operation")
+        company_id, key = CompanyId(event.company_id), event.push_operation_key
+        task = self._event_reads.get(event.id)
+        if task is None or (task.done() and (task.cancelled() or task.exception() is not None)):
+            task = asyncio.ensure_future(self.fetch(company_id, key))
+            self._event_reads[event.id] = task
+            while len(self._event_reads) > EVENT_READS_KEPT:
+                self._event_reads.popitem(last=False)
         return await asyncio.shield(task)
 
     def _watch(self, company_id: CompanyId, key: str) -> _Watch:
