@@ -43,7 +43,7 @@ REACHED: dict[str, tuple[str | None, str | None, str]] = {
     "get-pull-operation": ("get_pull_operation", None, "Company.pullOperations lists them"),
     "get-push-operation": ("get_push_operation", "Company.pushOperation", ""),
     "list-accounts": ("list_records", "Company.accounts", ""),
-    "get-account": ("get_account", "Company.account", ""),
+    "get-account": ("get_record", "Company.account", ""),
     "get-create-account-model": ("get_push_options", "DataConnectionLink.mappingOptions", ""),
     "create-account": ("create_account", "Mutation.createAccount", ""),
     "get-create-bankAccounts-model": ("get_push_options", "DataConnectionLink.mappingOptions", ""),
@@ -80,7 +80,7 @@ REACHED: dict[str, tuple[str | None, str | None, str]] = {
     "get-create-journal-model": ("get_push_options", "DataConnectionLink.mappingOptions", ""),
     "create-journal": (None, None, "not built: journals are outside the payables flow"),
     "list-payment-methods": ("list_records", "Company.paymentMethods", ""),
-    "get-payment-method": ("get_payment_method", "BillPayment.paymentMethod", ""),
+    "get-payment-method": ("get_record", "BillPayment.paymentMethod", ""),
     "list-suppliers": ("list_records", "Company.suppliers", ""),
     "get-supplier": ("get_supplier", "Company.supplier", ""),
     "get-create-update-supplier-model": (
@@ -91,9 +91,9 @@ REACHED: dict[str, tuple[str | None, str | None, str]] = {
     "create-supplier": ("create_supplier", "Mutation.createSupplier", ""),
     "update-supplier": ("update_supplier", "Mutation.updateSupplier", ""),
     "list-tax-rates": ("list_records", "Company.taxRates", ""),
-    "get-tax-rate": ("get_tax_rate", "BillLineItem.taxRate", ""),
+    "get-tax-rate": ("get_record", "BillLineItem.taxRate", ""),
     "list-tracking-categories": ("list_records", "Company.trackingCategories", ""),
-    "get-tracking-category": ("get_tracking_category", None, "trackingCategories lists them"),
+    "get-tracking-category": ("get_record", None, "trackingCategories lists them"),
     "get-accounting-profile": ("get_company_info", "Company.info", ""),
 }  # fmt: skip
 

@@ -14,7 +14,6 @@ from gateway.codat.config import ClientConfig
 from gateway.codat.datatypes import ReadableDataType
 from gateway.codat.errors import CodatInvalidResponse, CodatTransportError
 from gateway.codat.models import (
-    Account,
     AccountInput,
     Attachment,
     BankAccount,
@@ -35,20 +34,16 @@ from gateway.codat.models import (
     Connection,
     DataStatus,
     DataType,
-    PaymentMethod,
     PullOperation,
     PushOperation,
     PushOption,
     Supplier,
     SupplierInput,
     SupplierPushOperation,
-    TaxRate,
-    TrackingCategory,
-    TrackingCategoryTree,
     WriteModel,
 )
 from gateway.codat.paging import MAX_PAGE_SIZE, Page, iter_items, parse_page
-from gateway.codat.query import OrderBy, Query, order_by_param, parse_query, query_param, where
+from gateway.codat.query import OrderBy, Query, order_by_param, query_param
 from gateway.codat.transport import (
     IDEMPOTENCY_KEY_HEADER,
     CallObserver,
@@ -502,199 +497,19 @@ class CodatClient:
 
     # -- cached records, by name ------------------------------------------------------------------
 
-    async def list_bills(
-        self,
-        company_id: CompanyId,
-        *,
-        page: int = 1,
-        page_size: int = 100,
-        query: QueryArg = None,
-        order_by: OrderArg = None,
-    ) -> Page[Bill]:
-        return await self.list_records(
-            datatypes.BILLS,
-            company_id,
-            page=page,
-            page_size=page_size,
-            query=query,
-            order_by=order_by,
-        )
-
     async def get_bill(self, company_id: CompanyId, bill_id: str) -> Bill:
         return await self.get_record(datatypes.BILLS, company_id, bill_id)
 
-    async def list_bill_payments(
-        self,
-        company_id: CompanyId,
-        *,
-        page: int = 1,
-        page_size: int = 100,
-        query: QueryArg = None,
-        order_by: OrderArg = None,
-    ) -> Page[BillPayment]:
-        return await self.list_records(
-            datatypes.BILL_PAYMENTS,
-            company_id,
-            page=page,
-            page_size=page_size,
-            query=query,
-            order_by=order_by,
-        )
-
     async def get_bill_payment(self, company_id: CompanyId, bill_payment_id: str) -> BillPayment:
         return await self.get_record(datatypes.BILL_PAYMENTS, company_id, bill_payment_id)
-
-    async def list_bill_credit_notes(
-        self,
-        company_id: CompanyId,
-        *,
-        page: int = 1,
-        page_size: int = 100,
-        query: QueryArg = None,
-        order_by: OrderArg = None,
-    ) -> Page[BillCreditNote]:
-        return await self.list_records(
-            datatypes.BILL_CREDIT_NOTES,
-            company_id,
-            page=page,
-            page_size=page_size,
-            query=query,
-            order_by=order_by,
-        )
 
     async def get_bill_credit_note(
         self, company_id: CompanyId, bill_credit_note_id: str
     ) -> BillCreditNote:
         return await self.get_record(datatypes.BILL_CREDIT_NOTES, company_id, bill_credit_note_id)
 
-    async def list_suppliers(
-        self,
-        company_id: CompanyId,
-        *,
-        page: int = 1,
-        page_size: int = 100,
-        query: QueryArg = None,
-        order_by: OrderArg = None,
-    ) -> Page[Supplier]:
-        return await self.list_records(
-            datatypes.SUPPLIERS,
-            company_id,
-            page=page,
-            page_size=page_size,
-            query=query,
-            order_by=order_by,
-        )
-
     async def get_supplier(self, company_id: CompanyId, supplier_id: str) -> Supplier:
         return await self.get_record(datatypes.SUPPLIERS, company_id, supplier_id)
-
-    async def list_accounts(
-        self,
-        company_id: CompanyId,
-        *,
-        page: int = 1,
-        page_size: int = 100,
-        query: QueryArg = None,
-        order_by: OrderArg = None,
-    ) -> Page[Account]:
-        return await self.list_records(
-            datatypes.ACCOUNTS,
-            company_id,
-            page=page,
-            page_size=page_size,
-            query=query,
-            order_by=order_by,
-        )
-
-    async def get_account(self, company_id: CompanyId, account_id: str) -> Account:
-        return await self.get_record(datatypes.ACCOUNTS, company_id, account_id)
-
-    async def list_bank_accounts(
-        self,
-        company_id: CompanyId,
-        *,
-        page: int = 1,
-        page_size: int = 100,
-        query: QueryArg = None,
-        order_by: OrderArg = None,
-    ) -> Page[Account]:
-        """Accounts bills can be paid from: v1 has no bank-account list, so Codat's payables
-        guide filters the chart of accounts on `isBankAccount=true` (ANDed with `query`)."""
-        bank_only: Query = where("isBankAccount").eq(True)
-        if query is not None:
-            bank_only = bank_only & (parse_query(query) if isinstance(query, str) else query)
-        return await self.list_accounts(
-            company_id, page=page, page_size=page_size, query=bank_only, order_by=order_by
-        )
-
-    async def list_payment_methods(
-        self,
-        company_id: CompanyId,
-        *,
-        page: int = 1,
-        page_size: int = 100,
-        query: QueryArg = None,
-        order_by: OrderArg = None,
-    ) -> Page[PaymentMethod]:
-        return await self.list_records(
-            datatypes.PAYMENT_METHODS,
-            company_id,
-            page=page,
-            page_size=page_size,
-            query=query,
-            order_by=order_by,
-        )
-
-    async def get_payment_method(
-        self, company_id: CompanyId, payment_method_id: str
-    ) -> PaymentMethod:
-        return await self.get_record(datatypes.PAYMENT_METHODS, company_id, payment_method_id)
-
-    async def list_tax_rates(
-        self,
-        company_id: CompanyId,
-        *,
-        page: int = 1,
-        page_size: int = 100,
-        query: QueryArg = None,
-        order_by: OrderArg = None,
-    ) -> Page[TaxRate]:
-        return await self.list_records(
-            datatypes.TAX_RATES,
-            company_id,
-            page=page,
-            page_size=page_size,
-            query=query,
-            order_by=order_by,
-        )
-
-    async def get_tax_rate(self, company_id: CompanyId, tax_rate_id: str) -> TaxRate:
-        return await self.get_record(datatypes.TAX_RATES, company_id, tax_rate_id)
-
-    async def list_tracking_categories(
-        self,
-        company_id: CompanyId,
-        *,
-        page: int = 1,
-        page_size: int = 100,
-        query: QueryArg = None,
-        order_by: OrderArg = None,
-    ) -> Page[TrackingCategory]:
-        return await self.list_records(
-            datatypes.TRACKING_CATEGORIES,
-            company_id,
-            page=page,
-            page_size=page_size,
-            query=query,
-            order_by=order_by,
-        )
-
-    async def get_tracking_category(
-        self, company_id: CompanyId, tracking_category_id: str
-    ) -> TrackingCategoryTree:
-        return await self.get_record(
-            datatypes.TRACKING_CATEGORIES, company_id, tracking_category_id
-        )
 
     # -- sync: push history, refresh, datasets ----------------------------------------------------
 

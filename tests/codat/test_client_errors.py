@@ -8,7 +8,7 @@ import uuid
 
 import pytest
 
-from gateway.codat import CodatClient, RetryPolicy
+from gateway.codat import CodatClient, RetryPolicy, datatypes
 from gateway.codat.errors import (
     CodatBadRequest,
     CodatDataNotReady,
@@ -48,7 +48,7 @@ async def test_a_query_codat_cannot_resolve_is_a_bad_request(
     client: CodatClient, synced: SeededCompany
 ) -> None:
     with pytest.raises(CodatBadRequest) as caught:
-        await client.list_bills(synced.id, query="noSuchProperty=1")
+        await client.list_records(datatypes.BILLS, synced.id, query="noSuchProperty=1")
     assert caught.value.status_code == 400
     assert "Malformed query" in caught.value.message
 
@@ -57,12 +57,12 @@ async def test_reading_an_unsynced_company_is_data_not_ready(
     client: CodatClient, unsynced: SeededCompany
 ) -> None:
     with pytest.raises(CodatDataNotReady) as caught:
-        await client.list_bills(unsynced.id)
+        await client.list_records(datatypes.BILLS, unsynced.id)
     assert caught.value.status_code == 409
     assert caught.value.data_type == "bills"
     assert caught.value.company_id == unsynced.id
     with pytest.raises(CodatDataNotReady) as accounts:
-        await client.get_account(unsynced.id, "any")
+        await client.get_record(datatypes.ACCOUNTS, unsynced.id, "any")
     assert accounts.value.data_type == "chartOfAccounts"
 
 
@@ -79,7 +79,7 @@ async def test_fault_statuses_map_to_their_classes(
     await sandbox.fault("/data/suppliers$", status=status, retry_after="7")
     async with make_client(sandbox.url, ContractTransport(), retry=NO_RETRY) as client:
         with pytest.raises(error_class) as caught:
-            await client.list_suppliers(synced.id)
+            await client.list_records(datatypes.SUPPLIERS, synced.id)
     assert type(caught.value) is error_class
     assert caught.value.status_code == status
     assert caught.value.correlation_id
@@ -93,7 +93,7 @@ async def test_retryable_failures_are_retried_until_attempts_run_out(
     await sandbox.fault("/data/suppliers$", status=500)
     await sandbox.clear_requests()
     with pytest.raises(CodatServerError):
-        await client.list_suppliers(synced.id)
+        await client.list_records(datatypes.SUPPLIERS, synced.id)
     assert len(await sandbox.requests()) == 3
     assert client.stats.retries == 2
     assert client.stats.failures == 1
@@ -104,7 +104,7 @@ async def test_a_429_is_retried_after_the_retry_after_seconds(
 ) -> None:
     await sandbox.fault("/data/bills$", status=429, retry_after="1", times=1)
     started = time.monotonic()
-    page = await client.list_bills(synced.id)
+    page = await client.list_records(datatypes.BILLS, synced.id)
     waited = time.monotonic() - started
     assert page.total_results == synced.counts["bills"]
     assert 0.9 <= waited < 2.0
@@ -142,7 +142,7 @@ async def test_a_dropped_connection_on_a_read_is_retried(
     client: CodatClient, sandbox: Sandbox, synced: SeededCompany
 ) -> None:
     await sandbox.fault("/data/taxRates$", kind="drop", times=1)
-    page = await client.list_tax_rates(synced.id)
+    page = await client.list_records(datatypes.TAX_RATES, synced.id)
     assert page.total_results == synced.counts["taxRates"]
     assert client.stats.retries == 1
 
@@ -153,7 +153,7 @@ async def test_a_dropped_connection_surfaces_as_a_transport_error(
     await sandbox.fault("/data/taxRates$", kind="drop")
     async with make_client(sandbox.url, ContractTransport(), retry=NO_RETRY) as client:
         with pytest.raises(CodatTransportError) as caught:
-            await client.list_tax_rates(synced.id)
+            await client.list_records(datatypes.TAX_RATES, synced.id)
     assert caught.value.__cause__ is not None
     assert caught.value.method == "GET"
 

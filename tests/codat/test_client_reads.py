@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from gateway.codat import CodatClient, OrderBy, where
+from gateway.codat import CodatClient, OrderBy, datatypes, where
 from gateway.codat.datatypes import BILLS, READABLE_DATA_TYPES
 from gateway.codat.models import (
     Account,
@@ -71,32 +71,36 @@ async def test_every_readable_data_type_lists_and_fetches_by_id(
 async def test_named_methods_return_their_models(
     client: CodatClient, synced: SeededCompany
 ) -> None:
-    bills = await client.list_bills(synced.id, page_size=5, order_by=OrderBy.desc("issueDate"))
+    bills = await client.list_records(
+        datatypes.BILLS, synced.id, page_size=5, order_by=OrderBy.desc("issueDate")
+    )
     bill = await client.get_bill(synced.id, bills.results[0].id)
     assert isinstance(bill, Bill)
     assert [b.issue_date for b in bills.results] == sorted(
         (b.issue_date for b in bills.results), reverse=True
     )
-    payments = await client.list_bill_payments(synced.id, page_size=1)
+    payments = await client.list_records(datatypes.BILL_PAYMENTS, synced.id, page_size=1)
     assert (await client.get_bill_payment(synced.id, payments.results[0].id)).lines
-    notes = await client.list_bill_credit_notes(synced.id, page_size=1)
+    notes = await client.list_records(datatypes.BILL_CREDIT_NOTES, synced.id, page_size=1)
     assert (await client.get_bill_credit_note(synced.id, notes.results[0].id)).id
-    suppliers = await client.list_suppliers(synced.id, page_size=1)
+    suppliers = await client.list_records(datatypes.SUPPLIERS, synced.id, page_size=1)
     assert (await client.get_supplier(synced.id, suppliers.results[0].id)).id
-    accounts = await client.list_accounts(synced.id, page_size=1)
-    assert (await client.get_account(synced.id, accounts.results[0].id)).id
-    methods = await client.list_payment_methods(synced.id, page_size=1)
-    assert (await client.get_payment_method(synced.id, methods.results[0].id)).id
-    rates = await client.list_tax_rates(synced.id, page_size=1)
-    assert (await client.get_tax_rate(synced.id, rates.results[0].id)).id
+    accounts = await client.list_records(datatypes.ACCOUNTS, synced.id, page_size=1)
+    assert (await client.get_record(datatypes.ACCOUNTS, synced.id, accounts.results[0].id)).id
+    methods = await client.list_records(datatypes.PAYMENT_METHODS, synced.id, page_size=1)
+    assert (await client.get_record(datatypes.PAYMENT_METHODS, synced.id, methods.results[0].id)).id
+    rates = await client.list_records(datatypes.TAX_RATES, synced.id, page_size=1)
+    assert (await client.get_record(datatypes.TAX_RATES, synced.id, rates.results[0].id)).id
 
 
 async def test_a_tracking_category_is_fetched_as_a_tree(
     client: CodatClient, synced: SeededCompany
 ) -> None:
-    page = await client.list_tracking_categories(synced.id, query=where("hasChildren").eq(True))
+    page = await client.list_records(
+        datatypes.TRACKING_CATEGORIES, synced.id, query=where("hasChildren").eq(True)
+    )
     assert page.results
-    tree = await client.get_tracking_category(synced.id, page.results[0].id)
+    tree = await client.get_record(datatypes.TRACKING_CATEGORIES, synced.id, page.results[0].id)
     assert isinstance(tree, TrackingCategoryTree)
     assert tree.sub_categories
     assert all(child.parent_id == tree.id for child in tree.sub_categories)
@@ -105,13 +109,19 @@ async def test_a_tracking_category_is_fetched_as_a_tree(
 async def test_bank_accounts_are_accounts_filtered_on_is_bank_account(
     client: CodatClient, synced: SeededCompany, contract: ContractTransport
 ) -> None:
-    banks = await client.list_bank_accounts(synced.id)
+    banks = await client.list_records(
+        datatypes.ACCOUNTS, synced.id, query=where("isBankAccount").eq(True)
+    )
     assert banks.total_results == 3
     assert all(isinstance(a, Account) and a.is_bank_account for a in banks.results)
 
     currency = banks.results[0].currency
     assert currency is not None
-    narrowed = await client.list_bank_accounts(synced.id, query=f"currency={currency}")
+    narrowed = await client.list_records(
+        datatypes.ACCOUNTS,
+        synced.id,
+        query=where("isBankAccount").eq(True) & where("currency").eq(currency),
+    )
     assert {a.id for a in narrowed.results} <= {a.id for a in banks.results}
     assert contract.requests[-1].url.params["query"] == f"isBankAccount=true&&currency={currency}"
 
@@ -137,8 +147,10 @@ async def test_paging_walks_every_page_fetching_only_what_is_consumed(
 async def test_filters_reach_codat_and_narrow_the_results(
     client: CodatClient, synced: SeededCompany
 ) -> None:
-    open_bills = await client.list_bills(
-        synced.id, query=where("amountDue").gt(0) & where("metadata.isDeleted").ne(True)
+    open_bills = await client.list_records(
+        datatypes.BILLS,
+        synced.id,
+        query=where("amountDue").gt(0) & where("metadata.isDeleted").ne(True),
     )
     assert open_bills.results
     assert all(bill.amount_due and bill.amount_due > 0 for bill in open_bills.results)
@@ -164,7 +176,7 @@ async def test_push_history_options_and_refreshes_are_read(
 async def test_bill_attachments_are_listed_fetched_downloaded_and_uploaded(
     client: CodatClient, synced: SeededCompany, contract: ContractTransport
 ) -> None:
-    bills = await client.list_bills(synced.id, page_size=100)
+    bills = await client.list_records(datatypes.BILLS, synced.id, page_size=100)
     attachments = []
     bill_id = ""
     for bill in bills.results:

@@ -7,7 +7,7 @@ import time
 import uuid
 from decimal import Decimal
 
-from gateway.codat import CodatClient, CompanyId, where
+from gateway.codat import CodatClient, CompanyId, datatypes, where
 from gateway.codat.models import (
     AccountRef,
     BillCreditNoteInput,
@@ -51,8 +51,10 @@ async def refreshed(client: CodatClient, company_id: CompanyId, *data_types: str
 
 
 async def a_new_bill(client: CodatClient, company: SeededCompany) -> BillInput:
-    supplier = (await client.list_suppliers(company.id, page_size=1)).results[0]
-    account = (await client.list_accounts(company.id, query=where("type").eq("Expense"))).results[0]
+    supplier = (await client.list_records(datatypes.SUPPLIERS, company.id, page_size=1)).results[0]
+    account = (
+        await client.list_records(datatypes.ACCOUNTS, company.id, query=where("type").eq("Expense"))
+    ).results[0]
     return BillInput(
         supplier_ref=SupplierRef(id=supplier.id),
         issue_date="2026-11-01T00:00:00",
@@ -102,12 +104,16 @@ async def test_a_created_bill_goes_pending_then_success(
 async def test_a_bill_payment_push_pays_down_the_bill(
     client: CodatClient, synced: SeededCompany
 ) -> None:
-    bills = await client.list_bills(
-        synced.id, query=where("status").eq("Open") & where("amountDue").gt(10)
+    bills = await client.list_records(
+        datatypes.BILLS, synced.id, query=where("status").eq("Open") & where("amountDue").gt(10)
     )
     bill = bills.results[0]
     assert bill.amount_due is not None
-    bank = (await client.list_bank_accounts(synced.id)).results[0]
+    bank = (
+        await client.list_records(
+            datatypes.ACCOUNTS, synced.id, query=where("isBankAccount").eq(True)
+        )
+    ).results[0]
     amount = Decimal("10.00")
     payment = BillPaymentInput(
         date="2026-11-20T00:00:00",
@@ -149,7 +155,7 @@ async def test_a_bill_payment_push_pays_down_the_bill(
 async def test_updates_and_other_creates_are_pushed(
     client: CodatClient, synced: SeededCompany, contract: ContractTransport
 ) -> None:
-    bill_id = (await client.list_bills(synced.id, page_size=1)).results[0].id
+    bill_id = (await client.list_records(datatypes.BILLS, synced.id, page_size=1)).results[0].id
     updated = await client.update_bill(
         synced.id,
         synced.connection_id,
@@ -169,7 +175,9 @@ async def test_updates_and_other_creates_are_pushed(
     assert (
         await settled(client, synced.id, created.push_operation_key)
     ).status is PushOperationStatus.Success
-    supplier_id = (await client.list_suppliers(synced.id, page_size=1)).results[0].id
+    supplier_id = (
+        (await client.list_records(datatypes.SUPPLIERS, synced.id, page_size=1)).results[0].id
+    )
     renamed = await client.update_supplier(
         synced.id, synced.connection_id, supplier_id, supplier.model_copy(update={"phone": "01"})
     )
@@ -189,6 +197,10 @@ async def test_updates_and_other_creates_are_pushed(
     )
     credit = await client.create_bill_credit_note(synced.id, synced.connection_id, note)
     assert credit.status is PushOperationStatus.Pending
-    note_id = (await client.list_bill_credit_notes(synced.id, page_size=1)).results[0].id
+    note_id = (
+        (await client.list_records(datatypes.BILL_CREDIT_NOTES, synced.id, page_size=1))
+        .results[0]
+        .id
+    )
     changed = await client.update_bill_credit_note(synced.id, synced.connection_id, note_id, note)
     assert changed.status is PushOperationStatus.Pending
