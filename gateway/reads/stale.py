@@ -13,6 +13,7 @@ but kept once until the cache lets go of them.
 
 from __future__ import annotations
 
+import contextlib
 import contextvars
 import time
 from collections.abc import Callable, Iterator
@@ -65,7 +66,10 @@ def collecting_stale_reads() -> Iterator[list[StaleNote]]:
     try:
         yield notes
     finally:
-        _notes.reset(token)
+        # A subscription's hooks may end in another context than they began in (the generator
+        # is closed elsewhere): the variable dies with that context anyway.
+        with contextlib.suppress(ValueError):
+            _notes.reset(token)
 
 
 def note_stale_read(note: StaleNote) -> None:

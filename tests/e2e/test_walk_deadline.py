@@ -13,12 +13,13 @@ from gateway.settings import Settings
 from tests.conftest import gateway_settings
 from tests.servers import running
 
+# `status` is not on the line's taxRateRef, so the tax rates are walked (not read from the ref).
 QUERY = """
 {
   companies(first: 3) {
     nodes {
       name
-      bills(first: 3) { nodes { reference lineItems { description taxRate { name } } } }
+      bills(first: 3) { nodes { reference lineItems { description taxRate { name status } } } }
     }
   }
 }
