@@ -182,6 +182,36 @@ def first_attempt_pushes(mutation: Mutation) -> int:
     return 1 if mutation.name == "payBill" else 2
 
 
+def arm_push_fault(sandbox_url: str, mutation: Mutation, kind: str, **extra: Any) -> None:
+    """A fault on the first attempt's payment pushes, and on them only."""
+    fault = {
+        "pathPattern": "/push/billPayments$",
+        "methods": ["POST"],
+        "kind": kind,
+        "times": first_attempt_pushes(mutation),
+        **extra,
+    }
+    httpx.post(f"{sandbox_url}/_sandbox/faults", json=fault, timeout=10).raise_for_status()
+
+
+def unsure_then_retried(
+    sandbox_url: str,
+    redis: RedisServer,
+    mutation: Mutation,
+    variables: dict[str, Any],
+    *,
+    pause: float = 0.0,
+) -> list[Answer]:
+    """Pay on replica A (which must answer a retry code), then retry on replica B until
+    settled; every answer, A's first."""
+    settings = settings_for(sandbox_url, redis, unique_prefix())
+    with running(create_app(settings)) as a, running(create_app(settings)) as b:
+        first = pay(a.url, mutation, variables)
+        assert first.codes & RETRY_CODES, first
+        time.sleep(pause)
+        return [first, *pay_until_settled(b.url, mutation, variables)]
+
+
 def targets_for(sandbox_url: str) -> list[Payable]:
     """Two open bills of one company in one currency (one bank account pays both)."""
     found = payables(sandbox_url, 50)
@@ -246,24 +276,12 @@ def test_codat_answering_late_pays_once(
     targets = targets_for(sandbox_url)
     before = sandbox_payments(sandbox_url, targets[0].company_id)
     variables = mutation.variables(targets, str(uuid.uuid4()))
-    fault = {
-        "pathPattern": "/push/billPayments$",
-        "methods": ["POST"],
-        "kind": "slow",
-        "delayMs": 2500,
-        "times": first_attempt_pushes(mutation),
-    }
-    httpx.post(f"{sandbox_url}/_sandbox/faults", json=fault, timeout=10).raise_for_status()
-    settings = settings_for(sandbox_url, redis, unique_prefix())
-    with running(create_app(settings)) as a, running(create_app(settings)) as b:
-        # when
-        late = pay(a.url, mutation, variables)
-        assert late.codes & RETRY_CODES, late
-        time.sleep(2.0)  # Codat finished meanwhile
-        retried = pay_until_settled(b.url, mutation, variables)
+    arm_push_fault(sandbox_url, mutation, "slow", delayMs=2500)
+    # when: A is told to retry; B retries once Codat finished meanwhile
+    answers = unsure_then_retried(sandbox_url, redis, mutation, variables, pause=2.0)
     # then
-    assert retried[-1].paid
-    assert_at_most_one_payment_per_bill(sandbox_url, targets, before, [late, *retried])
+    assert answers[-1].paid
+    assert_at_most_one_payment_per_bill(sandbox_url, targets, before, answers)
 
 
 @pytest.mark.parametrize("mutation", MUTATIONS, ids=lambda m: m.name)
@@ -274,24 +292,13 @@ def test_codat_failing_after_accepting_pays_once(
     targets = targets_for(sandbox_url)
     before = sandbox_payments(sandbox_url, targets[0].company_id)
     variables = mutation.variables(targets, str(uuid.uuid4()))
-    fault = {
-        "pathPattern": "/push/billPayments$",
-        "methods": ["POST"],
-        "kind": "lost",
-        "status": 502,
-        "times": first_attempt_pushes(mutation),
-    }
-    httpx.post(f"{sandbox_url}/_sandbox/faults", json=fault, timeout=10).raise_for_status()
-    settings = settings_for(sandbox_url, redis, unique_prefix())
-    with running(create_app(settings)) as a, running(create_app(settings)) as b:
-        # when
-        lost = pay(a.url, mutation, variables)
-        assert lost.codes & RETRY_CODES, lost
-        retried = pay_until_settled(b.url, mutation, variables)
+    arm_push_fault(sandbox_url, mutation, "lost", status=502)
+    # when: A hears the 502 and is told to retry; B retries
+    answers = unsure_then_retried(sandbox_url, redis, mutation, variables)
     # then
-    assert retried[-1].paid
+    assert answers[-1].paid
     assert len(sandbox_payments(sandbox_url, targets[0].company_id) - before) >= 1
-    assert_at_most_one_payment_per_bill(sandbox_url, targets, before, [lost, *retried])
+    assert_at_most_one_payment_per_bill(sandbox_url, targets, before, answers)
 
 
 def _replica_process(sandbox_url: str, redis: RedisServer, prefix: str) -> tuple[str, Any]:
@@ -334,14 +341,7 @@ def test_a_replica_killed_mid_push_leaves_one_payment(
     before = sandbox_payments(sandbox_url, targets[0].company_id)
     variables = mutation.variables(targets, str(uuid.uuid4()))
     prefix = unique_prefix()
-    fault = {
-        "pathPattern": "/push/billPayments$",
-        "methods": ["POST"],
-        "kind": "slow",
-        "delayMs": 1500,
-        "times": first_attempt_pushes(mutation),
-    }
-    httpx.post(f"{sandbox_url}/_sandbox/faults", json=fault, timeout=10).raise_for_status()
+    arm_push_fault(sandbox_url, mutation, "slow", delayMs=1500)
     url, process = _replica_process(sandbox_url, redis, prefix)
     try:
         with ThreadPoolExecutor(max_workers=1) as pool:
