@@ -43,6 +43,7 @@ class CacheInvalidator:
         self._cache = cache
         self._responses = responses
         self._response_ttl = None if responses is None else responses.ttl_seconds
+        """The stored responses' own TTL, restored when the bus is healthy again."""
         self._ttl = ttl_seconds
         self._degraded_ttl = degraded_ttl_seconds
         self._queue_size = queue_size
@@ -68,10 +69,10 @@ class CacheInvalidator:
         self.degraded = not healthy
         ttl = self._ttl if healthy else self._degraded_ttl
         self._cache.clear(ttl_seconds=ttl)
-        if self._responses is not None:
+        if self._responses is not None and self._response_ttl is not None:
             # Stored responses are as stale as the data they were built from: same short TTL.
             self._responses.clear(
-                ttl_seconds=self._response_ttl if healthy else min(ttl, self._response_ttl or ttl)
+                ttl_seconds=self._response_ttl if healthy else min(ttl, self._response_ttl)
             )
         if healthy:
             log.info("event bus healthy: cache cleared, TTL back to %ss", ttl)
