@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import logging
 import signal
+import threading
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from dataclasses import asdict, dataclass, replace
@@ -413,15 +413,17 @@ def create_app(settings: Settings, *, tracing: TracerProvider | None = None) -> 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         await services.start()
-        # `kill -HUP` reloads the client keys (only where the loop may take signals: the main
-        # thread of `gateway serve`; elsewhere POST /admin/reload-credentials does the same).
-        with contextlib.suppress(RuntimeError, ValueError, NotImplementedError):
-            asyncio.get_running_loop().add_signal_handler(signal.SIGHUP, on_sighup)
+        # `kill -HUP` reloads the client keys where the loop may take signals (the main thread
+        # of `gateway serve`); elsewhere (tests' server threads) POST /admin/reload-credentials.
+        loop = asyncio.get_running_loop()
+        on_signals = threading.current_thread() is threading.main_thread()
+        if on_signals:
+            loop.add_signal_handler(signal.SIGHUP, on_sighup)
         try:
             yield
         finally:
-            with contextlib.suppress(RuntimeError, ValueError, NotImplementedError):
-                asyncio.get_running_loop().remove_signal_handler(signal.SIGHUP)
+            if on_signals:
+                loop.remove_signal_handler(signal.SIGHUP)
             await services.stop()
 
     async def context_getter(connection: HTTPConnection) -> Context:
