@@ -12,6 +12,7 @@ status, so no replica keeps state of its own and a refresh ends "pending" everyw
 
 from __future__ import annotations
 
+import asyncio
 import json
 import logging
 from dataclasses import dataclass
@@ -22,7 +23,7 @@ from gateway.codat.models import DataType, PushOperation, PushOperationStatus
 from gateway.codat.types import CompanyId
 from gateway.events.store import KeyValueStore, StoreUnavailableError
 from gateway.reads.upstream import Upstream
-from gateway.writes.refresh import SyncState, instant, requested_at
+from gateway.writes.refresh import SyncState, instant, latest_pull_requested
 
 log = logging.getLogger("gateway.writes.pending")
 
@@ -71,11 +72,12 @@ class PendingPayments:
             order_by="-requestedOnUtc",
         )
         pulled = await self._bills_pulled_at(company_id)
+        in_flight = [op for op in reversed(page.results) if _in_flight(op, pulled)]
+        recorded = await asyncio.gather(
+            *(self._store.get(self._key(company_id, op.push_operation_key)) for op in in_flight)
+        )
         found: dict[str, list[PendingPayment]] = {}
-        for operation in reversed(page.results):
-            if not _in_flight(operation, pulled):
-                continue
-            raw = await self._store.get(self._key(company_id, operation.push_operation_key))
+        for operation, raw in zip(in_flight, recorded, strict=True):
             if raw is None:
                 continue  # not pushed through a gateway sharing this store
             for bill_id, amount in json.loads(raw).items():
@@ -95,10 +97,7 @@ class PendingPayments:
         status = statuses.get(DataType.BILLS.value)
         if status is None:
             return None
-        requested = await requested_at(
-            self._upstream.client, company_id, status.latest_successful_sync_id
-        )
-        return requested or instant(status.last_successful_sync)
+        return await latest_pull_requested(self._upstream.client, company_id, status)
 
 
 def _in_flight(operation: PushOperation, pulled: datetime | None) -> bool:

@@ -24,7 +24,7 @@ from datetime import datetime
 
 from gateway.codat import CodatClient
 from gateway.codat.errors import CodatBadRequest, CodatError, CodatNotFound
-from gateway.codat.models import DataType, PullOperationStatus
+from gateway.codat.models import DataStatus, DataType, PullOperationStatus
 from gateway.codat.types import CompanyId
 
 log = logging.getLogger("gateway.writes.refresh")
@@ -86,9 +86,9 @@ async def sync_state(
         if status is None:
             return SyncState.PENDING_REFRESH
         last = instant(status.last_successful_sync)
-        if last is not None and last >= since:
-            requested = await requested_at(client, company_id, status.latest_successful_sync_id)
-            if (requested or last) >= since:
+        if last is not None and last >= since:  # else no pull since: nothing to read
+            pulled = await latest_pull_requested(client, company_id, status)
+            if pulled is not None and pulled >= since:
                 continue
         if status.current_status in ERRORED_PULLS:
             requested = await requested_at(client, company_id, status.latest_sync_id)
@@ -97,6 +97,15 @@ async def sync_state(
                 continue
         return SyncState.PENDING_REFRESH
     return state
+
+
+async def latest_pull_requested(
+    client: CodatClient, company_id: CompanyId, status: DataStatus
+) -> datetime | None:
+    """When the latest successful pull of a data type was requested (what it includes), or, when
+    that dataset cannot be read, when it completed; None when there was none."""
+    requested = await requested_at(client, company_id, status.latest_successful_sync_id)
+    return requested or instant(status.last_successful_sync)
 
 
 async def requested_at(
