@@ -212,6 +212,15 @@ def unsure_then_retried(
         return [first, *pay_until_settled(b.url, mutation, variables)]
 
 
+def scenario(
+    sandbox_url: str, mutation: Mutation
+) -> tuple[list[Payable], set[str], dict[str, Any]]:
+    """Two bills to pay, the payments the sandbox holds before, and the input under a new key."""
+    targets = targets_for(sandbox_url)
+    before = sandbox_payments(sandbox_url, targets[0].company_id)
+    return targets, before, mutation.variables(targets, str(uuid.uuid4()))
+
+
 def targets_for(sandbox_url: str) -> list[Payable]:
     """Two open bills of one company in one currency (one bank account pays both)."""
     found = payables(sandbox_url, 50)
@@ -225,9 +234,7 @@ def test_redis_down_refuses_the_payment_and_sends_nothing(
     sandbox_url: str, redis: RedisServer, mutation: Mutation
 ) -> None:
     # given
-    targets = targets_for(sandbox_url)
-    before = sandbox_payments(sandbox_url, targets[0].company_id)
-    variables = mutation.variables(targets, str(uuid.uuid4()))
+    targets, before, variables = scenario(sandbox_url, mutation)
     settings = settings_for(sandbox_url, redis, unique_prefix())
     with running(create_app(settings)) as a, running(create_app(settings)) as b:
         # when: Redis is gone, and both replicas are asked to pay
@@ -253,9 +260,7 @@ def test_redis_restarted_empty_between_attempts_pays_once(
     sandbox_url: str, redis: RedisServer, mutation: Mutation
 ) -> None:
     # given: replica A paid
-    targets = targets_for(sandbox_url)
-    before = sandbox_payments(sandbox_url, targets[0].company_id)
-    variables = mutation.variables(targets, str(uuid.uuid4()))
+    targets, before, variables = scenario(sandbox_url, mutation)
     settings = settings_for(sandbox_url, redis, unique_prefix())
     with running(create_app(settings)) as a, running(create_app(settings)) as b:
         first = pay_until_settled(a.url, mutation, variables)
@@ -273,9 +278,7 @@ def test_codat_answering_late_pays_once(
     sandbox_url: str, redis: RedisServer, mutation: Mutation
 ) -> None:
     # given: Codat takes 2.5 s to answer pushes; the gateway waits 1 s
-    targets = targets_for(sandbox_url)
-    before = sandbox_payments(sandbox_url, targets[0].company_id)
-    variables = mutation.variables(targets, str(uuid.uuid4()))
+    targets, before, variables = scenario(sandbox_url, mutation)
     arm_push_fault(sandbox_url, mutation, "slow", delayMs=2500)
     # when: A is told to retry; B retries once Codat finished meanwhile
     answers = unsure_then_retried(sandbox_url, redis, mutation, variables, pause=2.0)
@@ -289,9 +292,7 @@ def test_codat_failing_after_accepting_pays_once(
     sandbox_url: str, redis: RedisServer, mutation: Mutation
 ) -> None:
     # given: the payment is made, but the gateway hears a 502
-    targets = targets_for(sandbox_url)
-    before = sandbox_payments(sandbox_url, targets[0].company_id)
-    variables = mutation.variables(targets, str(uuid.uuid4()))
+    targets, before, variables = scenario(sandbox_url, mutation)
     arm_push_fault(sandbox_url, mutation, "lost", status=502)
     # when: A hears the 502 and is told to retry; B retries
     answers = unsure_then_retried(sandbox_url, redis, mutation, variables)
@@ -337,9 +338,7 @@ def test_a_replica_killed_mid_push_leaves_one_payment(
     sandbox_url: str, redis: RedisServer, mutation: Mutation
 ) -> None:
     # given: replica A is a process; Codat is slow to answer its push
-    targets = targets_for(sandbox_url)
-    before = sandbox_payments(sandbox_url, targets[0].company_id)
-    variables = mutation.variables(targets, str(uuid.uuid4()))
+    targets, before, variables = scenario(sandbox_url, mutation)
     prefix = unique_prefix()
     arm_push_fault(sandbox_url, mutation, "slow", delayMs=1500)
     url, process = _replica_process(sandbox_url, redis, prefix)
