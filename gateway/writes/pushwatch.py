@@ -23,11 +23,13 @@ import logging
 import time
 import uuid
 from collections import OrderedDict
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
+from typing import Any, TypeVar
 
 from gateway.codat import CodatClient
-from gateway.codat.models import PushOperation, PushOperationStatus
+from gateway.codat.models import DataStatus, PullOperation, PushOperation, PushOperationStatus
 from gateway.codat.types import CompanyId
 from gateway.errors import GatewayError
 from gateway.events.bus import EventBus, EventKind, GatewayEvent, Subscription
@@ -36,6 +38,8 @@ from gateway.events.webhooks import DATA_STATUS, PUSH_OPERATIONS, SCOPE_ALIASES,
 from gateway.writes.refresh import RefreshQueue, SyncState, instant, sync_state
 
 log = logging.getLogger("gateway.writes.pushwatch")
+
+T = TypeVar("T")
 
 TERMINAL = frozenset(
     {PushOperationStatus.Success, PushOperationStatus.Failed, PushOperationStatus.TimedOut}
@@ -166,7 +170,7 @@ class PushTracker:
         self._max_seconds = max_seconds
         self.queue_size = queue_size
         self._watches: dict[tuple[CompanyId, str], _Watch] = {}
-        self._reads: dict[tuple[CompanyId, str], asyncio.Task[PushOperation]] = {}
+        self._reads: dict[tuple[str, ...], asyncio.Future[Any]] = {}
         self._event_reads: OrderedDict[str, asyncio.Task[PushOperation]] = OrderedDict()
         self._stopping = False
         self.polls = 0
@@ -176,14 +180,34 @@ class PushTracker:
     def watches(self) -> int:
         return len(self._watches)
 
+    async def _once(self, key: tuple[str, ...], read: Callable[[], Awaitable[T]]) -> T:
+        """`read()`, shared by every caller asking for `key` while it is in flight."""
+        task = self._reads.get(key)
+        if task is None:
+            task = asyncio.ensure_future(read())
+            self._reads[key] = task
+            task.add_done_callback(lambda _: self._reads.pop(key, None))
+        result: T = await asyncio.shield(task)
+        return result
+
     async def fetch(self, company_id: CompanyId, key: str) -> PushOperation:
         """The push operation as Codat has it now; concurrent reads of one key share a call."""
-        task = self._reads.get((company_id, key))
-        if task is None:
-            task = asyncio.create_task(self._client.get_push_operation(company_id, key))
-            self._reads[(company_id, key)] = task
-            task.add_done_callback(lambda _: self._reads.pop((company_id, key), None))
-        return await asyncio.shield(task)
+        return await self._once(
+            ("push", company_id, key), lambda: self._client.get_push_operation(company_id, key)
+        )
+
+    async def get_data_status(self, company_id: CompanyId) -> dict[str, DataStatus | None]:
+        """For sync checks (`SyncReads`): every watch of the company checking at once (a read
+        event wakes them all) shares one call."""
+        return await self._once(
+            ("status", company_id), lambda: self._client.get_data_status(company_id)
+        )
+
+    async def get_pull_operation(self, company_id: CompanyId, dataset_id: str) -> PullOperation:
+        return await self._once(
+            ("pull", company_id, dataset_id),
+            lambda: self._client.get_pull_operation(company_id, dataset_id),
+        )
 
     async def fetch_for_event(self, event: GatewayEvent) -> PushOperation:
         """The push operation an event names, read once for that event however many
@@ -338,7 +362,7 @@ class PushTracker:
         interval = self._poll_after
         heard = False
         while time.monotonic() < deadline:
-            state = await sync_state(self._client, watch.company_id, scopes, since)
+            state = await sync_state(self, watch.company_id, scopes, since)
             if state is not SyncState.PENDING_REFRESH:
                 if not heard:
                     # Found by polling: tell every replica, as a read webhook would have.

@@ -21,10 +21,11 @@ import enum
 import logging
 from collections.abc import Iterable
 from datetime import datetime
+from typing import Protocol
 
 from gateway.codat import CodatClient
 from gateway.codat.errors import CodatBadRequest, CodatError, CodatNotFound
-from gateway.codat.models import DataStatus, DataType, PullOperationStatus
+from gateway.codat.models import DataStatus, DataType, PullOperation, PullOperationStatus
 from gateway.codat.types import CompanyId
 
 log = logging.getLogger("gateway.writes.refresh")
@@ -44,6 +45,14 @@ ERRORED_PULLS = frozenset(
         PullOperationStatus.ValidationError,
     }
 )
+
+
+class SyncReads(Protocol):
+    """The two reads a sync check makes (a CodatClient has them; push watches share them)."""
+
+    async def get_data_status(self, company_id: CompanyId) -> dict[str, DataStatus | None]: ...
+
+    async def get_pull_operation(self, company_id: CompanyId, dataset_id: str) -> PullOperation: ...
 
 
 class SyncState(enum.StrEnum):
@@ -72,7 +81,7 @@ def refreshable(scopes: Iterable[str]) -> tuple[str, ...]:
 
 
 async def sync_state(
-    client: CodatClient, company_id: CompanyId, data_types: Iterable[str], since: datetime
+    client: SyncReads, company_id: CompanyId, data_types: Iterable[str], since: datetime
 ) -> SyncState:
     """UP_TO_DATE when every data type was pulled successfully after `since` (a pull requested
     at or after it); REFRESH_FAILED when a pull requested after it errored; else pending."""
@@ -100,7 +109,7 @@ async def sync_state(
 
 
 async def latest_pull_requested(
-    client: CodatClient, company_id: CompanyId, status: DataStatus
+    client: SyncReads, company_id: CompanyId, status: DataStatus
 ) -> datetime | None:
     """When the latest successful pull of a data type was requested (what it includes), or, when
     that dataset cannot be read, when it completed; None when there was none."""
@@ -109,7 +118,7 @@ async def latest_pull_requested(
 
 
 async def requested_at(
-    client: CodatClient, company_id: CompanyId, dataset_id: str | None
+    client: SyncReads, company_id: CompanyId, dataset_id: str | None
 ) -> datetime | None:
     """When a dataset (pull) was requested; None when it is unknown or cannot be read."""
     if not dataset_id:
