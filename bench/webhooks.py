@@ -23,11 +23,12 @@ from typing import Any
 
 import httpx
 from fastapi import FastAPI
+from pydantic import SecretStr
 
 from bench.common import signed_webhook_headers
 from gateway.app import create_app
 from gateway.events.invalidation import CacheInvalidator
-from gateway.settings import Secret, Settings
+from gateway.settings import Settings
 from sandbox.app import create_app as create_sandbox_app
 from sandbox.config import SandboxConfig
 from tests.queries import AP_DASHBOARD
@@ -40,10 +41,10 @@ DASHBOARD_VARIABLES = {"companies": 5, "bills": 20, "dueFrom": "2026-10-01", "du
 
 def _settings(sandbox_url: str, secret: str, redis_url: str, prefix: str) -> Settings:
     return Settings(
-        codat_api_key=Secret(API_KEY),
+        codat_api_key=SecretStr(API_KEY),
         codat_base_url=sandbox_url,
-        webhook_secret=Secret(secret),
-        redis_url=Secret(redis_url),
+        webhook_secret=SecretStr(secret),
+        redis_url=SecretStr(redis_url),
         redis_key_prefix=prefix,
         graphiql=False,
         log_level="WARNING",

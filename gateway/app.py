@@ -72,7 +72,7 @@ def client_config(settings: Settings) -> ClientConfig:
     if settings.codat_api_key is None:
         raise ValueError("no Codat API key: point the settings at Codat or the sandbox first")
     return ClientConfig(
-        api_key=settings.codat_api_key.reveal(),
+        api_key=settings.codat_api_key.get_secret_value(),
         base_url=settings.codat_base_url,
         timeout=Timeouts(
             connect=settings.codat_connect_timeout_seconds,
@@ -105,8 +105,8 @@ def redis_client(url: str) -> Redis:
 def webhook_config(settings: Settings) -> WebhookConfig:
     secret, legacy = settings.webhook_secret, settings.webhook_legacy_authorization
     return WebhookConfig(
-        secret=None if secret is None else secret.reveal(),
-        legacy_authorization=None if legacy is None else legacy.reveal(),
+        secret=None if secret is None else secret.get_secret_value(),
+        legacy_authorization=None if legacy is None else legacy.get_secret_value(),
         max_body_bytes=settings.webhook_max_body_bytes,
         dedupe_seconds=settings.webhook_dedupe_seconds,
     )
@@ -119,7 +119,7 @@ def authenticator(settings: Settings) -> Authenticator:
         secret = settings.jwt_secret
         jwt = JwtConfig(
             algorithms=settings.jwt_algorithms,
-            secret=None if secret is None else secret.reveal(),
+            secret=None if secret is None else secret.get_secret_value(),
             jwks=None
             if settings.jwks is None
             else JwksSource(settings.jwks, ttl_seconds=settings.jwks_cache_seconds),
@@ -233,7 +233,8 @@ def build_services(settings: Settings, tracing: TracerProvider | None) -> Servic
     if owns_tracing:
         tracing = tracer_provider(settings.otel_exporter)
     tracer = None if tracing is None else gateway_tracer(tracing)
-    redis = None if settings.redis_url is None else redis_client(settings.redis_url.reveal())
+    redis_url = None if settings.redis_url is None else settings.redis_url.get_secret_value()
+    redis = None if redis_url is None else redis_client(redis_url)
     # Codat's limits: requests in flight per company shared by every replica through Redis (the
     # local bound alone without it), and the quota gate every replica's bus events keep.
     quota_gate = QuotaGate()
@@ -372,7 +373,7 @@ def build_services(settings: Settings, tracing: TracerProvider | None) -> Servic
                 per_second=settings.rate_limit_per_second,
                 burst=settings.rate_limit_burst,
                 auth_failures_per_minute=settings.auth_failures_per_minute,
-                redis_url=None if settings.redis_url is None else settings.redis_url.reveal(),
+                redis_url=redis_url,
                 key_prefix=settings.redis_key_prefix,
             )
         ),
@@ -510,7 +511,9 @@ def create_app(settings: Settings, *, tracing: TracerProvider | None = None) -> 
     for layer, options in reversed(middleware):
         app.add_middleware(layer, **options)
 
-    admin = AdminAccess(None if settings.admin_token is None else settings.admin_token.reveal())
+    admin = AdminAccess(
+        None if settings.admin_token is None else settings.admin_token.get_secret_value()
+    )
 
     @app.post("/admin/reload-credentials", include_in_schema=False, dependencies=[Depends(admin)])
     async def reload_credentials() -> dict[str, object]:

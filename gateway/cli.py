@@ -16,10 +16,11 @@ from typing import TYPE_CHECKING, Annotated
 
 import typer
 import uvicorn
+from pydantic import SecretStr
 
 from gateway.errors import ConfigError
 from gateway.ops.logs import configure_logging
-from gateway.settings import Secret, Settings
+from gateway.settings import Settings
 
 if TYPE_CHECKING:
     from sandbox.config import SandboxConfig
@@ -138,7 +139,9 @@ def serve(host: HostOption = None, port: PortOption = None) -> None:
 
     settings = _load_settings()
     port_setting = "--port" if port else "GATEWAY_PORT"
-    settings = replace(settings, host=host or settings.host, port=port or settings.port)
+    settings = settings.model_copy(
+        update={"host": host or settings.host, "port": port or settings.port}
+    )
     servers: list[_Server] = []
     sandbox_socket = None
     if settings.uses_sandbox:
@@ -164,10 +167,12 @@ def serve(host: HostOption = None, port: PortOption = None) -> None:
         # Webhooks work out of the box: the sandbox signs with the secret the gateway verifies.
         if settings.webhook_secret is not None:
             sandbox_config = replace(
-                sandbox_config, webhook_secret=settings.webhook_secret.reveal()
+                sandbox_config, webhook_secret=settings.webhook_secret.get_secret_value()
             )
         else:
-            settings = replace(settings, webhook_secret=Secret(sandbox_config.webhook_secret))
+            settings = settings.model_copy(
+                update={"webhook_secret": SecretStr(sandbox_config.webhook_secret)}
+            )
         sandbox_server = _Server(
             _uvicorn_config(create_sandbox_app(sandbox_config), "127.0.0.1", settings.sandbox_port)
         )

@@ -1,14 +1,38 @@
-"""The gateway's settings: one frozen object, read once from a mapping of environment variables."""
+"""The gateway's settings: one frozen pydantic-settings object, read once from a mapping of
+environment variables; credentials are `SecretStr`, so repr, logs and errors show them masked."""
 
 from __future__ import annotations
 
 import base64
 import os
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass, fields, replace
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import Annotated, Any, Literal, TypeVar, get_args
 from urllib.parse import urlsplit
+
+from pydantic import (
+    AfterValidator,
+    AliasGenerator,
+    BeforeValidator,
+    Field,
+    FilePath,
+    NonNegativeFloat,
+    NonNegativeInt,
+    PositiveFloat,
+    PositiveInt,
+    SecretStr,
+    ValidationError,
+    model_validator,
+)
+from pydantic.fields import FieldInfo
+from pydantic_core import ErrorDetails, PydanticCustomError
+from pydantic_settings import (
+    BaseSettings,
+    EnvSettingsSource,
+    NoDecode,
+    PydanticBaseSettingsSource,
+    SettingsConfigDict,
+)
 
 from gateway.edge.auth import ApiKey, parse_api_keys
 from gateway.errors import ConfigError
@@ -18,295 +42,216 @@ T = TypeVar("T")
 CODAT_PRODUCTION_URL = "https://api.codat.io"
 
 
-class Secret:
-    """A credential that never shows itself in repr, str or logs."""
-
-    __slots__ = ("_value",)
-
-    def __init__(self, value: str) -> None:
-        self._value = value
-
-    def reveal(self) -> str:
-        return self._value
-
-    def __repr__(self) -> str:
-        return "Secret('**********')"
-
-    __str__ = __repr__
-
-    def __eq__(self, other: object) -> bool:
-        return isinstance(other, Secret) and other._value == self._value
-
-    def __hash__(self) -> int:
-        return hash(self._value)
-
-    def __bool__(self) -> bool:
-        return bool(self._value)
+def _text(parse: Callable[[str], T]) -> BeforeValidator:
+    """Parse a variable's text with `parse`; a value given in Python passes through as it is."""
+    return BeforeValidator(lambda value: parse(value) if isinstance(value, str) else value)
 
 
-def _parse_bool(raw: str) -> bool:
-    lowered = raw.strip().lower()
-    if lowered in {"1", "true", "yes", "on"}:
-        return True
-    if lowered in {"0", "false", "no", "off"}:
-        return False
-    raise ValueError("expected one of true/false, 1/0, yes/no, on/off")
-
-
-def _whole_number(raw: str) -> int:
-    """An integer, or ValueError saying what was expected (not Python's own wording)."""
-    try:
-        return int(raw.strip())
-    except ValueError:
-        raise ValueError("expected a whole number, e.g. 10") from None
-
-
-def _number(raw: str) -> float:
-    """A finite decimal number, or ValueError saying what was expected."""
-    try:
-        value = float(raw.strip())
-    except ValueError:
-        raise ValueError("expected a number, e.g. 2.5") from None
-    if value != value or value in (float("inf"), float("-inf")):
-        raise ValueError("expected a finite number, e.g. 2.5")
-    return value
-
-
-def _parse_positive_float(raw: str) -> float:
-    value = _number(raw)
-    if value <= 0:
-        raise ValueError("must be greater than 0")
-    return value
-
-
-def _parse_positive_int(raw: str) -> int:
-    value = _whole_number(raw)
-    if value <= 0:
-        raise ValueError("must be a whole number greater than 0")
-    return value
-
-
-def _parse_non_negative_int(raw: str) -> int:
-    value = _whole_number(raw)
-    if value < 0:
-        raise ValueError("must be 0 (off) or a whole number greater than 0")
-    return value
-
-
-def _parse_port(raw: str) -> int:
-    value = _whole_number(raw)
-    if not 0 <= value <= 65535:
-        raise ValueError("must be a port number from 0 to 65535")
-    return value
-
-
-def _parse_http_url(raw: str) -> str:
-    parts = urlsplit(raw.strip())
+def _http_url(raw: str) -> str:
+    parts = urlsplit(raw)
     if parts.scheme not in {"http", "https"} or not parts.netloc:
         raise ValueError("must be an http(s) URL such as https://api.codat.io")
-    return raw.strip().rstrip("/")
+    return raw.rstrip("/")
 
 
-def _parse_webhook_secret(raw: str) -> Secret:
-    value = raw.strip()
+def _webhook_secret(secret: SecretStr) -> SecretStr:
+    value = secret.get_secret_value()
     if not value.startswith("whsec_"):
         raise ValueError("must be a Standard Webhooks signing secret starting with whsec_")
     try:
         base64.b64decode(value.removeprefix("whsec_"), validate=True)
     except ValueError:
         raise ValueError("must be whsec_ followed by base64") from None
-    return Secret(value)
+    return secret
 
 
-def _parse_redis_url(raw: str) -> Secret:
-    value = raw.strip()
-    parts = urlsplit(value)
+def _redis_url(secret: SecretStr) -> SecretStr:
+    parts = urlsplit(secret.get_secret_value())
     if parts.scheme not in {"redis", "rediss", "unix"} or not (parts.netloc or parts.path):
         raise ValueError("must be a redis:// or rediss:// URL such as redis://127.0.0.1:6379/0")
-    return Secret(value)
+    return secret
 
 
-def _parse_log_level(raw: str) -> str:
-    level = raw.strip().upper()
-    if level not in {"DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL"}:
-        raise ValueError("must be one of DEBUG, INFO, WARNING, ERROR, CRITICAL")
-    return level
-
-
-def _parse_log_format(raw: str) -> str:
-    value = raw.strip().lower()
-    if value not in {"json", "text"}:
-        raise ValueError("must be json or text")
-    return value
-
-
-def _parse_persisted_mode(raw: str) -> str:
-    value = raw.strip().lower()
-    if value not in {"apq", "allowlist", "off"}:
-        raise ValueError("must be apq, allowlist or off")
-    return value
-
-
-def _parse_otel_exporter(raw: str) -> str:
-    value = raw.strip().lower()
-    if value not in {"console", "otlp", "none"}:
-        raise ValueError("must be console, otlp or none")
-    return value
-
-
-def _parse_existing_file(raw: str) -> Path:
-    path = Path(raw.strip())
-    if not path.is_file():
-        raise ValueError("must name an existing file")
-    return path
-
-
-def _parse_on_off(raw: str) -> bool:
-    value = raw.strip().lower()
-    if value not in {"on", "off"}:
+def _on_off(raw: str) -> bool:
+    if raw.lower() not in {"on", "off"}:
         raise ValueError("must be on or off")
-    return value == "on"
+    return raw.lower() == "on"
 
 
-def _parse_jwt_algorithms(raw: str) -> tuple[str, ...]:
+def _jwt_algorithms(raw: str) -> tuple[str, ...]:
     names = tuple(dict.fromkeys(name.strip().upper() for name in raw.split(",") if name.strip()))
-    refused = [name for name in names if name not in {"HS256", "RS256"}]
-    if not names or refused:
+    if not names or any(name not in {"HS256", "RS256"} for name in names):
         raise ValueError("must list HS256 and/or RS256 (comma-separated); none is never accepted")
     return names
 
 
-def _parse_jwks(raw: str) -> str:
-    value = raw.strip()
-    if value.startswith(("http://", "https://")):
-        return _parse_http_url(value)
-    if not Path(value).is_file():
+def _jwks(raw: str) -> str:
+    if raw.startswith(("http://", "https://")):
+        return _http_url(raw)
+    if not Path(raw).is_file():
         raise ValueError("must be an http(s) URL or the path of an existing JWKS file")
-    return value
+    return raw
 
 
-def _parse_non_negative_float(raw: str) -> float:
-    value = _number(raw)
-    if value < 0:
-        raise ValueError("must be 0 (off) or greater")
-    return value
+def _api_keys_file(raw: str) -> Path | None:
+    return None if raw.startswith(("[", "{")) else Path(raw)
 
 
-class _Reader:
-    """Reads typed values from the mapping, naming the variable in every error."""
-
-    def __init__(self, environ: Mapping[str, str]) -> None:
-        self._environ = environ
-
-    def get(self, name: str, parse: Callable[[str], T], default: T, *, show: bool = True) -> T:
-        raw = self._environ.get(name)
-        if raw is None or raw.strip() == "":
-            return default
-        try:
-            return parse(raw)
-        except ValueError as exc:
-            got = f" (got {raw!r})" if show else ""
-            raise ConfigError(name, f"{exc}{got}") from exc
-
-    def secret(self, name: str) -> Secret | None:
-        raw = self._environ.get(name)
-        if raw is None or raw.strip() == "":
-            return None
-        return Secret(raw.strip())
+def _default_algorithms(data: dict[str, Any]) -> tuple[str, ...]:
+    """HS256 with a JWT secret, RS256 with a JWKS, neither without."""
+    return (*(("HS256",) if data["jwt_secret"] else ()), *(("RS256",) if data["jwks"] else ()))
 
 
-@dataclass(frozen=True, kw_only=True)
-class Settings:
-    """Everything the gateway is configured with. Build with `Settings.from_env(os.environ)`."""
+BaseUrl = Annotated[str, _text(_http_url)]
+Port = Annotated[int, Field(ge=0, le=65535)]
+LogLevel = Annotated[Literal["DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL"], _text(str.upper)]
+LogFormat = Annotated[Literal["json", "text"], _text(str.lower)]
+PersistedMode = Annotated[Literal["apq", "allowlist", "off"], _text(str.lower)]
+OtelExporter = Annotated[Literal["console", "otlp", "none"], _text(str.lower)]
 
-    codat_api_key: Secret | None = None
-    codat_base_url: str = CODAT_PRODUCTION_URL
-    codat_timeout_seconds: float = 30.0
-    codat_connect_timeout_seconds: float = 5.0
-    codat_max_attempts: int = 4
-    codat_retry_max_elapsed_seconds: float = 30.0
-    codat_max_concurrency_per_company: int = 10
-    codat_max_pages_per_list: int = 50
-    codat_walk_deadline_seconds: float = 30.0
 
-    cache_ttl_seconds: float = 300.0
-    cache_max_entries: int = 20_000
-    cache_max_bytes: int = 256 * 1024 * 1024
+class Settings(BaseSettings):
+    """Everything the gateway is configured with. Build with `Settings.from_env(os.environ)`;
+    `Settings(**values)` takes values in Python (tests) and reads no environment."""
+
+    model_config = SettingsConfigDict(
+        frozen=True,
+        case_sensitive=True,
+        alias_generator=AliasGenerator(validation_alias=str.upper),
+        validate_by_name=True,
+        validate_by_alias=True,
+        allow_inf_nan=False,
+        hide_input_in_errors=True,
+        extra="ignore",
+    )
+
+    codat_api_key: SecretStr | None = None
+    codat_base_url: BaseUrl = CODAT_PRODUCTION_URL
+    codat_timeout_seconds: PositiveFloat = 30.0
+    codat_connect_timeout_seconds: PositiveFloat = 5.0
+    codat_max_attempts: PositiveInt = 4
+    codat_retry_max_elapsed_seconds: PositiveFloat = 30.0
+    codat_max_concurrency_per_company: PositiveInt = 10
+    codat_max_pages_per_list: PositiveInt = 50
+    codat_walk_deadline_seconds: PositiveFloat = 30.0
+
+    cache_ttl_seconds: PositiveFloat = 300.0
+    cache_max_entries: PositiveInt = 20_000
+    cache_max_bytes: PositiveInt = 256 * 1024 * 1024
     response_cache: bool = True
-    response_cache_ttl_seconds: float = 300.0
-    response_cache_max_entries: int = 5_000
-    response_cache_max_bytes: int = 64 * 1024 * 1024
-    persisted_queries: str = "apq"
-    persisted_queries_file: Path | None = None
-    persisted_queries_max_entries: int = 10_000
-    persisted_queries_max_bytes: int = 32 * 1024 * 1024
-    persisted_query_max_bytes: int = 64 * 1024
-    memory_store_max_entries: int = 100_000
-    memory_store_max_bytes: int = 64 * 1024 * 1024
-    gzip_minimum_bytes: int = 1024
+    response_cache_ttl_seconds: PositiveFloat = 300.0
+    response_cache_max_entries: PositiveInt = 5_000
+    response_cache_max_bytes: PositiveInt = 64 * 1024 * 1024
+    persisted_queries: PersistedMode = "apq"
+    persisted_queries_file: FilePath | None = None
+    persisted_queries_max_entries: PositiveInt = 10_000
+    persisted_queries_max_bytes: PositiveInt = 32 * 1024 * 1024
+    persisted_query_max_bytes: PositiveInt = 64 * 1024
+    memory_store_max_entries: PositiveInt = 100_000
+    memory_store_max_bytes: PositiveInt = 64 * 1024 * 1024
+    gzip_minimum_bytes: PositiveInt = 1024
 
-    host: str = "127.0.0.1"
-    port: int = 8000
-    sandbox_port: int = 8001
-    graphiql: bool = True
-    max_page_size: int = 500
-    log_level: str = "INFO"
-    log_format: str = "json"
+    host: str = Field("127.0.0.1", validation_alias="GATEWAY_HOST")
+    port: Port = Field(8000, validation_alias="GATEWAY_PORT")
+    sandbox_port: Port = 8001
+    graphiql: bool = Field(True, validation_alias="GATEWAY_GRAPHIQL")
+    max_page_size: PositiveInt = Field(500, validation_alias="GATEWAY_MAX_PAGE_SIZE")
+    log_level: LogLevel = "INFO"
+    log_format: LogFormat = "json"
 
-    webhook_secret: Secret | None = None
-    webhook_legacy_authorization: Secret | None = None
-    webhook_max_body_bytes: int = 1_048_576
-    webhook_dedupe_seconds: float = 86_400.0
-    redis_url: Secret | None = None
+    webhook_secret: Annotated[SecretStr, AfterValidator(_webhook_secret)] | None = None
+    webhook_legacy_authorization: SecretStr | None = None
+    webhook_max_body_bytes: PositiveInt = 1_048_576
+    webhook_dedupe_seconds: PositiveFloat = 86_400.0
+    redis_url: Annotated[SecretStr, AfterValidator(_redis_url)] | None = None
     redis_key_prefix: str = "gateway"
-    cache_degraded_ttl_seconds: float = 15.0
-    event_queue_size: int = 1000
+    cache_degraded_ttl_seconds: PositiveFloat = 15.0
+    event_queue_size: PositiveInt = 1000
 
     metrics_enabled: bool = True
     tracing_enabled: bool = False
-    otel_exporter: str = "console"
-    ready_check_interval_seconds: float = 10.0
-    ready_check_timeout_seconds: float = 2.0
+    otel_exporter: OtelExporter = "console"
+    ready_check_interval_seconds: PositiveFloat = 10.0
+    ready_check_timeout_seconds: PositiveFloat = 2.0
 
-    idempotency_ttl_seconds: float = 86_400.0
-    idempotency_lease_seconds: float = 120.0
-    idempotency_wait_seconds: float = 30.0
-    push_poll_after_seconds: float = 10.0
-    push_poll_max_interval_seconds: float = 60.0
-    push_watch_max_seconds: float = 3_600.0
-    refresh_coalesce_seconds: float = 2.0
+    idempotency_ttl_seconds: PositiveFloat = 86_400.0
+    idempotency_lease_seconds: PositiveFloat = 120.0
+    idempotency_wait_seconds: PositiveFloat = 30.0
+    push_poll_after_seconds: PositiveFloat = 10.0
+    push_poll_max_interval_seconds: PositiveFloat = 60.0
+    push_watch_max_seconds: PositiveFloat = 3_600.0
+    refresh_coalesce_seconds: NonNegativeFloat = 2.0
     """How long writes to one company are gathered before their data types are refreshed."""
-    subscription_queue_size: int = 100
-    upload_max_bytes: int = 10 * 1024 * 1024
+    subscription_queue_size: PositiveInt = 100
+    upload_max_bytes: PositiveInt = 10 * 1024 * 1024
 
-    auth: bool = False
+    # Client authentication (README: Client authentication): the GATEWAY_* variables.
+    auth: Annotated[bool, _text(_on_off)] = Field(False, validation_alias="GATEWAY_AUTH")
     """Require a bearer token on /graphql (from_env: on whenever CODAT_API_KEY is set)."""
-    api_keys: tuple[ApiKey, ...] = ()
-    api_keys_file: Path | None = None
+    api_keys: Annotated[tuple[ApiKey, ...], NoDecode, _text(parse_api_keys)] = Field(
+        (), validation_alias="GATEWAY_API_KEYS"
+    )
+    api_keys_file: Annotated[Path | None, NoDecode, _text(_api_keys_file)] = Field(
+        None, validation_alias="GATEWAY_API_KEYS"
+    )
     """The file GATEWAY_API_KEYS names, if any (re-read by POST /admin/reload-credentials)."""
-    jwt_algorithms: tuple[str, ...] = ()
-    jwt_secret: Secret | None = None
-    jwks: str | None = None
-    jwks_cache_seconds: float = 300.0
-    jwt_issuer: str | None = None
-    jwt_audience: str | None = None
-    jwt_companies_claim: str = "codat_companies"
-    jwt_leeway_seconds: float = 30.0
+    jwt_secret: SecretStr | None = Field(None, min_length=32, validation_alias="GATEWAY_JWT_SECRET")
+    jwks: Annotated[str | None, _text(_jwks)] = Field(None, validation_alias="GATEWAY_JWKS")
+    jwt_algorithms: Annotated[tuple[str, ...], NoDecode, _text(_jwt_algorithms)] = Field(
+        default_factory=_default_algorithms, validation_alias="GATEWAY_JWT_ALGORITHMS"
+    )
+    jwks_cache_seconds: PositiveFloat = Field(300.0, validation_alias="GATEWAY_JWKS_CACHE_SECONDS")
+    jwt_issuer: str | None = Field(None, validation_alias="GATEWAY_JWT_ISSUER")
+    jwt_audience: str | None = Field(None, validation_alias="GATEWAY_JWT_AUDIENCE")
+    jwt_companies_claim: str = Field(
+        "codat_companies", validation_alias="GATEWAY_JWT_COMPANIES_CLAIM"
+    )
+    jwt_leeway_seconds: NonNegativeFloat = Field(
+        30.0, validation_alias="GATEWAY_JWT_LEEWAY_SECONDS"
+    )
     """Clock skew allowed on exp/nbf/iat; a token's subscriptions end at exp plus this."""
-    admin_token: Secret | None = None
-    introspection: bool = True
-    max_depth: int = 10
-    max_aliases: int = 30
-    max_tokens: int = 3000
-    max_cost: int = 200
-    max_document_bytes: int = 100_000
-    max_records: int = 5_000
-    max_response_bytes: int = 16 * 1024 * 1024
-    max_pay_bills: int = 100
-    rate_limit_per_second: float = 10.0
-    rate_limit_burst: int = 50
-    auth_failures_per_minute: int = 30
-    max_body_bytes: int = 1_048_576
+    admin_token: SecretStr | None = Field(None, validation_alias="GATEWAY_ADMIN_TOKEN")
+    introspection: bool = Field(True, validation_alias="GATEWAY_INTROSPECTION")
+    max_depth: PositiveInt = Field(10, validation_alias="GATEWAY_MAX_DEPTH")
+    max_aliases: PositiveInt = Field(30, validation_alias="GATEWAY_MAX_ALIASES")
+    max_tokens: PositiveInt = Field(3000, validation_alias="GATEWAY_MAX_TOKENS")
+    max_cost: PositiveInt = Field(200, validation_alias="GATEWAY_MAX_COST")
+    max_document_bytes: PositiveInt = Field(100_000, validation_alias="GATEWAY_MAX_DOCUMENT_BYTES")
+    max_records: PositiveInt = Field(5_000, validation_alias="GATEWAY_MAX_RECORDS")
+    max_response_bytes: PositiveInt = Field(
+        16 * 1024 * 1024, validation_alias="GATEWAY_MAX_RESPONSE_BYTES"
+    )
+    max_pay_bills: PositiveInt = Field(100, validation_alias="GATEWAY_MAX_PAY_BILLS")
+    rate_limit_per_second: NonNegativeFloat = Field(
+        10.0, validation_alias="GATEWAY_RATE_LIMIT_PER_SECOND"
+    )
+    rate_limit_burst: PositiveInt = Field(50, validation_alias="GATEWAY_RATE_LIMIT_BURST")
+    auth_failures_per_minute: NonNegativeInt = Field(
+        30, validation_alias="GATEWAY_AUTH_FAILURES_PER_MINUTE"
+    )
+    max_body_bytes: PositiveInt = Field(1_048_576, validation_alias="GATEWAY_MAX_BODY_BYTES")
+
+    @model_validator(mode="after")
+    def _settings_that_need_each_other(self) -> Settings:
+        if "HS256" in self.jwt_algorithms and not self.jwt_secret:
+            raise _missing("GATEWAY_JWT_SECRET", "required when GATEWAY_JWT_ALGORITHMS has HS256")
+        if "RS256" in self.jwt_algorithms and self.jwks is None:
+            raise _missing("GATEWAY_JWKS", "required when GATEWAY_JWT_ALGORITHMS has RS256")
+        if self.persisted_queries == "allowlist" and self.persisted_queries_file is None:
+            raise _missing("PERSISTED_QUERIES_FILE", "required when PERSISTED_QUERIES=allowlist")
+        return self
+
+    @classmethod
+    def settings_customise_sources(
+        cls,
+        settings_cls: type[BaseSettings],
+        init_settings: PydanticBaseSettingsSource,
+        env_settings: PydanticBaseSettingsSource,
+        dotenv_settings: PydanticBaseSettingsSource,
+        file_secret_settings: PydanticBaseSettingsSource,
+    ) -> tuple[PydanticBaseSettingsSource, ...]:
+        # Only the values given: the environment is read once, by `from_env`, from its mapping.
+        return (init_settings,)
 
     @property
     def uses_sandbox(self) -> bool:
@@ -315,176 +260,85 @@ class Settings:
 
     @classmethod
     def from_env(cls, environ: Mapping[str, str] | None = None) -> Settings:
-        env = _Reader(os.environ if environ is None else environ)
-        settings = cls(
-            codat_api_key=env.secret("CODAT_API_KEY"),
-            codat_base_url=env.get("CODAT_BASE_URL", _parse_http_url, CODAT_PRODUCTION_URL),
-            codat_timeout_seconds=env.get("CODAT_TIMEOUT_SECONDS", _parse_positive_float, 30.0),
-            codat_connect_timeout_seconds=env.get(
-                "CODAT_CONNECT_TIMEOUT_SECONDS", _parse_positive_float, 5.0
-            ),
-            codat_max_attempts=env.get("CODAT_MAX_ATTEMPTS", _parse_positive_int, 4),
-            codat_retry_max_elapsed_seconds=env.get(
-                "CODAT_RETRY_MAX_ELAPSED_SECONDS", _parse_positive_float, 30.0
-            ),
-            codat_max_concurrency_per_company=env.get(
-                "CODAT_MAX_CONCURRENCY_PER_COMPANY", _parse_positive_int, 10
-            ),
-            codat_max_pages_per_list=env.get("CODAT_MAX_PAGES_PER_LIST", _parse_positive_int, 50),
-            codat_walk_deadline_seconds=env.get(
-                "CODAT_WALK_DEADLINE_SECONDS", _parse_positive_float, 30.0
-            ),
-            cache_ttl_seconds=env.get("CACHE_TTL_SECONDS", _parse_positive_float, 300.0),
-            cache_max_entries=env.get("CACHE_MAX_ENTRIES", _parse_positive_int, 20_000),
-            response_cache=env.get("RESPONSE_CACHE", _parse_bool, True),
-            response_cache_ttl_seconds=env.get(
-                "RESPONSE_CACHE_TTL_SECONDS", _parse_positive_float, 300.0
-            ),
-            response_cache_max_entries=env.get(
-                "RESPONSE_CACHE_MAX_ENTRIES", _parse_positive_int, 5_000
-            ),
-            persisted_queries=env.get("PERSISTED_QUERIES", _parse_persisted_mode, "apq"),
-            persisted_queries_file=env.get("PERSISTED_QUERIES_FILE", _parse_existing_file, None),
-            cache_max_bytes=env.get("CACHE_MAX_BYTES", _parse_positive_int, 256 * 1024 * 1024),
-            response_cache_max_bytes=env.get(
-                "RESPONSE_CACHE_MAX_BYTES", _parse_positive_int, 64 * 1024 * 1024
-            ),
-            persisted_queries_max_entries=env.get(
-                "PERSISTED_QUERIES_MAX_ENTRIES", _parse_positive_int, 10_000
-            ),
-            persisted_queries_max_bytes=env.get(
-                "PERSISTED_QUERIES_MAX_BYTES", _parse_positive_int, 32 * 1024 * 1024
-            ),
-            persisted_query_max_bytes=env.get(
-                "PERSISTED_QUERY_MAX_BYTES", _parse_positive_int, 64 * 1024
-            ),
-            memory_store_max_entries=env.get(
-                "MEMORY_STORE_MAX_ENTRIES", _parse_positive_int, 100_000
-            ),
-            memory_store_max_bytes=env.get(
-                "MEMORY_STORE_MAX_BYTES", _parse_positive_int, 64 * 1024 * 1024
-            ),
-            gzip_minimum_bytes=env.get("GZIP_MINIMUM_BYTES", _parse_positive_int, 1024),
-            host=env.get("GATEWAY_HOST", str.strip, "127.0.0.1"),
-            port=env.get("GATEWAY_PORT", _parse_port, 8000),
-            sandbox_port=env.get("SANDBOX_PORT", _parse_port, 8001),
-            graphiql=env.get("GATEWAY_GRAPHIQL", _parse_bool, True),
-            max_page_size=env.get("GATEWAY_MAX_PAGE_SIZE", _parse_positive_int, 500),
-            log_level=env.get("LOG_LEVEL", _parse_log_level, "INFO"),
-            log_format=env.get("LOG_FORMAT", _parse_log_format, "json"),
-            webhook_secret=env.get("WEBHOOK_SECRET", _parse_webhook_secret, None, show=False),
-            webhook_legacy_authorization=env.secret("WEBHOOK_LEGACY_AUTHORIZATION"),
-            webhook_max_body_bytes=env.get(
-                "WEBHOOK_MAX_BODY_BYTES", _parse_positive_int, 1_048_576
-            ),
-            webhook_dedupe_seconds=env.get(
-                "WEBHOOK_DEDUPE_SECONDS", _parse_positive_float, 86_400.0
-            ),
-            redis_url=env.get("REDIS_URL", _parse_redis_url, None, show=False),
-            redis_key_prefix=env.get("REDIS_KEY_PREFIX", str.strip, "gateway"),
-            cache_degraded_ttl_seconds=env.get(
-                "CACHE_DEGRADED_TTL_SECONDS", _parse_positive_float, 15.0
-            ),
-            event_queue_size=env.get("EVENT_QUEUE_SIZE", _parse_positive_int, 1000),
-            metrics_enabled=env.get("METRICS_ENABLED", _parse_bool, True),
-            tracing_enabled=env.get("TRACING_ENABLED", _parse_bool, False),
-            otel_exporter=env.get("OTEL_EXPORTER", _parse_otel_exporter, "console"),
-            ready_check_interval_seconds=env.get(
-                "READY_CHECK_INTERVAL_SECONDS", _parse_positive_float, 10.0
-            ),
-            ready_check_timeout_seconds=env.get(
-                "READY_CHECK_TIMEOUT_SECONDS", _parse_positive_float, 2.0
-            ),
-            idempotency_ttl_seconds=env.get(
-                "IDEMPOTENCY_TTL_SECONDS", _parse_positive_float, 86_400.0
-            ),
-            idempotency_lease_seconds=env.get(
-                "IDEMPOTENCY_LEASE_SECONDS", _parse_positive_float, 120.0
-            ),
-            idempotency_wait_seconds=env.get(
-                "IDEMPOTENCY_WAIT_SECONDS", _parse_positive_float, 30.0
-            ),
-            push_poll_after_seconds=env.get("PUSH_POLL_AFTER_SECONDS", _parse_positive_float, 10.0),
-            push_poll_max_interval_seconds=env.get(
-                "PUSH_POLL_MAX_INTERVAL_SECONDS", _parse_positive_float, 60.0
-            ),
-            push_watch_max_seconds=env.get(
-                "PUSH_WATCH_MAX_SECONDS", _parse_positive_float, 3_600.0
-            ),
-            refresh_coalesce_seconds=env.get(
-                "REFRESH_COALESCE_SECONDS", _parse_non_negative_float, 2.0
-            ),
-            subscription_queue_size=env.get("SUBSCRIPTION_QUEUE_SIZE", _parse_positive_int, 100),
-            upload_max_bytes=env.get("UPLOAD_MAX_BYTES", _parse_positive_int, 10 * 1024 * 1024),
-        )
-        settings = replace(settings, **_client_auth(env, settings.uses_sandbox))
-        if settings.persisted_queries == "allowlist" and settings.persisted_queries_file is None:
-            raise ConfigError("PERSISTED_QUERIES_FILE", "required when PERSISTED_QUERIES=allowlist")
-        return settings
+        """The settings in `environ` (default `os.environ`), or a ConfigError naming the first
+        bad variable in one line, secrets never shown."""
+        values = _Environ(cls, os.environ if environ is None else environ)()
+        # Off by default only in front of the built-in sandbox; a real Codat key turns it on.
+        values.setdefault("GATEWAY_AUTH", "CODAT_API_KEY" in values)
+        try:
+            return cls(**values)
+        except ValidationError as exc:
+            raise _config_error(cls, exc.errors()) from None
 
     def pointed_at(self, base_url: str, api_key: str) -> Settings:
         """The same settings aimed at another Codat (the built-in sandbox)."""
-        return replace(self, codat_base_url=base_url, codat_api_key=Secret(api_key))
+        return self.model_copy(
+            update={"codat_base_url": base_url, "codat_api_key": SecretStr(api_key)}
+        )
 
     def describe(self) -> dict[str, str]:
         """Every setting as text, secrets masked: what `gateway check-config` prints."""
-        shown: dict[str, str] = {}
-        for item in fields(self):
-            value = getattr(self, item.name)
-            shown[item.name] = "(not set)" if value is None else str(value)
-        return shown
+        return {name: "(not set)" if value is None else str(value) for name, value in self}
 
 
-def _api_keys_file(raw: str) -> Path | None:
-    text = raw.strip()
-    return None if text.startswith(("[", "{")) else Path(text)
+class _Environ(EnvSettingsSource):
+    """pydantic-settings' environment source over a given mapping instead of os.environ.
+    Only the settings' variables are read (never a field's own lower-case name); values are
+    stripped, and a blank one counts as not set (the default applies)."""
+
+    def __init__(self, settings_cls: type[BaseSettings], environ: Mapping[str, str]) -> None:
+        variables = {field.validation_alias for field in settings_cls.model_fields.values()}
+        self._environ = {
+            name: raw.strip() for name, raw in environ.items() if name in variables and raw.strip()
+        }
+        super().__init__(settings_cls)
+
+    def _load_env_vars(self) -> Mapping[str, str | None]:
+        return self._environ
 
 
-def _client_auth(env: _Reader, uses_sandbox: bool) -> dict[str, Any]:
-    """The settings of who may call the gateway, and how much (README: Client authentication)."""
-    secret = env.get("GATEWAY_JWT_SECRET", Secret, None, show=False)
-    jwks = env.get("GATEWAY_JWKS", _parse_jwks, None)
-    default_algorithms = (*(("HS256",) if secret else ()), *(("RS256",) if jwks else ()))
-    algorithms = env.get("GATEWAY_JWT_ALGORITHMS", _parse_jwt_algorithms, default_algorithms)
-    if "HS256" in algorithms and not secret:
-        raise ConfigError("GATEWAY_JWT_SECRET", "required when GATEWAY_JWT_ALGORITHMS has HS256")
-    if "RS256" in algorithms and jwks is None:
-        raise ConfigError("GATEWAY_JWKS", "required when GATEWAY_JWT_ALGORITHMS has RS256")
-    if secret is not None and len(secret.reveal()) < 32:
-        raise ConfigError("GATEWAY_JWT_SECRET", "must be at least 32 characters")
-    return {
-        # Off by default only in front of the built-in sandbox; a real Codat key turns it on.
-        "auth": env.get("GATEWAY_AUTH", _parse_on_off, not uses_sandbox),
-        "api_keys": env.get("GATEWAY_API_KEYS", parse_api_keys, tuple[ApiKey, ...](), show=False),
-        "api_keys_file": env.get("GATEWAY_API_KEYS", _api_keys_file, None, show=False),
-        "jwt_algorithms": algorithms,
-        "jwt_secret": secret,
-        "jwks": jwks,
-        "jwks_cache_seconds": env.get("GATEWAY_JWKS_CACHE_SECONDS", _parse_positive_float, 300.0),
-        "jwt_issuer": env.get("GATEWAY_JWT_ISSUER", str.strip, None),
-        "jwt_audience": env.get("GATEWAY_JWT_AUDIENCE", str.strip, None),
-        "jwt_companies_claim": env.get("GATEWAY_JWT_COMPANIES_CLAIM", str.strip, "codat_companies"),
-        "jwt_leeway_seconds": env.get(
-            "GATEWAY_JWT_LEEWAY_SECONDS", _parse_non_negative_float, 30.0
-        ),
-        "admin_token": env.get("GATEWAY_ADMIN_TOKEN", Secret, None, show=False),
-        "introspection": env.get("GATEWAY_INTROSPECTION", _parse_bool, True),
-        "max_depth": env.get("GATEWAY_MAX_DEPTH", _parse_positive_int, 10),
-        "max_aliases": env.get("GATEWAY_MAX_ALIASES", _parse_positive_int, 30),
-        "max_tokens": env.get("GATEWAY_MAX_TOKENS", _parse_positive_int, 3000),
-        "max_cost": env.get("GATEWAY_MAX_COST", _parse_positive_int, 200),
-        "max_document_bytes": env.get("GATEWAY_MAX_DOCUMENT_BYTES", _parse_positive_int, 100_000),
-        "max_records": env.get("GATEWAY_MAX_RECORDS", _parse_positive_int, 5_000),
-        "max_response_bytes": env.get(
-            "GATEWAY_MAX_RESPONSE_BYTES", _parse_positive_int, 16 * 1024 * 1024
-        ),
-        "max_pay_bills": env.get("GATEWAY_MAX_PAY_BILLS", _parse_positive_int, 100),
-        "rate_limit_per_second": env.get(
-            "GATEWAY_RATE_LIMIT_PER_SECOND", _parse_non_negative_float, 10.0
-        ),
-        "rate_limit_burst": env.get("GATEWAY_RATE_LIMIT_BURST", _parse_positive_int, 50),
-        "auth_failures_per_minute": env.get(
-            "GATEWAY_AUTH_FAILURES_PER_MINUTE", _parse_non_negative_int, 30
-        ),
-        "max_body_bytes": env.get("GATEWAY_MAX_BODY_BYTES", _parse_positive_int, 1_048_576),
-    }
+def _missing(variable: str, problem: str) -> PydanticCustomError:
+    return PydanticCustomError("missing_setting", problem, {"variable": variable})
+
+
+# pydantic's own error types, said as what the variable should hold.
+_PROBLEMS: dict[str, Callable[[dict[str, Any]], str]] = {
+    "float_parsing": lambda _: "expected a number, e.g. 2.5",
+    "float_type": lambda _: "expected a number, e.g. 2.5",
+    "finite_number": lambda _: "expected a finite number, e.g. 2.5",
+    "int_parsing": lambda _: "expected a whole number, e.g. 10",
+    "int_type": lambda _: "expected a whole number, e.g. 10",
+    "int_from_float": lambda _: "expected a whole number, e.g. 10",
+    "bool_parsing": lambda _: "expected one of true/false, 1/0, yes/no, on/off",
+    "greater_than": lambda ctx: f"must be greater than {ctx['gt']:g}",
+    "greater_than_equal": lambda ctx: f"must be {ctx['ge']:g} or greater",
+    "less_than_equal": lambda ctx: f"must be {ctx['le']:g} or less",
+    "literal_error": lambda ctx: f"must be one of {ctx['expected']}",
+    "too_short": lambda ctx: f"must be at least {ctx['min_length']} characters",
+    "path_not_file": lambda _: "must name an existing file",
+    "value_error": lambda ctx: str(ctx["error"]),
+}
+
+
+def _config_error(cls: type[Settings], errors: list[ErrorDetails]) -> ConfigError:
+    """The first error as a ConfigError naming its variable, with the value given unless the
+    setting is a secret."""
+    error = next(e for e in errors if e["type"] != "default_factory_not_called")
+    ctx: dict[str, Any] = dict(error.get("ctx") or {})
+    if error["type"] == "missing_setting":
+        return ConfigError(ctx["variable"], error["msg"])
+    variable = str(error["loc"][0])  # from_env gives each value under its variable's name
+    field = next(f for f in cls.model_fields.values() if f.validation_alias == variable)
+    explain = _PROBLEMS.get(error["type"])
+    problem = error["msg"] if explain is None else explain(ctx)
+    shown = "" if _is_secret(field) else f" (got {error['input']!r})"
+    return ConfigError(variable, f"{problem}{shown}")
+
+
+def _is_secret(field: FieldInfo) -> bool:
+    """Credentials and the client keys: their values never appear in an error."""
+    return _mentions(field.annotation, SecretStr) or field.validation_alias == "GATEWAY_API_KEYS"
+
+
+def _mentions(annotation: object, kind: type) -> bool:
+    return annotation is kind or any(_mentions(arg, kind) for arg in get_args(annotation))

@@ -6,7 +6,6 @@ import gzip
 import hashlib
 import json
 from collections.abc import Iterator
-from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
@@ -148,10 +147,8 @@ def test_allowlist_mode_runs_only_registered_operations(sandbox_url: str, tmp_pa
     # given
     allowlist = tmp_path / "operations.json"
     allowlist.write_text(json.dumps([BILLS]))
-    settings = replace(
-        replica_settings(sandbox_url, redis_url=None, prefix="allowlist"),
-        persisted_queries="allowlist",
-        persisted_queries_file=allowlist,
+    settings = replica_settings(sandbox_url, redis_url=None, prefix="allowlist").model_copy(
+        update={"persisted_queries": "allowlist", "persisted_queries_file": allowlist}
     )
     company = companies(sandbox_url)[0]
     digest = hashlib.sha256(BILLS.encode()).hexdigest()
@@ -223,10 +220,8 @@ def test_two_tenants_asking_the_same_query_never_share_a_response(sandbox_url: s
             "companies": [a, b],
         },
     ]
-    settings = replace(
-        replica_settings(sandbox_url, redis_url=None, prefix="tenants"),
-        auth=True,
-        api_keys=parse_api_keys(json.dumps(api_keys)),
+    settings = replica_settings(sandbox_url, redis_url=None, prefix="tenants").model_copy(
+        update={"auth": True, "api_keys": parse_api_keys(json.dumps(api_keys))}
     )
     companies_query = "{ companies(first: 5) { totalCount nodes { name } } }"
     with running(create_app(settings)) as server:

@@ -12,14 +12,14 @@ import threading
 import time
 import uuid
 from collections.abc import Callable, Iterator
-from dataclasses import replace
 from datetime import UTC, datetime
 from typing import Any
 
 import httpx
+from pydantic import SecretStr
 from svix.webhooks import Webhook
 
-from gateway.settings import Secret, Settings
+from gateway.settings import Settings
 from sandbox.config import SandboxConfig
 from tests.conftest import SANDBOX_API_KEY
 
@@ -41,13 +41,13 @@ def unique_prefix() -> str:
 
 def replica_settings(sandbox_url: str, *, redis_url: str | None, prefix: str) -> Settings:
     return Settings(
-        codat_api_key=Secret(SANDBOX_API_KEY),
+        codat_api_key=SecretStr(SANDBOX_API_KEY),
         codat_base_url=sandbox_url,
         codat_max_attempts=1,
-        webhook_secret=Secret(WEBHOOK_SECRET),
-        webhook_legacy_authorization=Secret(LEGACY_AUTHORIZATION),
+        webhook_secret=SecretStr(WEBHOOK_SECRET),
+        webhook_legacy_authorization=SecretStr(LEGACY_AUTHORIZATION),
         webhook_max_body_bytes=64 * 1024,
-        redis_url=None if redis_url is None else Secret(redis_url),
+        redis_url=None if redis_url is None else SecretStr(redis_url),
         redis_key_prefix=prefix,
         cache_degraded_ttl_seconds=7.0,
         graphiql=False,
@@ -55,7 +55,7 @@ def replica_settings(sandbox_url: str, *, redis_url: str | None, prefix: str) ->
 
 
 def with_changes(settings: Settings, **changes: Any) -> Settings:
-    return replace(settings, **changes)
+    return settings.model_copy(update=changes)
 
 
 def synced_company(sandbox_url: str) -> str:

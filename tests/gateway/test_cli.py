@@ -16,6 +16,7 @@ import httpx
 import pytest
 
 from bench.common import free_port
+from tests.gateway.test_settings import SECRET_WORDS, SECRETS
 
 pytestmark = pytest.mark.e2e  # runs the gateway as a subprocess
 
@@ -117,3 +118,11 @@ def test_sandbox_command_accepts_only_its_key_when_given_one() -> None:
     assert ok.status_code == 200
     assert refused.status_code == 401
     assert refused.json()["statusCode"] == 401
+
+
+def test_check_config_prints_no_secret() -> None:
+    result = run_cli("check-config", **SECRETS)
+    assert result.returncode == 0, result.stderr
+    assert "jwt_secret" in result.stdout
+    for word in SECRET_WORDS:
+        assert word not in result.stdout + result.stderr

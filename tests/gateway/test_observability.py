@@ -240,7 +240,7 @@ def test_no_secret_ever_reaches_the_logs(sandbox_url: str, captured_logs: io.Str
     # then
     logs = captured_logs.getvalue()
     assert "gateway.reads.upstream.calls" in logs
-    api_key = settings.codat_api_key.reveal() if settings.codat_api_key else ""
+    api_key = settings.codat_api_key.get_secret_value() if settings.codat_api_key else ""
     basic = base64.b64encode(api_key.encode()).decode()
     for secret in (
         api_key,

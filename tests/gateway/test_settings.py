@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 import pytest
+from pydantic import SecretStr
 
 from gateway.errors import ConfigError
-from gateway.settings import Secret, Settings
+from gateway.settings import Settings
 
 
 def test_defaults_point_at_production_codat_and_use_the_sandbox_without_a_key() -> None:
@@ -25,7 +26,7 @@ def test_values_are_parsed_and_the_api_key_is_masked_everywhere() -> None:
             "GATEWAY_GRAPHIQL": "off",
         }
     )
-    assert settings.codat_api_key == Secret("very-secret-key")
+    assert settings.codat_api_key == SecretStr("very-secret-key")
     assert settings.codat_base_url == "https://codat.example"
     assert settings.codat_timeout_seconds == 2.5
     assert settings.port == 9000
@@ -61,3 +62,67 @@ def test_pointing_at_the_sandbox_keeps_every_other_setting() -> None:
     assert moved.codat_base_url == "http://127.0.0.1:9101"
     assert moved.port == 9100
     assert not moved.uses_sandbox
+
+
+# Every credential the gateway reads, each a value that appears nowhere else.
+SECRETS = {
+    "CODAT_API_KEY": "codat-key-do-not-print",
+    "WEBHOOK_SECRET": "whsec_ZG8tbm90LXByaW50LXdlYmhvb2stc2VjcmV0",
+    "WEBHOOK_LEGACY_AUTHORIZATION": "Bearer legacy-do-not-print",
+    "REDIS_URL": "redis://:redis-password-do-not-print@127.0.0.1:6379/0",
+    "GATEWAY_JWT_SECRET": "jwt-secret-do-not-print-0123456789abcdef",
+    "GATEWAY_ADMIN_TOKEN": "admin-token-do-not-print",
+}
+SECRET_WORDS = (
+    "codat-key-do-not-print",
+    SECRETS["WEBHOOK_SECRET"].removeprefix("whsec_"),
+    "legacy-do-not-print",
+    "redis-password-do-not-print",
+    "jwt-secret-do-not-print",
+    "admin-token-do-not-print",
+)
+
+
+def test_no_secret_shows_in_repr_str_or_the_described_settings() -> None:
+    settings = Settings.from_env(SECRETS)
+    shown = f"{settings!r} {settings!s} {settings.describe()}"
+    for word in SECRET_WORDS:
+        assert word not in shown
+    revealed = " ".join(
+        value.get_secret_value() for _, value in settings if isinstance(value, SecretStr)
+    )
+    assert all(word in revealed for word in SECRET_WORDS)  # each was read, as a SecretStr
+
+
+@pytest.mark.parametrize(
+    ("variable", "value"),
+    [
+        ("GATEWAY_JWT_SECRET", "short-jwt-secret-do-not-print"),
+        ("REDIS_URL", "http://:redis-password-do-not-print@localhost"),
+        ("WEBHOOK_SECRET", "whsec_not-base64-do-not-print!"),
+    ],
+)
+def test_an_error_about_a_secret_names_the_variable_but_not_the_value(
+    variable: str, value: str
+) -> None:
+    with pytest.raises(ConfigError) as raised:
+        Settings.from_env({variable: value})
+    assert raised.value.variable == variable
+    assert "do-not-print" not in str(raised.value)
+    assert raised.value.__cause__ is None  # no ValidationError (with the input) chained on
+
+
+def test_only_the_mapping_given_is_read(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("GATEWAY_PORT", "9999")
+    monkeypatch.setenv("CODAT_API_KEY", "from-the-process")
+    assert Settings().port == 8000
+    assert Settings(port=9100).port == 9100
+    assert Settings.from_env({}).uses_sandbox
+    assert Settings.from_env({"port": "9100", "codat_api_key": "k"}) == Settings.from_env({})
+
+
+def test_a_blank_variable_is_not_set_and_values_are_trimmed() -> None:
+    settings = Settings.from_env({"GATEWAY_PORT": "  ", "LOG_LEVEL": " debug ", "GATEWAY_AUTH": ""})
+    assert settings.port == 8000
+    assert settings.log_level == "DEBUG"
+    assert settings.auth is False

@@ -33,9 +33,9 @@ def test_values_are_read_and_secrets_masked() -> None:
         }
     )
     assert settings.webhook_secret is not None
-    assert settings.webhook_secret.reveal() == SECRET
+    assert settings.webhook_secret.get_secret_value() == SECRET
     assert settings.redis_url is not None
-    assert settings.redis_url.reveal().endswith("/0")
+    assert settings.redis_url.get_secret_value().endswith("/0")
     assert (settings.webhook_max_body_bytes, settings.event_queue_size) == (2048, 64)
     assert settings.cache_degraded_ttl_seconds == 5.0
     assert settings.redis_key_prefix == "prod"
