@@ -268,7 +268,7 @@ class Settings(BaseSettings):
         try:
             return cls(**values)
         except ValidationError as exc:
-            raise _config_error(cls, exc.errors()) from None
+            raise _config_error(cls, exc.errors(), values) from None
 
     def pointed_at(self, base_url: str, api_key: str) -> Settings:
         """The same settings aimed at another Codat (the built-in sandbox)."""
@@ -320,9 +320,11 @@ _PROBLEMS: dict[str, Callable[[dict[str, Any]], str]] = {
 }
 
 
-def _config_error(cls: type[Settings], errors: list[ErrorDetails]) -> ConfigError:
-    """The first error as a ConfigError naming its variable, with the value given unless the
-    setting is a secret."""
+def _config_error(
+    cls: type[Settings], errors: list[ErrorDetails], given: Mapping[str, Any]
+) -> ConfigError:
+    """The first error as a ConfigError naming its variable, with the text it was `given`
+    unless the setting is a secret."""
     error = next(e for e in errors if e["type"] != "default_factory_not_called")
     ctx: dict[str, Any] = dict(error.get("ctx") or {})
     if error["type"] == "missing_setting":
@@ -331,7 +333,7 @@ def _config_error(cls: type[Settings], errors: list[ErrorDetails]) -> ConfigErro
     field = next(f for f in cls.model_fields.values() if f.validation_alias == variable)
     explain = _PROBLEMS.get(error["type"])
     problem = error["msg"] if explain is None else explain(ctx)
-    shown = "" if _is_secret(field) else f" (got {error['input']!r})"
+    shown = "" if _is_secret(field) else f" (got {given[variable]!r})"
     return ConfigError(variable, f"{problem}{shown}")
 
 
