@@ -138,13 +138,14 @@ end
 
 def wrk(
     url: str,
-    body: Mapping[str, Any],
+    body: Mapping[str, Any] | None,
     *,
     seconds: int = 8,
     connections: int = 16,
     headers: Mapping[str, str] | None = None,
 ) -> dict[str, float]:
-    """Requests/second and latency percentiles of POSTing `body` to `url` (wrk, one thread)."""
+    """Requests/second and latency percentiles of POSTing `body` to `url` (with no body, of
+    GETting it), wrk, one thread."""
     if shutil.which("wrk") is None:
         raise RuntimeError("wrk is not installed (apt-get install wrk)")
     with tempfile.TemporaryDirectory() as folder:
@@ -153,6 +154,8 @@ def wrk(
             f"wrk.headers[{json.dumps(name)}] = {json.dumps(value)}\n"
             for name, value in (headers or {}).items()
         )
+        if body is None:
+            extra += 'wrk.method = "GET"\nwrk.body = nil\n'
         script.write_text(WRK_SCRIPT + extra)
         body_file = Path(folder) / "body.json"
         body_file.write_text(json.dumps(body))

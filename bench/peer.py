@@ -22,8 +22,10 @@ import tempfile
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlencode
 
 import httpx
 
@@ -54,6 +56,7 @@ COLD_SAMPLES = 7
 COMPANIES, BILLS, LIST_SIZE = 3, 25, 100
 WRK_WARMUP_SECONDS, WRK_SECONDS, WRK_ROUNDS = 2, 4, 3
 CODAT_CONCURRENCY_CAP = 10
+CAPPED_SAMPLES = 3
 HIVE_ATTEMPTS = 3
 WEBHOOK_SECRET = "whsec_" + base64.b64encode(b"bench-peer-webhook-secret-32byte").decode()
 EVICTED = ["bills", "suppliers", "chartOfAccounts", "taxRates"]
@@ -98,37 +101,44 @@ query Companies($companies: Int!) {
 }
 """
 
-HIVE_COMPANY_BILLS = """
-query CompanyBills($companyId: UUID!, $bills: Int!, $query: String) {
-  list_bills(companyId: $companyId, page: 1, pageSize: $bills, query: $query, orderBy: "dueDate") {
+
+def _hive_bills(operation: str, fields: str) -> str:
+    """A document for one company's bills page through Hive, with `fields` of each bill."""
+    return f"""
+query {operation}($companyId: UUID!, $first: Int!, $query: String) {{
+  list_bills(companyId: $companyId, page: 1, pageSize: $first, query: $query, orderBy: "dueDate") {{
     __typename
-    ... on Accounting__Bills {
-      results {
-        id reference dueDate { JSON } currency totalAmount amountDue status
-        supplier {
-          __typename
-          ... on Accounting__Supplier { id supplierName status defaultCurrency }
-          ... on Error_message { statusCode error }
-        }
-        lineItems {
-          description totalAmount
-          account {
-            __typename
-            ... on Accounting__Account { id name type status }
-            ... on Error_message { statusCode error }
-          }
-          taxRate {
-            __typename
-            ... on Accounting__Tax_rate { id name code effectiveTaxRate }
-            ... on Error_message { statusCode error }
-          }
-        }
+    ... on Accounting__Bills {{ results {{ {fields} }} }}
+    ... on Error_message {{ statusCode error }}
+  }}
+}}
+"""
+
+
+HIVE_COMPANY_BILLS = _hive_bills(
+    "CompanyBills",
+    """
+    id reference dueDate { JSON } currency totalAmount amountDue status
+    supplier {
+      __typename
+      ... on Accounting__Supplier { id supplierName status defaultCurrency }
+      ... on Error_message { statusCode error }
+    }
+    lineItems {
+      description totalAmount
+      account {
+        __typename
+        ... on Accounting__Account { id name type status }
+        ... on Error_message { statusCode error }
+      }
+      taxRate {
+        __typename
+        ... on Accounting__Tax_rate { id name code effectiveTaxRate }
+        ... on Error_message { statusCode error }
       }
     }
-    ... on Error_message { statusCode error }
-  }
-}
-"""
+    """,
+)
 """One company's bills with their lookups joined by mesh.config.ts's @resolveTo fields."""
 
 OURS_LIST = """
@@ -144,20 +154,13 @@ query Bills($company: ID!, $first: Int!) {
 }
 """
 
-HIVE_LIST = """
-query Bills($companyId: UUID!, $first: Int!, $query: String) {
-  list_bills(companyId: $companyId, page: 1, pageSize: $first, query: $query, orderBy: "dueDate") {
-    __typename
-    ... on Accounting__Bills {
-      results {
-        id reference issueDate { JSON } dueDate { JSON } currency totalAmount amountDue status
-        supplierRef { id supplierName }
-      }
-    }
-    ... on Error_message { statusCode error }
-  }
-}
-"""
+HIVE_LIST = _hive_bills(
+    "Bills",
+    """
+    id reference issueDate { JSON } dueDate { JSON } currency totalAmount amountDue status
+    supplierRef { id supplierName }
+    """,
+)
 
 Dashboard = list[tuple[str, list[tuple[Any, ...]]]]
 """Per company (in order): its id and its bills as comparable tuples (ids and names)."""
@@ -300,7 +303,7 @@ async def _hive_dashboard(url: str) -> tuple[float, list[str], list[dict[str, An
                         "query": HIVE_COMPANY_BILLS,
                         "variables": {
                             "companyId": company_id,
-                            "bills": BILLS,
+                            "first": BILLS,
                             "query": BILLS_QUERY,
                         },
                     },
@@ -340,74 +343,88 @@ def _median(values: list[float]) -> float:
     return ordered[len(ordered) // 2]
 
 
-def _sample(seconds: float, calls: list[UpstreamCall]) -> tuple[float, int, int, float]:
-    """Wall seconds, upstream calls, their sequential round trips and critical path seconds."""
-    return seconds, len(calls), sequential_round_trips(calls), critical_path_seconds(calls)
+@dataclass(frozen=True)
+class ColdRun:
+    seconds: float
+    calls: list[UpstreamCall]
+    failed_lookups: int = 0
 
 
-def _cold(sandbox_url: str, ours: Process, hive: Process) -> dict[str, Any]:
-    """Cold dashboards, ours and Hive's in turn, after checking they return the same records."""
-    _, warm = asyncio.run(_ours_dashboard(ours.url))
-    ours_rows = _ours_rows(warm)
-    failures: list[str] = []
-    _, company_ids, pages, _ = _hive_run(hive.url, sandbox_url, failures)
-    hive_rows = _hive_rows(company_ids, pages)
-    assert ours_rows == hive_rows, "ours and Hive return different records"
-    bills = sum(len(bills) for _, bills in ours_rows)
-    lines = sum(len(bill[4]) for _, bills in ours_rows for bill in bills)
-
-    httpx.put(f"{sandbox_url}/_sandbox/latency", json={"ms": LATENCY_MS}).raise_for_status()
-    samples: dict[str, list[tuple[float, int, int, float]]] = {"ours": [], "hive": []}
-    for _ in range(COLD_SAMPLES):
+def _cold_runs(
+    sandbox_url: str,
+    ours: Process,
+    hive: Process,
+    expected: Dashboard,
+    *,
+    runs: int,
+    hive_exact: bool,
+    failures: list[str],
+) -> dict[str, list[ColdRun]]:
+    """Cold dashboards, ours then Hive's, `runs` times; ours must return `expected` every
+    time, Hive too when `hive_exact`."""
+    company_ids = [company_id for company_id, _ in expected]
+    result: dict[str, list[ColdRun]] = {"ours": [], "hive": []}
+    for _ in range(runs):
         evict_companies(ours.url, WEBHOOK_SECRET, company_ids, EVICTED, companies_list=True)
         time.sleep(0.2)
         clear_calls(sandbox_url)
         seconds, body = asyncio.run(_ours_dashboard(ours.url))
-        assert _ours_rows(body) == ours_rows
-        calls = recorded_calls(sandbox_url)
-        samples["ours"].append(_sample(seconds, calls))
-
+        assert _ours_rows(body) == expected, "ours returned other records"
+        result["ours"].append(ColdRun(seconds, recorded_calls(sandbox_url)))
         seconds, _, pages, calls = _hive_run(hive.url, sandbox_url, failures)
-        assert _hive_rows(company_ids, pages) == hive_rows
-        samples["hive"].append(_sample(seconds, calls))
+        if hive_exact:
+            assert _hive_rows(company_ids, pages) == expected, "Hive returned other records"
+        result["hive"].append(ColdRun(seconds, calls, _failed_lookups(pages)))
+    return result
 
+
+def _summary(runs: list[ColdRun]) -> dict[str, Any]:
+    return {
+        "median_ms": round(_median([run.seconds * 1000 for run in runs]), 1),
+        "samples_ms": [round(run.seconds * 1000, 1) for run in runs],
+        "upstream_calls": sorted({len(run.calls) for run in runs}),
+        "sequential_round_trips": sorted({sequential_round_trips(run.calls) for run in runs}),
+        "upstream_critical_path_median_ms": round(
+            _median([critical_path_seconds(run.calls) * 1000 for run in runs]), 1
+        ),
+        "upstream_429s": sorted({sum(call.status == 429 for call in run.calls) for run in runs}),
+        "failed_lookups": sorted({run.failed_lookups for run in runs}),
+    }
+
+
+def _cold(sandbox_url: str, ours: Process, hive: Process) -> dict[str, Any]:
+    """Cold dashboards, ours and Hive's in turn, after checking they return the same records;
+    then at Codat's concurrency cap."""
+    _, warm = asyncio.run(_ours_dashboard(ours.url))
+    expected = _ours_rows(warm)
+    failures: list[str] = []
+    _, company_ids, pages, _ = _hive_run(hive.url, sandbox_url, failures)
+    assert _hive_rows(company_ids, pages) == expected, "ours and Hive return different records"
+    bills = sum(len(bills) for _, bills in expected)
+    lines = sum(len(bill[4]) for _, bills in expected for bill in bills)
+
+    httpx.put(f"{sandbox_url}/_sandbox/latency", json={"ms": LATENCY_MS}).raise_for_status()
+    cold = _cold_runs(
+        sandbox_url, ours, hive, expected, runs=COLD_SAMPLES, hive_exact=True, failures=failures
+    )
     # Codat allows 10 requests in flight per company: ours keeps to it, Hive has no such limit.
     _set_limits(sandbox_url, CODAT_CONCURRENCY_CAP)
-    evict_companies(ours.url, WEBHOOK_SECRET, company_ids, EVICTED, companies_list=True)
-    time.sleep(0.2)
-    clear_calls(sandbox_url)
-    capped_ours_seconds, capped_body = asyncio.run(_ours_dashboard(ours.url))
-    capped_ours_ok = "errors" not in capped_body and _ours_rows(capped_body) == ours_rows
-    capped_ours_calls = recorded_calls(sandbox_url)
-    capped_hive_seconds, _, capped_pages, capped_hive_calls = _hive_run(
-        hive.url, sandbox_url, failures
+    capped = _cold_runs(
+        sandbox_url, ours, hive, expected, runs=CAPPED_SAMPLES, hive_exact=False, failures=failures
     )
     _set_limits(sandbox_url, 1000)
     httpx.delete(f"{sandbox_url}/_sandbox/latency").raise_for_status()
 
-    figures: dict[str, Any] = {"bills": bills, "line_items": lines, "hive_reruns": failures}
-    for side, rows in samples.items():
-        figures[side] = {
-            "median_ms": round(_median([seconds * 1000 for seconds, _, _, _ in rows]), 1),
-            "samples_ms": [round(seconds * 1000, 1) for seconds, _, _, _ in rows],
-            "upstream_calls": sorted({calls for _, calls, _, _ in rows}),
-            "sequential_round_trips": sorted({depth for _, _, depth, _ in rows}),
-            "upstream_critical_path_median_ms": round(
-                _median([path * 1000 for _, _, _, path in rows]), 1
-            ),
-        }
-    figures["latency_ratio"] = round(figures["ours"]["median_ms"] / figures["hive"]["median_ms"], 2)
-    figures["at_codat_concurrency_cap"] = {
-        "ours_ms": round(capped_ours_seconds * 1000, 1),
-        "ours_same_records": capped_ours_ok,
-        "ours_upstream_calls": len(capped_ours_calls),
-        "ours_upstream_429s": sum(call.status == 429 for call in capped_ours_calls),
-        "hive_upstream_calls": len(capped_hive_calls),
-        "hive_upstream_429s": sum(call.status == 429 for call in capped_hive_calls),
-        "hive_ms": round(capped_hive_seconds * 1000, 1),
-        "hive_failed_lookups": _failed_lookups(capped_pages),
+    figures: dict[str, Any] = {
+        "bills": bills,
+        "line_items": lines,
         "hive_lookups": bills + 2 * lines,
+        "hive_reruns": failures,
+        "ours": _summary(cold["ours"]),
+        "hive": _summary(cold["hive"]),
+        "at_codat_concurrency_cap": {side: _summary(runs) for side, runs in capped.items()},
     }
+    figures["latency_ratio"] = round(figures["ours"]["median_ms"] / figures["hive"]["median_ms"], 2)
     return figures
 
 
@@ -472,6 +489,16 @@ def _throughput(sandbox_url: str, ours: Process, hive: Process, company_id: str)
     return figures
 
 
+def _sandbox_alone(sandbox_url: str, company_id: str) -> dict[str, float]:
+    """wrk straight at the sandbox for the page Hive asks for: the ceiling of a gateway that
+    calls it on every request."""
+    query = urlencode(
+        {"page": 1, "pageSize": LIST_SIZE, "query": BILLS_QUERY, "orderBy": "dueDate"}
+    )
+    url = f"{sandbox_url}/companies/{company_id}/data/bills?{query}"
+    return wrk(url, None, seconds=WRK_SECONDS, headers=AUTH)
+
+
 def _table(
     cold: dict[str, Any], executing: dict[str, Any], stored: dict[str, Any], load: list[float]
 ) -> list[str]:
@@ -512,6 +539,9 @@ def _table(
         f"Rounds (req/s): executing ours {executing['ours']['rounds_rps']}, Hive "
         f"{executing['hive']['rounds_rps']}; stored ours {stored['ours']['rounds_rps']}, Hive "
         f"{stored['hive']['rounds_rps']}.",
+        f"The sandbox alone, wrk GET of the page Hive asks for (no gateway): "
+        f"{executing['sandbox_alone']['rps']} req/s (p50 "
+        f"{executing['sandbox_alone']['p50_ms']} ms): the ceiling of Hive's executing run.",
         f"Machine load average (1 min) at the start and the end: {load}.",
         f"Upstream calls during the measured wrk runs: executing ours "
         f"{executing['ours']['upstream_calls']}, Hive {executing['hive']['upstream_calls']}; "
@@ -523,14 +553,13 @@ def _table(
         f"RSS after the wrk runs (MiB): executing ours {executing['ours']['rss_mib']}, Hive "
         f"{executing['hive']['rss_mib']}; stored ours {stored['ours']['rss_mib']}, Hive "
         f"{stored['hive']['rss_mib']}.",
-        f"At Codat's real cap of {CODAT_CONCURRENCY_CAP} requests in flight per company (one "
-        f"cold run each): ours {capped['ours_ms']} ms, {capped['ours_upstream_calls']} calls "
-        f"({capped['ours_upstream_429s']} answered 429), same records: "
-        f"{capped['ours_same_records']}; Hive {capped['hive_ms']} ms, "
-        f"{capped['hive_upstream_calls']} calls ({capped['hive_upstream_429s']} answered 429), "
-        "with "
-        f"{capped['hive_failed_lookups']} of its {capped['hive_lookups']} lookups answered "
-        "with Codat's 429 error.",
+        f"At Codat's real cap of {CODAT_CONCURRENCY_CAP} requests in flight per company "
+        f"({CAPPED_SAMPLES} cold runs each, same order): ours median {capped['ours']['median_ms']}"
+        f" ms, {capped['ours']['upstream_calls']} calls, {capped['ours']['upstream_429s']} "
+        f"answered 429, same records every time; Hive median {capped['hive']['median_ms']} ms, "
+        f"{capped['hive']['upstream_calls']} calls, {capped['hive']['upstream_429s']} answered "
+        f"429, so {capped['hive']['failed_lookups']} of its {cold['hive_lookups']} lookups came "
+        "back as Codat's error instead of the record.",
         "",
         "Setup. One machine, one run, one sandbox (the seeded Codat stand-in), both gateways "
         "bound to 127.0.0.1, one process each (one uvicorn worker; Hive Gateway's default single "
@@ -583,6 +612,7 @@ def main() -> None:
         ):
             cold = _cold(sandbox.url, ours, hive)
             executing = _throughput(sandbox.url, ours, hive, company_id)
+        executing["sandbox_alone"] = _sandbox_alone(sandbox.url, company_id)
         with (
             _ours(sandbox.url, response_cache=True) as ours,
             _hive(supergraph, response_cache=True) as hive,
