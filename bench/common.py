@@ -63,12 +63,27 @@ def server(
 ) -> Iterator[Process]:
     """Run `gateway <args>` as a subprocess on a free port until the block ends."""
     port = free_port()
-    full_env = {**os.environ, **env, "LOG_LEVEL": "WARNING"}
-    popen = subprocess.Popen(
+    with process(
         [GATEWAY_BIN, *args, "--host", "127.0.0.1", "--port", str(port)],
-        env=full_env,
-        stdout=subprocess.DEVNULL,
-    )
+        {**env, "LOG_LEVEL": "WARNING"},
+        port,
+        health_path,
+        timeout,
+    ) as started:
+        yield started
+
+
+@contextmanager
+def process(
+    argv: list[str],
+    env: Mapping[str, str],
+    port: int,
+    health_path: str,
+    timeout: float = 60,
+    cwd: Path | None = None,
+) -> Iterator[Process]:
+    """Run `argv` (a server listening on 127.0.0.1:`port`) until the block ends."""
+    popen = subprocess.Popen(argv, env={**os.environ, **env}, cwd=cwd, stdout=subprocess.DEVNULL)
     url = f"http://127.0.0.1:{port}"
     try:
         _wait_until_up(url, health_path, popen, timeout)
@@ -122,14 +137,26 @@ end
 
 
 def wrk(
-    url: str, body: Mapping[str, Any], *, seconds: int = 8, connections: int = 16
+    url: str,
+    body: Mapping[str, Any] | None,
+    *,
+    seconds: int = 8,
+    connections: int = 16,
+    headers: Mapping[str, str] | None = None,
 ) -> dict[str, float]:
-    """Requests/second and latency percentiles of POSTing `body` to `url` (wrk, one thread)."""
+    """Requests/second and latency percentiles of POSTing `body` to `url` (with no body, of
+    GETting it), wrk, one thread."""
     if shutil.which("wrk") is None:
         raise RuntimeError("wrk is not installed (apt-get install wrk)")
     with tempfile.TemporaryDirectory() as folder:
         script = Path(folder) / "post.lua"
-        script.write_text(WRK_SCRIPT)
+        extra = "".join(
+            f"wrk.headers[{json.dumps(name)}] = {json.dumps(value)}\n"
+            for name, value in (headers or {}).items()
+        )
+        if body is None:
+            extra += 'wrk.method = "GET"\nwrk.body = nil\n'
+        script.write_text(WRK_SCRIPT + extra)
         body_file = Path(folder) / "body.json"
         body_file.write_text(json.dumps(body))
         output = subprocess.run(
@@ -173,3 +200,40 @@ def signed_webhook_headers(secret: str, body: bytes) -> dict[str, str]:
         "webhook-timestamp": str(int(now.timestamp())),
         "webhook-signature": Webhook(secret).sign(message_id, now, body.decode()),
     }
+
+
+def evict_companies(
+    gateway_url: str,
+    secret: str,
+    company_ids: list[str],
+    data_types: list[str],
+    *,
+    companies_list: bool = False,
+) -> None:
+    """What a sync of every company does: a signed `read.completed` per company for
+    `data_types`; with `companies_list`, a `company.created` each too (the list is stale)."""
+    for company_id in company_ids:
+        events: list[dict[str, Any]] = [
+            {
+                "eventType": "read.completed",
+                "payload": {
+                    "referenceCompany": {"id": company_id, "name": "bench"},
+                    "dataTypes": [
+                        {"dataType": kind, "recordsModified": True, "status": "Complete"}
+                        for kind in data_types
+                    ],
+                },
+            }
+        ]
+        if companies_list:
+            events.append({"eventType": "company.created", "payload": {"id": company_id}})
+        for event in events:
+            body = json.dumps(
+                {"id": str(uuid.uuid4()), "generatedDate": "2026-11-25T00:00:00Z", **event}
+            ).encode()
+            response = httpx.post(
+                f"{gateway_url}/webhooks/codat",
+                content=body,
+                headers=signed_webhook_headers(secret, body),
+            )
+            response.raise_for_status()

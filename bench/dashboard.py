@@ -9,10 +9,8 @@ from __future__ import annotations
 import asyncio
 import base64
 import gc
-import json
 import time
 import tracemalloc
-import uuid
 from typing import Any
 
 import httpx
@@ -21,10 +19,10 @@ from bench.bare_schema import Records, build_bare_schema
 from bench.common import (
     API_KEY,
     cpu_seconds,
+    evict_companies,
     ops_per_second,
     rss_bytes,
     server,
-    signed_webhook_headers,
     write_results,
     wrk,
 )
@@ -76,31 +74,6 @@ def _load_all(sandbox_url: str) -> tuple[list[dict[str, Any]], Records]:
     return companies, records
 
 
-def _evict_everything(gateway_url: str, company_ids: list[str]) -> None:
-    """What a sync of every company does: a signed `read.completed` per company."""
-    for company_id in company_ids:
-        body = json.dumps(
-            {
-                "id": str(uuid.uuid4()),
-                "eventType": "read.completed",
-                "generatedDate": "2026-11-25T00:00:00Z",
-                "payload": {
-                    "referenceCompany": {"id": company_id, "name": "bench"},
-                    "dataTypes": [
-                        {"dataType": kind, "recordsModified": True, "status": "Complete"}
-                        for kind in EVICTED
-                    ],
-                },
-            }
-        ).encode()
-        response = httpx.post(
-            f"{gateway_url}/webhooks/codat",
-            content=body,
-            headers=signed_webhook_headers(WEBHOOK_SECRET, body),
-        )
-        response.raise_for_status()
-
-
 def _cold_samples(
     gateway_url: str, gateway_pid: int, sandbox_url: str, company_ids: list[str]
 ) -> list[Any]:
@@ -110,7 +83,7 @@ def _cold_samples(
     """
     samples = []
     for _ in range(COLD_SAMPLES):
-        _evict_everything(gateway_url, company_ids)
+        evict_companies(gateway_url, WEBHOOK_SECRET, company_ids, EVICTED)
         time.sleep(0.2)
         clear_calls(sandbox_url)
         cpu_before = cpu_seconds(gateway_pid)
