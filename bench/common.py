@@ -11,7 +11,7 @@ import sys
 import tempfile
 import time
 import uuid
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -161,6 +161,24 @@ def write_results(name: str, title: str, lines: list[str], data: Mapping[str, An
     markdown.write_text(f"# {title}\n\n" + "\n".join(lines) + "\n")
     (RESULTS / f"{name}.json").write_text(json.dumps(data, indent=2, default=str) + "\n")
     return markdown
+
+
+def read_completed(company_id: str, company_name: str, data_types: Iterable[str]) -> bytes:
+    """A `read.completed` webhook body: `data_types` of the company synced, records modified."""
+    return json.dumps(
+        {
+            "id": str(uuid.uuid4()),
+            "eventType": "read.completed",
+            "generatedDate": "2026-11-25T00:00:00Z",
+            "payload": {
+                "referenceCompany": {"id": company_id, "name": company_name},
+                "dataTypes": [
+                    {"dataType": kind, "recordsModified": True, "status": "Complete"}
+                    for kind in data_types
+                ],
+            },
+        }
+    ).encode()
 
 
 def signed_webhook_headers(secret: str, body: bytes) -> dict[str, str]:

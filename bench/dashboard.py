@@ -9,10 +9,8 @@ from __future__ import annotations
 import asyncio
 import base64
 import gc
-import json
 import time
 import tracemalloc
-import uuid
 from typing import Any
 
 import httpx
@@ -22,6 +20,7 @@ from bench.common import (
     API_KEY,
     cpu_seconds,
     ops_per_second,
+    read_completed,
     rss_bytes,
     server,
     signed_webhook_headers,
@@ -79,20 +78,7 @@ def _load_all(sandbox_url: str) -> tuple[list[dict[str, Any]], Records]:
 def _evict_everything(gateway_url: str, company_ids: list[str]) -> None:
     """What a sync of every company does: a signed `read.completed` per company."""
     for company_id in company_ids:
-        body = json.dumps(
-            {
-                "id": str(uuid.uuid4()),
-                "eventType": "read.completed",
-                "generatedDate": "2026-11-25T00:00:00Z",
-                "payload": {
-                    "referenceCompany": {"id": company_id, "name": "bench"},
-                    "dataTypes": [
-                        {"dataType": kind, "recordsModified": True, "status": "Complete"}
-                        for kind in EVICTED
-                    ],
-                },
-            }
-        ).encode()
+        body = read_completed(company_id, "bench", EVICTED)
         response = httpx.post(
             f"{gateway_url}/webhooks/codat",
             content=body,
