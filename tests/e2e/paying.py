@@ -100,6 +100,10 @@ class Payable:
     foreign_bank_account_id: str
     """A bank account in another currency than the bill's."""
 
+    def of_its_supplier(self) -> dict[str, str]:
+        """The input fields of a record for the bill's supplier, in its company."""
+        return {"companyId": self.company_id, "supplierId": self.bill["supplierRef"]["id"]}
+
 
 def payables(sandbox_url: str, count: int = 1, *, supplier: str | None = None) -> list[Payable]:
     """Open bills of the first synced company, each with a bank account in its currency."""
