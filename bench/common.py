@@ -11,7 +11,7 @@ import sys
 import tempfile
 import time
 import uuid
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -190,6 +190,24 @@ def write_results(name: str, title: str, lines: list[str], data: Mapping[str, An
     return markdown
 
 
+def read_completed(company_id: str, company_name: str, data_types: Iterable[str]) -> bytes:
+    """A `read.completed` webhook body: `data_types` of the company synced, records modified."""
+    return json.dumps(
+        {
+            "id": str(uuid.uuid4()),
+            "eventType": "read.completed",
+            "generatedDate": "2026-11-25T00:00:00Z",
+            "payload": {
+                "referenceCompany": {"id": company_id, "name": company_name},
+                "dataTypes": [
+                    {"dataType": kind, "recordsModified": True, "status": "Complete"}
+                    for kind in data_types
+                ],
+            },
+        }
+    ).encode()
+
+
 def signed_webhook_headers(secret: str, body: bytes) -> dict[str, str]:
     """Standard Webhooks headers for `body`, as Codat's webhook service would send them."""
     message_id = f"msg_{uuid.uuid4().hex}"
@@ -213,24 +231,19 @@ def evict_companies(
     """What a sync of every company does: a signed `read.completed` per company for
     `data_types`; with `companies_list`, a `company.created` each too (the list is stale)."""
     for company_id in company_ids:
-        events: list[dict[str, Any]] = [
-            {
-                "eventType": "read.completed",
-                "payload": {
-                    "referenceCompany": {"id": company_id, "name": "bench"},
-                    "dataTypes": [
-                        {"dataType": kind, "recordsModified": True, "status": "Complete"}
-                        for kind in data_types
-                    ],
-                },
-            }
-        ]
+        bodies = [read_completed(company_id, "bench", data_types)]
         if companies_list:
-            events.append({"eventType": "company.created", "payload": {"id": company_id}})
-        for event in events:
-            body = json.dumps(
-                {"id": str(uuid.uuid4()), "generatedDate": "2026-11-25T00:00:00Z", **event}
-            ).encode()
+            bodies.append(
+                json.dumps(
+                    {
+                        "id": str(uuid.uuid4()),
+                        "eventType": "company.created",
+                        "generatedDate": "2026-11-25T00:00:00Z",
+                        "payload": {"id": company_id},
+                    }
+                ).encode()
+            )
+        for body in bodies:
             response = httpx.post(
                 f"{gateway_url}/webhooks/codat",
                 content=body,

@@ -25,9 +25,9 @@ from typing import Any
 
 import httpx
 
-from bench.common import rss_bytes, server, signed_webhook_headers, write_results
+from bench.common import read_completed, rss_bytes, server, signed_webhook_headers, write_results
 from tests.e2e.paying import PAY_BILL, payables
-from tests.queries import AP_DASHBOARD, AP_DASHBOARD_DETAILED, SUPPLIER_PAGE
+from tests.queries import AP_DASHBOARD, AP_DASHBOARD_DETAILED, BILL_LIST, SUPPLIER_PAGE
 
 SAMPLE_SECONDS = 5.0
 WORKERS = 3
@@ -47,18 +47,6 @@ GATEWAY_ENV = {
     "GATEWAY_RATE_LIMIT_PER_SECOND": "0",
     "GATEWAY_MAX_PAGE_SIZE": "500",
 }
-BILL_LIST = """
-query Bills($company: ID!, $first: Int!) {
-  company(id: $company) {
-    bills(first: $first) {
-      nodes {
-        codatId reference issueDate dueDate currency totalAmount amountDue status
-        supplier { codatId supplierName }
-      }
-    }
-  }
-}
-"""
 DASHBOARD_VARIABLES = {"companies": 3, "bills": 20, "dueFrom": "2026-10-01", "dueTo": "2027-01-31"}
 
 
@@ -116,20 +104,8 @@ class Soak:
         self._record(kind, None)
 
     def _webhook(self, client: httpx.Client, company_id: str) -> None:
-        body = json.dumps(
-            {
-                "id": str(uuid.uuid4()),
-                "eventType": "read.completed",
-                "generatedDate": "2026-11-25T00:00:00Z",
-                "payload": {
-                    "referenceCompany": {"id": company_id, "name": "soak"},
-                    "dataTypes": [
-                        {"dataType": kind, "recordsModified": True, "status": "Complete"}
-                        for kind in ("bills", "suppliers", "billPayments", "chartOfAccounts")
-                    ],
-                },
-            }
-        ).encode()
+        kinds = ("bills", "suppliers", "billPayments", "chartOfAccounts")
+        body = read_completed(company_id, "soak", kinds)
         try:
             response = client.post(
                 "/webhooks/codat",

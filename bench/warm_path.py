@@ -20,6 +20,7 @@ from bench.bare_schema import build_bare_bills_schema
 from bench.common import API_KEY, RESULTS, ops_per_second, server, write_results, wrk
 from gateway.app import create_app
 from gateway.settings import Settings
+from tests.queries import BILL_LIST
 
 SIZES = (1, 100, 1000)
 SANDBOX_ENV = {
@@ -27,25 +28,15 @@ SANDBOX_ENV = {
     "SANDBOX_SUPPLIERS_PER_COMPANY": "80",
     "SANDBOX_BILLS_PER_COMPANY": "1100",
 }
-QUERY = """
-query Bills($company: ID!, $first: Int!) {
-  company(id: $company) {
-    bills(first: $first) {
-      nodes {
-        codatId reference issueDate dueDate currency totalAmount amountDue status
-        supplier { codatId supplierName }
-      }
-    }
-  }
-}
-"""
 GATEWAY_ENV = {"GATEWAY_MAX_PAGE_SIZE": "1000", "GATEWAY_AUTH": "off"}
 
 
 def _ops_per_second(schema: Any, variables: dict[str, Any], seconds: float = 4.0) -> float:
-    result = schema.execute_sync(QUERY, variable_values=variables)
+    result = schema.execute_sync(BILL_LIST, variable_values=variables)
     assert result.errors is None, result.errors
-    return ops_per_second(lambda: schema.execute_sync(QUERY, variable_values=variables), seconds)
+    return ops_per_second(
+        lambda: schema.execute_sync(BILL_LIST, variable_values=variables), seconds
+    )
 
 
 async def _hit_profile(sandbox_url: str, body: dict[str, Any]) -> tuple[str, int, int]:
@@ -116,7 +107,7 @@ def main() -> None:
         rows: dict[str, Any] = {}
         for size in SIZES:
             variables = {"company": company, "first": size}
-            body = {"query": QUERY, "variables": variables}
+            body = {"query": BILL_LIST, "variables": variables}
             row: dict[str, Any] = {}
             for label, cache in (("with_response_cache", "true"), ("without", "false")):
                 with server(["serve"], {**base_env, "RESPONSE_CACHE": cache}, "/healthz") as gw:
@@ -129,7 +120,7 @@ def main() -> None:
             rows[str(size)] = row
         profile, graphql_frames, executed = asyncio.run(
             _hit_profile(
-                sandbox.url, {"query": QUERY, "variables": {"company": company, "first": 100}}
+                sandbox.url, {"query": BILL_LIST, "variables": {"company": company, "first": 100}}
             )
         )
     (RESULTS / "warm_path-hit-profile.txt").write_text(profile)

@@ -46,6 +46,10 @@ def create_app(config: SandboxConfig) -> FastAPI:
     async def codat_error(request: Request, exc: CodatError) -> Response:
         return exc.response()
 
+    @app.exception_handler(knobs.KnobError)
+    async def knob_error(request: Request, exc: knobs.KnobError) -> Response:
+        return exc.response()
+
     @app.exception_handler(StarletteHTTPException)
     async def http_error(request: Request, exc: StarletteHTTPException) -> Response:
         if exc.status_code == 404:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import copy
 import re
-from typing import Any, Literal
+from typing import Any, Literal, TypeVar
 
 from fastapi import APIRouter, Request, Response
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
@@ -22,6 +22,9 @@ router = APIRouter(prefix="/_sandbox")
 
 class _Body(BaseModel):
     model_config = ConfigDict(extra="forbid", populate_by_name=True)
+
+
+B = TypeVar("B", bound=_Body)
 
 
 class LatencyBody(_Body):
@@ -86,8 +89,11 @@ class WebhooksBody(_Body):
     paused: bool | None = None
 
 
-def _invalid(exc: Exception) -> JSONResponse:
-    return JSONResponse({"error": str(exc)}, status_code=400)
+class KnobError(Exception):
+    """A control request the sandbox cannot take: answered 400 `{"error": ...}` (sandbox/app.py)."""
+
+    def response(self) -> JSONResponse:
+        return JSONResponse({"error": str(self)}, status_code=400)
 
 
 async def _json(request: Request) -> Any:
@@ -95,11 +101,25 @@ async def _json(request: Request) -> Any:
     try:
         return loads(raw) if raw else {}
     except ValueError as exc:
-        raise _KnobError(f"invalid JSON: {exc}") from None
+        raise KnobError(f"invalid JSON: {exc}") from None
 
 
-class _KnobError(Exception):
-    pass
+async def _json_object(request: Request) -> dict[str, Any]:
+    value = await _json(request)
+    if not isinstance(value, dict):
+        raise KnobError("body must be a JSON object")
+    return value
+
+
+def _validated(model: type[B], raw: Any) -> B:
+    try:
+        return model.model_validate(raw)
+    except ValidationError as exc:
+        raise KnobError(str(exc)) from None
+
+
+async def _body(request: Request, model: type[B]) -> B:
+    return _validated(model, await _json(request))
 
 
 def _check_pattern(pattern: str | None) -> None:
@@ -107,7 +127,7 @@ def _check_pattern(pattern: str | None) -> None:
         try:
             re.compile(pattern)
         except re.error as exc:
-            raise _KnobError(f"pathPattern is not a valid regex: {exc}") from None
+            raise KnobError(f"pathPattern is not a valid regex: {exc}") from None
 
 
 @router.post("/reset")
@@ -129,11 +149,8 @@ async def clear_requests(request: Request) -> Response:
 
 @router.put("/latency")
 async def set_latency(request: Request) -> JSONResponse:
-    try:
-        body = LatencyBody.model_validate(await _json(request))
-        _check_pattern(body.path_pattern)
-    except (ValidationError, _KnobError) as exc:
-        return _invalid(exc)
+    body = await _body(request, LatencyBody)
+    _check_pattern(body.path_pattern)
     latency = Latency(body.ms, body.jitter_ms, body.path_pattern)
     sandbox_of(request).knobs.latency = latency
     return JSONResponse(latency.as_json())
@@ -147,23 +164,11 @@ async def clear_latency(request: Request) -> Response:
 
 @router.post("/faults")
 async def add_fault(request: Request) -> JSONResponse:
-    try:
-        body = FaultBody.model_validate(await _json(request))
-        _check_pattern(body.path_pattern)
-    except (ValidationError, _KnobError) as exc:
-        return _invalid(exc)
+    body = await _body(request, FaultBody)
+    _check_pattern(body.path_pattern)
     methods = tuple(m.upper() for m in body.methods) if body.methods is not None else None
-    fault = Fault(
-        id="",
-        path_pattern=body.path_pattern,
-        methods=methods,
-        kind=body.kind,
-        status=body.status,
-        retry_after=body.retry_after,
-        delay_ms=body.delay_ms,
-        rate=body.rate,
-        times=body.times,
-    )
+    # FaultBody has Fault's fields, bar the id the knobs give it and the methods' case.
+    fault = Fault(id="", methods=methods, **body.model_dump(exclude={"methods"}))
     fault = sandbox_of(request).knobs.add_fault(fault)
     return JSONResponse({"id": fault.id, "fault": fault.as_json()})
 
@@ -190,10 +195,7 @@ def _webhooks_state(sandbox: Sandbox) -> dict[str, Any]:
 
 @router.put("/webhooks")
 async def set_webhooks(request: Request) -> JSONResponse:
-    try:
-        body = WebhooksBody.model_validate(await _json(request))
-    except (ValidationError, _KnobError) as exc:
-        return _invalid(exc)
+    body = await _body(request, WebhooksBody)
     sandbox = sandbox_of(request)
     if body.targets is not None:
         sandbox.dispatcher.targets = [Target(t.url, t.format) for t in body.targets]
@@ -225,12 +227,7 @@ async def patch_record(
     record = company.records[path].get(record_id)
     if record is None:
         raise CodatError(404, f"No {path} record with ID {record_id}")
-    try:
-        change = await _json(request)
-    except _KnobError as exc:
-        return _invalid(exc)
-    if not isinstance(change, dict):
-        return _invalid(ValueError("body must be a JSON object"))
+    change = await _json_object(request)
     _merge(record, {k: v for k, v in change.items() if k != "id"})
     sandbox.store.touch(company, path, record)
     if company.software is not None:  # the change is the software's too, synced at once
@@ -245,12 +242,7 @@ async def add_record(request: Request, company_id: str, data_type: str) -> JSONR
     sandbox = sandbox_of(request)
     company = sandbox.store.company(company_id)
     path = _data_type(data_type)
-    try:
-        record = await _json(request)
-    except _KnobError as exc:
-        return _invalid(exc)
-    if not isinstance(record, dict):
-        return _invalid(ValueError("body must be a JSON object"))
+    record = await _json_object(request)
     record.setdefault("id", sandbox.store.new_uuid())
     record.setdefault("metadata", {"isDeleted": False})
     company.records[path][str(record["id"])] = record
@@ -278,10 +270,7 @@ async def link_connection(request: Request, company_id: str, connection_id: str)
     sandbox = sandbox_of(request)
     company = sandbox.store.company(company_id)
     connection = company.require_connection(connection_id)
-    try:
-        body = LinkBody.model_validate(await _json(request))
-    except (ValidationError, _KnobError) as exc:
-        return _invalid(exc)
+    body = await _body(request, LinkBody)
     if body.fail is not None:
         links.fail(sandbox, company, connection, body.fail)
         return JSONResponse({"connection": connection, "pullOperations": []})
@@ -303,11 +292,8 @@ async def get_rate_limits(request: Request) -> JSONResponse:
 async def set_rate_limits(request: Request) -> JSONResponse:
     """Change the quota (`dailyQuota`, null: Codat's formula), what is left of it (`remaining`),
     its window (`windowSeconds`, 0: until 00:00 UTC) or the per-company cap."""
-    try:
-        raw = await _json(request)
-        body = RateLimitsBody.model_validate(raw)
-    except (ValidationError, _KnobError) as exc:
-        return _invalid(exc)
+    raw = await _json(request)
+    body = _validated(RateLimitsBody, raw)
     limits = sandbox_of(request).rate_limits
     limits.set(
         daily_quota=body.daily_quota if "dailyQuota" in raw else "keep",
@@ -331,12 +317,9 @@ async def fail_next_pull(request: Request, company_id: str) -> JSONResponse:
     """The next pull of `dataType` for this company ends in an error `status` (FetchError...)."""
     sandbox = sandbox_of(request)
     company = sandbox.store.company(company_id)
-    try:
-        body = PullFailureBody.model_validate(await _json(request))
-    except (ValidationError, _KnobError) as exc:
-        return _invalid(exc)
+    body = await _body(request, PullFailureBody)
     if body.data_type not in company.sync:
-        return _invalid(ValueError(f"dataType {body.data_type!r} is not synced by the sandbox"))
+        raise KnobError(f"dataType {body.data_type!r} is not synced by the sandbox")
     sandbox.knobs.pull_failures[(company.id, body.data_type)] = (body.status, body.message)
     return JSONResponse(
         {"dataType": body.data_type, "status": body.status, "message": body.message}

@@ -28,28 +28,37 @@ def link(sandbox: Sandbox, company: Company, connection: Record) -> list[Record]
     if old != "Linked":
         connection["status"] = "Linked"
         event_type = "connection.connected" if old == "PendingAuth" else "connection.reconnected"
-        data = {
-            "dataConnectionId": connection["id"],
-            "platformKey": connection["integrationKey"],
-            "newStatus": "Linked",
-            "oldStatus": old,
-        }
-        legacy = events.legacy(
-            company,
-            client_id(sandbox.config),
-            sandbox.config.client_name,
-            "DataConnectionStatusChanged",
-            f"Data connection {connection['id']} changed status from {old} to Linked",
-            data,
-            connection["id"],
-        )
-        sandbox.dispatcher.emit(events.connection_event(company, event_type, connection), [legacy])
+        announce_status(sandbox, company, connection, old, event_type)
     if company.initial_read_done:
         return []
     if not company.info:
         _fill(sandbox, company)
     waiting = [name for name, state in company.sync.items() if not state.ever_completed]
     return syncs.queue(sandbox, company, [t for t in SYNCED_DATA_TYPES if t in waiting])
+
+
+def announce_status(
+    sandbox: Sandbox, company: Company, connection: Record, old: str, event_type: str
+) -> None:
+    """Tell the webhooks that `connection` went from `old` to its status now: `event_type`
+    (connection.*) and the legacy `DataConnectionStatusChanged`."""
+    new = connection["status"]
+    data = {
+        "dataConnectionId": connection["id"],
+        "platformKey": connection["integrationKey"],
+        "newStatus": new,
+        "oldStatus": old,
+    }
+    legacy = events.legacy(
+        company,
+        client_id(sandbox.config),
+        sandbox.config.client_name,
+        "DataConnectionStatusChanged",
+        f"Data connection {connection['id']} changed status from {old} to {new}",
+        data,
+        connection["id"],
+    )
+    sandbox.dispatcher.emit(events.connection_event(company, event_type, connection), [legacy])
 
 
 def _fill(sandbox: Sandbox, company: Company) -> None:

@@ -193,16 +193,7 @@ class _Exchange:
             return None
         self.captured = IdempotencyRecord(fingerprint, time.monotonic() + IDEMPOTENCY_TTL_SECONDS)
         self.knobs.idempotency[key] = self.captured
-        delivered = False
-
-        async def replay_body() -> Message:
-            nonlocal delivered
-            if not delivered:
-                delivered = True
-                return {"type": "http.request", "body": body, "more_body": False}
-            return await self.receive()
-
-        return replay_body
+        return _replaying(body, self.receive)
 
     def _finish_idempotency(self, key: str) -> None:
         captured = self.captured
@@ -289,13 +280,9 @@ _FAULT_TEXT = {
 
 def _replaying(body: bytes, receive: Receive) -> Receive:
     """A `receive` that gives `body` once, then whatever the connection says next."""
-    delivered = False
+    unread: list[Message] = [{"type": "http.request", "body": body, "more_body": False}]
 
     async def replay() -> Message:
-        nonlocal delivered
-        if not delivered:
-            delivered = True
-            return {"type": "http.request", "body": body, "more_body": False}
-        return await receive()
+        return unread.pop() if unread else await receive()
 
     return replay

@@ -37,6 +37,11 @@ BILLED_TO_TYPES = {"Unknown", "NotApplicable", "Customer", "Project"}
 ADDRESS_TYPES = {"Unknown", "Billing", "Delivery"}
 PURCHASE_ORDER_REF_FIELDS = {"id", "purchaseOrderNumber"}
 CLOSED_BILL_STATUSES = {"Paid", "Void"}
+_LINE_REFS = (
+    ("accountRef", "accounts", "Account", "AccountExistsValidator"),
+    ("taxRateRef", "taxRates", "Tax rate", "TaxRateExistsValidator"),
+)
+"""A line's references that must name a live record: (ref, data path, what, Codat validator)."""
 
 
 @dataclass
@@ -115,20 +120,14 @@ class PushValidator:
 
     def _line_refs(self, body: Record, outcome: Outcome) -> None:
         for index, line in enumerate(body.get("lineItems") or []):
-            account_id = _get(line, "accountRef.id")
-            if account_id is not None and self._live("accounts", account_id) is None:
-                outcome.error(
-                    f"lineItems[{index}].accountRef.id",
-                    f"Account '{account_id}' was not found.",
-                    "AccountExistsValidator",
-                )
-            tax_id = _get(line, "taxRateRef.id")
-            if tax_id is not None and self._live("taxRates", tax_id) is None:
-                outcome.error(
-                    f"lineItems[{index}].taxRateRef.id",
-                    f"Tax rate '{tax_id}' was not found.",
-                    "TaxRateExistsValidator",
-                )
+            for ref, path, what, validator in _LINE_REFS:
+                ref_id = _get(line, f"{ref}.id")
+                if ref_id is not None and self._live(path, ref_id) is None:
+                    outcome.error(
+                        f"lineItems[{index}].{ref}.id",
+                        f"{what} '{ref_id}' was not found.",
+                        validator,
+                    )
 
     def _tracking_category(self, ref: Any, where: str, outcome: Outcome) -> None:
         ref_id = ref.get("id") if isinstance(ref, dict) else None

@@ -147,18 +147,20 @@ class _Parser:
         return node
 
     def _or(self) -> Node:
-        terms = [self._and()]
-        while self._peek().kind == "OR":
-            self._pos += 1
-            terms.append(self._and())
-        return terms[0] if len(terms) == 1 else Or(tuple(terms))
+        return self._joined("OR", self._and, Or)
 
     def _and(self) -> Node:
-        terms = [self._term()]
-        while self._peek().kind == "AND":
+        return self._joined("AND", self._term, And)
+
+    def _joined(
+        self, kind: str, operand: Callable[[], Node], join: Callable[[tuple[Node, ...]], Node]
+    ) -> Node:
+        """One or more `operand`s separated by `kind` tokens; two or more joined by `join`."""
+        terms = [operand()]
+        while self._peek().kind == kind:
             self._pos += 1
-            terms.append(self._term())
-        return terms[0] if len(terms) == 1 else And(tuple(terms))
+            terms.append(operand())
+        return terms[0] if len(terms) == 1 else join(tuple(terms))
 
     def _term(self) -> Node:
         if self._peek().kind == "LBRACE":

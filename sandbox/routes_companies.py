@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from collections.abc import Iterable, Mapping
 from typing import Any
 
 from fastapi import APIRouter, Request, Response
@@ -12,11 +13,11 @@ from sandbox.catalogue import PLATFORMS
 from sandbox.errors import CodatError
 from sandbox.fields import Kind
 from sandbox.jsonio import JSONResponse, loads
+from sandbox.links import announce_status
 from sandbox.paging import paged
 from sandbox.query import compile_query, parse, paths
 from sandbox.runtime import Sandbox, sandbox_of
 from sandbox.store import SYNCED_DATA_TYPES, Company
-from sandbox.webhooks import client_id
 
 router = APIRouter()
 
@@ -29,6 +30,13 @@ def _company(request: Request, company_id: str) -> Company:
 
 def _params(request: Request) -> dict[str, str]:
     return dict(request.query_params)
+
+
+def _page(
+    request: Request, path: str, records: Iterable[Record], kind: Mapping[str, Kind]
+) -> JSONResponse:
+    """One page of `records` (listed at `path`), as the request's query and paging ask."""
+    return JSONResponse(paged(path, list(records), _params(request), kind))
 
 
 def _tag_filter(tags_query: str | None, companies: list[Record]) -> list[Record]:
@@ -46,7 +54,7 @@ async def list_companies(request: Request) -> JSONResponse:
     store = sandbox_of(request).store
     companies = [company.record for company in store.companies.values()]
     companies = _tag_filter(request.query_params.get("tags"), companies)
-    return JSONResponse(paged("/companies", companies, _params(request), fields.COMPANIES))
+    return _page(request, "/companies", companies, fields.COMPANIES)
 
 
 # Characters CompanyRequestBody.name allows (its `pattern`); Codat removes the others.
@@ -140,10 +148,8 @@ async def delete_company(request: Request, company_id: str) -> Response:
 
 @router.get("/companies/{company_id}/connections")
 async def list_connections(request: Request, company_id: str) -> JSONResponse:
-    company = _company(request, company_id)
-    path = f"/companies/{company_id}/connections"
-    connections = list(company.connections.values())
-    return JSONResponse(paged(path, connections, _params(request), fields.CONNECTIONS))
+    connections = _company(request, company_id).connections.values()
+    return _page(request, f"/companies/{company_id}/connections", connections, fields.CONNECTIONS)
 
 
 @router.post("/companies/{company_id}/connections")
@@ -194,23 +200,7 @@ async def update_connection(request: Request, company_id: str, connection_id: st
         old = connection["status"]
         connection["status"] = status
         event_type = "connection.reconnected" if status == "Linked" else "connection.disconnected"
-        data = {
-            "dataConnectionId": connection_id,
-            "platformKey": connection["integrationKey"],
-            "newStatus": status,
-            "oldStatus": old,
-        }
-        legacy = events.legacy(
-            company,
-            client_id(sandbox.config),
-            sandbox.config.client_name,
-            "DataConnectionStatusChanged",
-            f"Data connection {connection_id} changed status from {old} to {status}",
-            data,
-            connection_id,
-        )
-        event = events.connection_event(company, event_type, connection)
-        sandbox.dispatcher.emit(event, [legacy])
+        announce_status(sandbox, company, connection, old, event_type)
     return JSONResponse(connection)
 
 
@@ -249,10 +239,8 @@ async def refresh_data_type(request: Request, company_id: str, data_type: str) -
 
 @router.get("/companies/{company_id}/data/history")
 async def list_pull_operations(request: Request, company_id: str) -> JSONResponse:
-    company = _company(request, company_id)
-    path = f"/companies/{company_id}/data/history"
-    pulls = list(company.pulls.values())
-    return JSONResponse(paged(path, pulls, _params(request), fields.PULL_OPERATIONS))
+    pulls = _company(request, company_id).pulls.values()
+    return _page(request, f"/companies/{company_id}/data/history", pulls, fields.PULL_OPERATIONS)
 
 
 @router.get("/companies/{company_id}/data/history/{dataset_id}")

@@ -4,6 +4,20 @@ from __future__ import annotations
 
 from typing import Any
 
+BILL_LIST = """
+query Bills($company: ID!, $first: Int!) {
+  company(id: $company) {
+    bills(first: $first) {
+      nodes {
+        codatId reference issueDate dueDate currency totalAmount amountDue status
+        supplier { codatId supplierName }
+      }
+    }
+  }
+}
+"""
+"""One page of a company's bills with their suppliers' names (the warm-path benchmark's query)."""
+
 AP_DASHBOARD = """
 query ApDashboard($companies: Int!, $bills: Int!, $dueFrom: Date, $dueTo: Date) {
   companies(first: $companies) {

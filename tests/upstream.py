@@ -1,11 +1,36 @@
-"""The sandbox's request record: how many upstream calls a query made, in how many waves."""
+"""The sandbox seen from outside: its seeded companies, and its request record (how many upstream
+calls a query made, in how many waves)."""
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
 import httpx
+
+from gateway.codat.types import CompanyId, ConnectionId
+
+
+@dataclass(frozen=True)
+class SeededCompany:
+    id: CompanyId
+    connection_id: ConnectionId
+    synced: bool
+    counts: dict[str, int]
+
+
+def seeded_companies(summary: Mapping[str, Any]) -> list[SeededCompany]:
+    """The companies of the sandbox's seed summary (`GET /_sandbox/seed`)."""
+    return [
+        SeededCompany(
+            CompanyId(entry["id"]),
+            ConnectionId(entry["connectionId"]),
+            entry["synced"],
+            entry["counts"],
+        )
+        for entry in summary["companies"]
+    ]
 
 
 @dataclass(frozen=True)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import AsyncIterator
 from types import TracebackType
-from typing import Any, Self, TypeVar, overload
+from typing import Any, Self, TypedDict, TypeVar, Unpack, overload
 from urllib.parse import quote
 
 import httpx
@@ -61,6 +61,35 @@ PushT = TypeVar("PushT", bound=PushOperation)
 
 QueryArg = Query | str | None
 OrderArg = OrderBy | str | None
+DEFAULT_PAGE_SIZE = 100
+
+
+class WalkArgs(TypedDict, total=False):
+    """How a list is read (Codat's `pageSize`, `query`, `orderBy`); page size 100 if not given."""
+
+    page_size: int
+    query: QueryArg
+    order_by: OrderArg
+
+
+class PageArgs(WalkArgs, total=False):
+    """`WalkArgs` and which page (1 if not given)."""
+
+    page: int
+
+
+class PushArgs(TypedDict, total=False):
+    """A push's `Idempotency-Key` header and `timeoutInMinutes`, each left out when None."""
+
+    idempotency_key: str | None
+    timeout_in_minutes: int | None
+
+
+class UpdateArgs(PushArgs, total=False):
+    """`PushArgs` and Codat's `forceUpdate` flag, sent only when True."""
+
+    force_update: bool
+
 
 PUSH_OPTION_DATA_TYPES = frozenset(
     {
@@ -172,12 +201,11 @@ class CodatClient:
         path: str,
         *,
         company_id: str | None,
-        page: int,
-        page_size: int,
-        query: QueryArg,
-        order_by: OrderArg,
         data_type: str | None = None,
+        **paging: Unpack[PageArgs],
     ) -> Page[ModelT]:
+        page = paging.get("page", 1)
+        page_size = paging.get("page_size", DEFAULT_PAGE_SIZE)
         _check_paging(page, page_size)
         data = await self._get_json(
             path,
@@ -185,8 +213,8 @@ class CodatClient:
             data_type=data_type,
             page=page,
             pageSize=page_size,
-            query=query_param(query),
-            orderBy=order_by_param(order_by),
+            query=query_param(paging.get("query")),
+            orderBy=order_by_param(paging.get("order_by")),
         )
         return parse_page(
             data, model, data_type=data_type or _label(path), company_id=company_id, page=page
@@ -200,11 +228,10 @@ class CodatClient:
         body: WriteModel,
         *,
         company_id: str,
-        idempotency_key: str | None,
-        timeout_in_minutes: int | None,
-        force_update: bool = False,
+        **options: Unpack[UpdateArgs],
     ) -> PushT:
         headers = {"Content-Type": "application/json"}
+        idempotency_key = options.get("idempotency_key")
         if idempotency_key is not None:
             headers[IDEMPOTENCY_KEY_HEADER] = idempotency_key
         response = await self._transport.request(
@@ -212,8 +239,8 @@ class CodatClient:
             path,
             company_id=company_id,
             params={
-                "timeoutInMinutes": timeout_in_minutes,
-                "forceUpdate": True if force_update else None,
+                "timeoutInMinutes": options.get("timeout_in_minutes"),
+                "forceUpdate": True if options.get("force_update") else None,
             },
             content=body.to_json(),
             headers=headers,
@@ -224,23 +251,8 @@ class CodatClient:
 
     # -- companies and connections ----------------------------------------------------------------
 
-    async def list_companies(
-        self,
-        *,
-        page: int = 1,
-        page_size: int = 100,
-        query: QueryArg = None,
-        order_by: OrderArg = None,
-    ) -> Page[Company]:
-        return await self._get_page(
-            Company,
-            "/companies",
-            company_id=None,
-            page=page,
-            page_size=page_size,
-            query=query,
-            order_by=order_by,
-        )
+    async def list_companies(self, **paging: Unpack[PageArgs]) -> Page[Company]:
+        return await self._get_page(Company, "/companies", company_id=None, **paging)
 
     async def _send(
         self,
@@ -338,22 +350,10 @@ class CodatClient:
         )
 
     async def list_connections(
-        self,
-        company_id: CompanyId,
-        *,
-        page: int = 1,
-        page_size: int = 100,
-        query: QueryArg = None,
-        order_by: OrderArg = None,
+        self, company_id: CompanyId, **paging: Unpack[PageArgs]
     ) -> Page[Connection]:
         return await self._get_page(
-            Connection,
-            f"{_company_path(company_id)}/connections",
-            company_id=company_id,
-            page=page,
-            page_size=page_size,
-            query=query,
-            order_by=order_by,
+            Connection, f"{_company_path(company_id)}/connections", company_id=company_id, **paging
         )
 
     async def get_connection(
@@ -401,34 +401,19 @@ class CodatClient:
         self,
         data_type: ReadableDataType[ListT, Any],
         company_id: CompanyId,
-        *,
-        page: int = 1,
-        page_size: int = 100,
-        query: QueryArg = None,
-        order_by: OrderArg = None,
+        **paging: Unpack[PageArgs],
     ) -> Page[ListT]: ...
 
     @overload
     async def list_records(
-        self,
-        data_type: DataType | str,
-        company_id: CompanyId,
-        *,
-        page: int = 1,
-        page_size: int = 100,
-        query: QueryArg = None,
-        order_by: OrderArg = None,
+        self, data_type: DataType | str, company_id: CompanyId, **paging: Unpack[PageArgs]
     ) -> Page[CodatModel]: ...
 
     async def list_records(
         self,
         data_type: ReadableDataType[Any, Any] | DataType | str,
         company_id: CompanyId,
-        *,
-        page: int = 1,
-        page_size: int = 100,
-        query: QueryArg = None,
-        order_by: OrderArg = None,
+        **paging: Unpack[PageArgs],
     ) -> Page[Any]:
         """One page of any readable data type (see `datatypes.READABLE_DATA_TYPES`)."""
         entry = _entry(data_type)
@@ -436,10 +421,7 @@ class CodatClient:
             entry.list_model,
             f"{_company_path(company_id)}/data/{entry.path}",
             company_id=company_id,
-            page=page,
-            page_size=page_size,
-            query=query,
-            order_by=order_by,
+            **paging,
             data_type=entry.name,
         )
 
@@ -473,22 +455,12 @@ class CodatClient:
         self,
         data_type: ReadableDataType[ListT, Any],
         company_id: CompanyId,
-        *,
-        page_size: int = 100,
-        query: QueryArg = None,
-        order_by: OrderArg = None,
+        **walk: Unpack[WalkArgs],
     ) -> AsyncIterator[ListT]:
         """Every record of a data type, fetching pages only as the caller consumes them."""
 
         async def fetch(number: int) -> Page[ListT]:
-            return await self.list_records(
-                data_type,
-                company_id,
-                page=number,
-                page_size=page_size,
-                query=query,
-                order_by=order_by,
-            )
+            return await self.list_records(data_type, company_id, page=number, **walk)
 
         async for record in iter_items(
             fetch, limits=self.config.walks, data_type=data_type.name, company_id=company_id
@@ -514,22 +486,10 @@ class CodatClient:
     # -- sync: push history, refresh, datasets ----------------------------------------------------
 
     async def list_push_operations(
-        self,
-        company_id: CompanyId,
-        *,
-        page: int = 1,
-        page_size: int = 100,
-        query: QueryArg = None,
-        order_by: OrderArg = None,
+        self, company_id: CompanyId, **paging: Unpack[PageArgs]
     ) -> Page[PushOperation]:
         return await self._get_page(
-            PushOperation,
-            f"{_company_path(company_id)}/push",
-            company_id=company_id,
-            page=page,
-            page_size=page_size,
-            query=query,
-            order_by=order_by,
+            PushOperation, f"{_company_path(company_id)}/push", company_id=company_id, **paging
         )
 
     async def get_push_operation(
@@ -569,35 +529,19 @@ class CodatClient:
         )
 
     async def list_pull_operations(
-        self,
-        company_id: CompanyId,
-        *,
-        page: int = 1,
-        page_size: int = 100,
-        query: QueryArg = None,
-        order_by: OrderArg = None,
+        self, company_id: CompanyId, **paging: Unpack[PageArgs]
     ) -> Page[PullOperation]:
         """The company's datasets: every fetch of a data type, newest last unless ordered."""
         return await self._get_page(
             PullOperation,
             f"{_company_path(company_id)}/data/history",
             company_id=company_id,
-            page=page,
-            page_size=page_size,
-            query=query,
-            order_by=order_by,
+            **paging,
             data_type="dataset",
         )
 
     async def list_connection_bank_accounts(
-        self,
-        company_id: CompanyId,
-        connection_id: ConnectionId,
-        *,
-        page: int = 1,
-        page_size: int = 100,
-        query: QueryArg = None,
-        order_by: OrderArg = None,
+        self, company_id: CompanyId, connection_id: ConnectionId, **paging: Unpack[PageArgs]
     ) -> Page[BankAccount]:
         """Bank accounts with their bank fields, read per connection (Codat's Accounting API
         path, same key and base URL; v1 itself has none)."""
@@ -605,10 +549,7 @@ class CodatClient:
             BankAccount,
             f"{_connection_path(company_id, connection_id)}/data/bankAccounts",
             company_id=company_id,
-            page=page,
-            page_size=page_size,
-            query=query,
-            order_by=order_by,
+            **paging,
             data_type=DataType.BANK_ACCOUNTS.value,
         )
 
@@ -627,9 +568,7 @@ class CodatClient:
         company_id: CompanyId,
         connection_id: ConnectionId,
         bill: BillInput,
-        *,
-        idempotency_key: str | None = None,
-        timeout_in_minutes: int | None = None,
+        **options: Unpack[PushArgs],
     ) -> BillPushOperation:
         return await self._push(
             BillPushOperation,
@@ -637,8 +576,7 @@ class CodatClient:
             f"{_connection_path(company_id, connection_id)}/push/bills",
             bill,
             company_id=company_id,
-            idempotency_key=idempotency_key,
-            timeout_in_minutes=timeout_in_minutes,
+            **options,
         )
 
     async def update_bill(
@@ -647,10 +585,7 @@ class CodatClient:
         connection_id: ConnectionId,
         bill_id: str,
         bill: BillInput,
-        *,
-        idempotency_key: str | None = None,
-        timeout_in_minutes: int | None = None,
-        force_update: bool = False,
+        **options: Unpack[UpdateArgs],
     ) -> BillPushOperation:
         return await self._push(
             BillPushOperation,
@@ -658,9 +593,7 @@ class CodatClient:
             f"{_connection_path(company_id, connection_id)}/push/bills/{_segment(bill_id)}",
             bill,
             company_id=company_id,
-            idempotency_key=idempotency_key,
-            timeout_in_minutes=timeout_in_minutes,
-            force_update=force_update,
+            **options,
         )
 
     async def create_bill_payment(
@@ -668,9 +601,7 @@ class CodatClient:
         company_id: CompanyId,
         connection_id: ConnectionId,
         bill_payment: BillPaymentInput,
-        *,
-        idempotency_key: str | None = None,
-        timeout_in_minutes: int | None = None,
+        **options: Unpack[PushArgs],
     ) -> BillPaymentPushOperation:
         return await self._push(
             BillPaymentPushOperation,
@@ -678,8 +609,7 @@ class CodatClient:
             f"{_connection_path(company_id, connection_id)}/push/billPayments",
             bill_payment,
             company_id=company_id,
-            idempotency_key=idempotency_key,
-            timeout_in_minutes=timeout_in_minutes,
+            **options,
         )
 
     async def create_bill_credit_note(
@@ -687,9 +617,7 @@ class CodatClient:
         company_id: CompanyId,
         connection_id: ConnectionId,
         bill_credit_note: BillCreditNoteInput,
-        *,
-        idempotency_key: str | None = None,
-        timeout_in_minutes: int | None = None,
+        **options: Unpack[PushArgs],
     ) -> BillCreditNotePushOperation:
         return await self._push(
             BillCreditNotePushOperation,
@@ -697,8 +625,7 @@ class CodatClient:
             f"{_connection_path(company_id, connection_id)}/push/billCreditNotes",
             bill_credit_note,
             company_id=company_id,
-            idempotency_key=idempotency_key,
-            timeout_in_minutes=timeout_in_minutes,
+            **options,
         )
 
     async def update_bill_credit_note(
@@ -707,10 +634,7 @@ class CodatClient:
         connection_id: ConnectionId,
         bill_credit_note_id: str,
         bill_credit_note: BillCreditNoteInput,
-        *,
-        idempotency_key: str | None = None,
-        timeout_in_minutes: int | None = None,
-        force_update: bool = False,
+        **options: Unpack[UpdateArgs],
     ) -> BillCreditNotePushOperation:
         path = _connection_path(company_id, connection_id)
         return await self._push(
@@ -719,9 +643,7 @@ class CodatClient:
             f"{path}/push/billCreditNotes/{_segment(bill_credit_note_id)}",
             bill_credit_note,
             company_id=company_id,
-            idempotency_key=idempotency_key,
-            timeout_in_minutes=timeout_in_minutes,
-            force_update=force_update,
+            **options,
         )
 
     async def create_supplier(
@@ -729,9 +651,7 @@ class CodatClient:
         company_id: CompanyId,
         connection_id: ConnectionId,
         supplier: SupplierInput,
-        *,
-        idempotency_key: str | None = None,
-        timeout_in_minutes: int | None = None,
+        **options: Unpack[PushArgs],
     ) -> SupplierPushOperation:
         return await self._push(
             SupplierPushOperation,
@@ -739,8 +659,7 @@ class CodatClient:
             f"{_connection_path(company_id, connection_id)}/push/suppliers",
             supplier,
             company_id=company_id,
-            idempotency_key=idempotency_key,
-            timeout_in_minutes=timeout_in_minutes,
+            **options,
         )
 
     async def update_supplier(
@@ -749,10 +668,7 @@ class CodatClient:
         connection_id: ConnectionId,
         supplier_id: str,
         supplier: SupplierInput,
-        *,
-        idempotency_key: str | None = None,
-        timeout_in_minutes: int | None = None,
-        force_update: bool = False,
+        **options: Unpack[UpdateArgs],
     ) -> SupplierPushOperation:
         return await self._push(
             SupplierPushOperation,
@@ -760,9 +676,7 @@ class CodatClient:
             f"{_connection_path(company_id, connection_id)}/push/suppliers/{_segment(supplier_id)}",
             supplier,
             company_id=company_id,
-            idempotency_key=idempotency_key,
-            timeout_in_minutes=timeout_in_minutes,
-            force_update=force_update,
+            **options,
         )
 
     async def _push_delete(
@@ -796,9 +710,7 @@ class CodatClient:
         company_id: CompanyId,
         connection_id: ConnectionId,
         account: AccountInput,
-        *,
-        idempotency_key: str | None = None,
-        timeout_in_minutes: int | None = None,
+        **options: Unpack[PushArgs],
     ) -> PushOperation:
         return await self._push(
             PushOperation,
@@ -806,8 +718,7 @@ class CodatClient:
             f"{_connection_path(company_id, connection_id)}/push/accounts",
             account,
             company_id=company_id,
-            idempotency_key=idempotency_key,
-            timeout_in_minutes=timeout_in_minutes,
+            **options,
         )
 
     async def create_bank_account(
@@ -815,9 +726,7 @@ class CodatClient:
         company_id: CompanyId,
         connection_id: ConnectionId,
         bank_account: BankAccountInput,
-        *,
-        idempotency_key: str | None = None,
-        timeout_in_minutes: int | None = None,
+        **options: Unpack[PushArgs],
     ) -> PushOperation:
         return await self._push(
             PushOperation,
@@ -825,8 +734,7 @@ class CodatClient:
             f"{_connection_path(company_id, connection_id)}/push/bankAccounts",
             bank_account,
             company_id=company_id,
-            idempotency_key=idempotency_key,
-            timeout_in_minutes=timeout_in_minutes,
+            **options,
         )
 
     async def get_push_options(

@@ -28,6 +28,7 @@ from gateway.codat.models import (
 
 ListT = TypeVar("ListT", bound=CodatModel, covariant=True)
 GetT = TypeVar("GetT", bound=CodatModel, covariant=True)
+M = TypeVar("M", bound=CodatModel)
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -48,34 +49,18 @@ class ReadableDataType(Generic[ListT, GetT]):
         return f"ReadableDataType({self.data_type.value!r}, path={self.path!r})"
 
 
-BILLS = ReadableDataType(data_type=DataType.BILLS, path="bills", list_model=Bill, get_model=Bill)
-BILL_PAYMENTS = ReadableDataType(
-    data_type=DataType.BILL_PAYMENTS,
-    path="billPayments",
-    list_model=BillPayment,
-    get_model=BillPayment,
-)
-BILL_CREDIT_NOTES = ReadableDataType(
-    data_type=DataType.BILL_CREDIT_NOTES,
-    path="billCreditNotes",
-    list_model=BillCreditNote,
-    get_model=BillCreditNote,
-)
-SUPPLIERS = ReadableDataType(
-    data_type=DataType.SUPPLIERS, path="suppliers", list_model=Supplier, get_model=Supplier
-)
-ACCOUNTS = ReadableDataType(
-    data_type=DataType.CHART_OF_ACCOUNTS, path="accounts", list_model=Account, get_model=Account
-)
-PAYMENT_METHODS = ReadableDataType(
-    data_type=DataType.PAYMENT_METHODS,
-    path="paymentMethods",
-    list_model=PaymentMethod,
-    get_model=PaymentMethod,
-)
-TAX_RATES = ReadableDataType(
-    data_type=DataType.TAX_RATES, path="taxRates", list_model=TaxRate, get_model=TaxRate
-)
+def _one_model(data_type: DataType, path: str, model: type[M]) -> ReadableDataType[M, M]:
+    """A data type whose list and single-record reads give the same model."""
+    return ReadableDataType(data_type=data_type, path=path, list_model=model, get_model=model)
+
+
+BILLS = _one_model(DataType.BILLS, "bills", Bill)
+BILL_PAYMENTS = _one_model(DataType.BILL_PAYMENTS, "billPayments", BillPayment)
+BILL_CREDIT_NOTES = _one_model(DataType.BILL_CREDIT_NOTES, "billCreditNotes", BillCreditNote)
+SUPPLIERS = _one_model(DataType.SUPPLIERS, "suppliers", Supplier)
+ACCOUNTS = _one_model(DataType.CHART_OF_ACCOUNTS, "accounts", Account)
+PAYMENT_METHODS = _one_model(DataType.PAYMENT_METHODS, "paymentMethods", PaymentMethod)
+TAX_RATES = _one_model(DataType.TAX_RATES, "taxRates", TaxRate)
 TRACKING_CATEGORIES = ReadableDataType(
     data_type=DataType.TRACKING_CATEGORIES,
     path="trackingCategories",

@@ -52,26 +52,14 @@ def validate_record(
     try:
         return model.model_validate(data)
     except ValidationError as exc:
-        raise invalid_record(
-            exc,
-            data,
-            data_type=data_type,
-            company_id=company_id,
-            index=index,
-            record_id=record_id,
-        ) from exc
+        label = record_label(data, index=index, record_id=record_id)
+        raise invalid_record(exc, label, data_type=data_type, company_id=company_id) from exc
 
 
 def invalid_record(
-    error: ValidationError,
-    data: Any,
-    *,
-    data_type: str | None,
-    company_id: str | None = None,
-    index: int | None = None,
-    record_id: str | None = None,
+    error: ValidationError, label: str, *, data_type: str | None, company_id: str | None
 ) -> CodatInvalidRecord:
-    label = record_label(data, index=index, record_id=record_id)
+    """The error for a record (named `label`) that failed its model's validation."""
     fields = failing_fields(error)
     first = error.errors()[0] if error.errors() else None
     problem = first["msg"] if first is not None else "invalid"

@@ -102,34 +102,23 @@ class RateLimits:
     async def _hit(self, item: RateLimitItem, key: str, cost: int) -> float:
         """0 if `cost` more hits fit under `item` for `key` (and counts them), else seconds to
         wait before retrying."""
-        for limiter in (self._shared, self._memory):
-            if limiter is None:
-                continue
-            try:
-                async with asyncio.timeout(STORAGE_TIMEOUT_SECONDS * 2):
-                    if await limiter.hit(item, key, cost=cost):
-                        return 0.0
-                    stats = await limiter.get_window_stats(item, key)
-            except Exception as exc:  # the limits library wraps storage errors; timeouts too
-                if limiter is self._memory:
-                    raise
-                self.fallbacks += 1
-                log.warning("rate-limit store unavailable (%s): counting in memory", exc)
-                continue
-            return max(0.001, stats.reset_time - time.time())
-        return 0.0
+        return await self._ask(item, key, cost, count=True)
 
     async def _test(self, item: RateLimitItem, key: str) -> float:
         """Like `_hit` without counting: 0 if one more hit would fit."""
+        return await self._ask(item, key, 1, count=False)
+
+    async def _ask(self, item: RateLimitItem, key: str, cost: int, *, count: bool) -> float:
         for limiter in (self._shared, self._memory):
             if limiter is None:
                 continue
+            ask = limiter.hit if count else limiter.test
             try:
                 async with asyncio.timeout(STORAGE_TIMEOUT_SECONDS * 2):
-                    if await limiter.test(item, key):
+                    if await ask(item, key, cost=cost):
                         return 0.0
                     stats = await limiter.get_window_stats(item, key)
-            except Exception as exc:
+            except Exception as exc:  # the limits library wraps storage errors; timeouts too
                 if limiter is self._memory:
                     raise
                 self.fallbacks += 1

@@ -9,9 +9,10 @@ the others. Exported as the histogram `gateway_event_loop_lag_seconds` (gateway/
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import time
 from collections.abc import Callable
+
+from gateway.ops.tasks import cancel_and_wait
 
 LAG_BUCKETS = (0.001, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0)
 
@@ -33,11 +34,8 @@ class LoopLagMonitor:
             self._task = asyncio.create_task(self._run(), name="event-loop-lag")
 
     async def stop(self) -> None:
-        if self._task is not None:
-            self._task.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await self._task
-            self._task = None
+        task, self._task = self._task, None
+        await cancel_and_wait(task)
 
     def reset_max(self) -> float:
         seen, self.max_seconds = self.max_seconds, 0.0

@@ -3,15 +3,15 @@
 from __future__ import annotations
 
 from collections.abc import AsyncIterator
-from dataclasses import dataclass
 from typing import Any
 
 import httpx
 import pytest
 
-from gateway.codat import ClientConfig, CodatClient, CompanyId, ConnectionId, RetryPolicy
+from gateway.codat import ClientConfig, CodatClient, RetryPolicy
 from tests.conftest import SANDBOX_API_KEY
 from tests.contract import check_request, check_response
+from tests.upstream import SeededCompany, seeded_companies
 
 # Small and quick: the suite must not wait on production-sized backoff.
 TEST_RETRY = RetryPolicy(
@@ -42,14 +42,6 @@ class ContractTransport(httpx.AsyncBaseTransport):
         await self._inner.aclose()
 
 
-@dataclass(frozen=True)
-class SeededCompany:
-    id: CompanyId
-    connection_id: ConnectionId
-    synced: bool
-    counts: dict[str, int]
-
-
 class Sandbox:
     """The sandbox's `/_sandbox` knobs: seed summary, request record, latency and faults."""
 
@@ -63,15 +55,7 @@ class Sandbox:
     async def companies(self) -> list[SeededCompany]:
         response = await self._http.get("/_sandbox/seed")
         response.raise_for_status()
-        return [
-            SeededCompany(
-                id=CompanyId(entry["id"]),
-                connection_id=ConnectionId(entry["connectionId"]),
-                synced=entry["synced"],
-                counts=entry["counts"],
-            )
-            for entry in response.json()["companies"]
-        ]
+        return seeded_companies(response.json())
 
     async def requests(self) -> list[dict[str, Any]]:
         response = await self._http.get("/_sandbox/requests")

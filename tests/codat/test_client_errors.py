@@ -21,8 +21,9 @@ from gateway.codat.errors import (
     CodatUnavailable,
 )
 from gateway.codat.models import PushOperationStatus
-from tests.codat.conftest import ContractTransport, Sandbox, SeededCompany, make_client
+from tests.codat.conftest import ContractTransport, Sandbox, make_client
 from tests.codat.test_client_writes import a_new_bill
+from tests.upstream import SeededCompany
 
 NO_RETRY = RetryPolicy.none()
 

@@ -17,7 +17,8 @@ from gateway.codat.models import (
     PushOptionType,
     TrackingCategoryTree,
 )
-from tests.codat.conftest import ContractTransport, Sandbox, SeededCompany
+from tests.codat.conftest import ContractTransport, Sandbox
+from tests.upstream import SeededCompany
 
 
 async def test_companies_and_connections_are_listed_and_fetched(

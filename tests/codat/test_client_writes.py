@@ -26,7 +26,8 @@ from gateway.codat.models import (
     SupplierRef,
     SupplierStatus,
 )
-from tests.codat.conftest import ContractTransport, SeededCompany
+from tests.codat.conftest import ContractTransport
+from tests.upstream import SeededCompany
 
 
 async def settled(client: CodatClient, company_id: CompanyId, key: str) -> PushOperation:

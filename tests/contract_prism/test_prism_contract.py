@@ -20,7 +20,6 @@ import os
 import re
 import shutil
 import signal
-import socket
 import subprocess
 import time
 from collections.abc import Iterator
@@ -37,6 +36,7 @@ from starlette.responses import Response
 from starlette.routing import Route
 from strawberry.relay import to_base64
 
+from bench.common import free_port
 from gateway.app import create_app
 from gateway.settings import Settings
 from schema import build_schema
@@ -92,13 +92,6 @@ VARIABLES: dict[str, dict[str, Any]] = {
 }
 
 
-def _free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        port: int = probe.getsockname()[1]
-        return port
-
-
 @dataclass
 class Prism:
     url: str
@@ -107,7 +100,7 @@ class Prism:
 
 
 def _start_prism(dynamic: bool, log: Path) -> Prism:
-    port = _free_port()
+    port = free_port()
     command = [str(PRISM), "mock", str(SPEC), "-h", "127.0.0.1", "-p", str(port)]
     if dynamic:
         command += ["-d", "--seed", "12"]

@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 import base64
-from collections.abc import AsyncIterator
-from contextlib import asynccontextmanager
+from collections.abc import AsyncIterator, Iterator
+from contextlib import asynccontextmanager, contextmanager
 from dataclasses import dataclass
 from typing import Any
 
@@ -12,8 +12,11 @@ import httpx
 from gql import Client, GraphQLRequest, gql
 from gql.transport.websockets import WebsocketsTransport
 
+from gateway.settings import Settings
 from sandbox.config import SandboxConfig
-from tests.conftest import SANDBOX_API_KEY
+from tests.conftest import SANDBOX_API_KEY, gateway_settings
+from tests.gateway.replicas import send_webhooks_to
+from tests.servers import running
 
 WEBHOOK_SECRET = SandboxConfig.small().webhook_secret
 
@@ -55,6 +58,26 @@ query Bill($company: ID!, $bill: ID!) {
 """
 
 
+def writing_settings(sandbox_url: str, **environ: str) -> Settings:
+    """Settings of a gateway that writes: the sandbox's webhook secret, a push polled after 0.3 s
+    and then at least every 0.6 s."""
+    return gateway_settings(
+        sandbox_url,
+        WEBHOOK_SECRET=WEBHOOK_SECRET,
+        PUSH_POLL_AFTER_SECONDS="0.3",
+        PUSH_POLL_MAX_INTERVAL_SECONDS="0.6",
+        **environ,
+    )
+
+
+@contextmanager
+def hearing_webhooks(sandbox_url: str, app: Any) -> Iterator[str]:
+    """Run `app` (its URL) with the sandbox's webhooks sent to it."""
+    with running(app) as server:
+        send_webhooks_to(sandbox_url, f"{server.url}/webhooks/codat")
+        yield server.url
+
+
 def codat_get(sandbox_url: str, path: str, **params: str) -> Any:
     token = base64.b64encode(SANDBOX_API_KEY.encode()).decode()
     response = httpx.get(
@@ -76,6 +99,10 @@ class Payable:
     """An account in the chart that is not a bank account."""
     foreign_bank_account_id: str
     """A bank account in another currency than the bill's."""
+
+    def of_its_supplier(self) -> dict[str, str]:
+        """The input fields of a record for the bill's supplier, in its company."""
+        return {"companyId": self.company_id, "supplierId": self.bill["supplierRef"]["id"]}
 
 
 def payables(sandbox_url: str, count: int = 1, *, supplier: str | None = None) -> list[Payable]:

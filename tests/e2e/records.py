@@ -14,39 +14,24 @@ PAYLOAD = """
     errors { code message field }
 """
 
-CREATE_BILL = f"""
-mutation CreateBill($input: CreateBillInput!) {{ createBill(input: $input) {{ {PAYLOAD} }} }}
-"""
-UPDATE_BILL = f"""
-mutation UpdateBill($input: UpdateBillInput!) {{ updateBill(input: $input) {{ {PAYLOAD} }} }}
-"""
-CREATE_SUPPLIER = f"""
-mutation CreateSupplier($input: CreateSupplierInput!) {{
-  createSupplier(input: $input) {{ {PAYLOAD} }}
-}}
-"""
-UPDATE_SUPPLIER = f"""
-mutation UpdateSupplier($input: UpdateSupplierInput!) {{
-  updateSupplier(input: $input) {{ {PAYLOAD} }}
-}}
-"""
-CREATE_CREDIT_NOTE = f"""
-mutation CreateCreditNote($input: CreateBillCreditNoteInput!) {{
-  createBillCreditNote(input: $input) {{ {PAYLOAD} }}
-}}
-"""
-UPLOAD_ATTACHMENT = f"""
-mutation Upload($input: UploadBillAttachmentInput!) {{
-  uploadBillAttachment(input: $input) {{ {PAYLOAD} }}
-}}
-"""
-REFRESH = f"""
-mutation Refresh($input: RefreshCompanyDataInput!) {{
-  refreshCompanyData(input: $input) {{
-    {PAYLOAD} accepted pullOperations {{ id dataType status requested }}
-  }}
-}}
-"""
+
+def mutation(field: str, input_type: str, extra: str = "") -> str:
+    """The document of mutation `field` taking `input: input_type`, selecting PAYLOAD (and
+    `extra`)."""
+    return f"mutation M($input: {input_type}!) {{ {field}(input: $input) {{ {PAYLOAD} {extra} }} }}"
+
+
+CREATE_BILL = mutation("createBill", "CreateBillInput")
+UPDATE_BILL = mutation("updateBill", "UpdateBillInput")
+CREATE_SUPPLIER = mutation("createSupplier", "CreateSupplierInput")
+UPDATE_SUPPLIER = mutation("updateSupplier", "UpdateSupplierInput")
+CREATE_CREDIT_NOTE = mutation("createBillCreditNote", "CreateBillCreditNoteInput")
+UPLOAD_ATTACHMENT = mutation("uploadBillAttachment", "UploadBillAttachmentInput")
+REFRESH = mutation(
+    "refreshCompanyData",
+    "RefreshCompanyDataInput",
+    "accepted pullOperations { id dataType status requested }",
+)
 
 SUPPLIER = """
 query Supplier($company: ID!, $id: ID!) {

@@ -19,7 +19,6 @@ import pytest
 
 from sandbox.config import SandboxConfig
 from tests.e2e.paying import PAY_BILL, PAY_BILLS, payables
-from tests.e2e.test_paying_bills import paying_gateway  # noqa: F401 (fixture)
 from tests.upstream import clear_calls, recorded_calls
 
 CREATE_BILL = """
@@ -78,7 +77,7 @@ ODD_AMOUNTS: list[tuple[str, dict[str, Any], str]] = [
 @pytest.mark.parametrize(("case", "changes", "code"), ODD_AMOUNTS, ids=[c[0] for c in ODD_AMOUNTS])
 def test_an_odd_amount_or_rate_in_pay_bill_is_a_typed_error_and_pushes_nothing(
     sandbox_url: str,
-    paying_gateway: str,  # noqa: F811 (fixture)
+    paying_gateway: str,
     case: str,
     changes: dict[str, Any],
     code: str,
@@ -105,7 +104,7 @@ def test_an_odd_amount_or_rate_in_pay_bill_is_a_typed_error_and_pushes_nothing(
 @pytest.mark.parametrize(("case", "changes", "code"), ODD_AMOUNTS, ids=[c[0] for c in ODD_AMOUNTS])
 def test_an_odd_amount_or_rate_in_pay_bills_is_a_typed_error_and_pushes_nothing(
     sandbox_url: str,
-    paying_gateway: str,  # noqa: F811 (fixture)
+    paying_gateway: str,
     case: str,
     changes: dict[str, Any],
     code: str,
@@ -135,8 +134,7 @@ def test_an_odd_amount_or_rate_in_pay_bills_is_a_typed_error_and_pushes_nothing(
 
 
 def test_a_literal_amount_is_read_from_its_text_so_1e999999_is_refused_not_infinity(
-    sandbox_url: str,
-    paying_gateway: str,  # noqa: F811 (fixture)
+    sandbox_url: str, paying_gateway: str
 ) -> None:
     target = payables(sandbox_url)[0]
     clear_calls(sandbox_url)
@@ -166,7 +164,7 @@ def test_a_literal_amount_is_read_from_its_text_so_1e999999_is_refused_not_infin
 )
 def test_odd_line_amounts_in_create_bill_are_typed_errors(
     sandbox_url: str,
-    paying_gateway: str,  # noqa: F811 (fixture)
+    paying_gateway: str,
     line: dict[str, Any],
     code: str,
 ) -> None:
@@ -184,8 +182,7 @@ def test_odd_line_amounts_in_create_bill_are_typed_errors(
 
 
 def test_a_create_bill_rate_of_1e_minus_999999_is_refused(
-    sandbox_url: str,
-    paying_gateway: str,  # noqa: F811 (fixture)
+    sandbox_url: str, paying_gateway: str
 ) -> None:
     target = payables(sandbox_url)[0]
     clear_calls(sandbox_url)
@@ -206,7 +203,7 @@ def test_a_create_bill_rate_of_1e_minus_999999_is_refused(
 
 @pytest.mark.parametrize("prefix", ["webhook", "svix"])
 def test_a_non_utf8_webhook_body_with_a_signature_is_a_400(
-    paying_gateway: str,  # noqa: F811 (fixture)
+    paying_gateway: str,
     prefix: str,
 ) -> None:
     headers = {
@@ -223,7 +220,7 @@ def test_a_non_utf8_webhook_body_with_a_signature_is_a_400(
 
 
 def test_a_validly_signed_non_utf8_webhook_body_is_a_400(
-    paying_gateway: str,  # noqa: F811 (fixture)
+    paying_gateway: str,
 ) -> None:
     body = b'{"eventType": "\xff"}'
     msg_id, stamp = "msg_signed_non_utf8", int(time.time())
@@ -255,7 +252,7 @@ def nested(depth: int) -> Any:
 @pytest.mark.parametrize("method", ["POST", "GET"])
 def test_variables_nested_500_deep_are_a_400_before_anything_recurses(
     sandbox_url: str,
-    paying_gateway: str,  # noqa: F811 (fixture)
+    paying_gateway: str,
     method: str,
 ) -> None:
     clear_calls(sandbox_url)
@@ -282,7 +279,7 @@ def test_variables_nested_500_deep_are_a_400_before_anything_recurses(
 
 
 def test_variables_nested_within_the_bound_still_run(
-    paying_gateway: str,  # noqa: F811 (fixture)
+    paying_gateway: str,
 ) -> None:
     response = post(paying_gateway, "{ __typename }", x=nested(30))
     assert response.status_code == 200, response.text
@@ -294,7 +291,7 @@ def test_variables_nested_within_the_bound_still_run(
 
 @pytest.mark.parametrize("type_name", ["Node", "Foo", "Query", "PageInfo", "MutationError"])
 def test_a_global_id_of_an_unknown_type_is_not_found(
-    paying_gateway: str,  # noqa: F811 (fixture)
+    paying_gateway: str,
     type_name: str,
 ) -> None:
     global_id = base64.b64encode(f"{type_name}:some-id".encode()).decode()
@@ -320,7 +317,7 @@ COMPANY_BY_ID = b'{"query": "query C($id: ID!) { company(id: $id) { name } }", '
 )
 def test_a_lone_surrogate_in_a_string_is_a_400_not_a_500(
     sandbox_url: str,
-    paying_gateway: str,  # noqa: F811 (fixture)
+    paying_gateway: str,
     body: bytes,
 ) -> None:
     clear_calls(sandbox_url)
@@ -336,8 +333,7 @@ def test_a_lone_surrogate_in_a_string_is_a_400_not_a_500(
 
 
 def test_a_page_size_past_32_bits_is_bad_input_not_a_500(
-    sandbox_url: str,
-    paying_gateway: str,  # noqa: F811 (fixture)
+    sandbox_url: str, paying_gateway: str
 ) -> None:
     target = payables(sandbox_url)[0]
     query = "query C($id: ID!, $first: Int) "

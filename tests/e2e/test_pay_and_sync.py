@@ -14,15 +14,14 @@ import pytest
 from gql import GraphQLRequest, gql
 
 from gateway.app import create_app
-from tests.conftest import gateway_settings
 from tests.e2e.paying import (
     PAY_BILL,
     PAY_BILLS,
     PUSH_OPERATION,
-    WEBHOOK_SECRET,
     graphql,
     payables,
     statuses,
+    writing_settings,
     ws_session,
 )
 from tests.gateway.replicas import send_webhooks_to
@@ -42,15 +41,7 @@ query Pending($company: ID!, $bill: ID!) {
 
 
 def gateway_for(sandbox_url: str, **environ: str) -> Any:
-    settings = gateway_settings(
-        sandbox_url,
-        WEBHOOK_SECRET=WEBHOOK_SECRET,
-        PUSH_POLL_AFTER_SECONDS="0.3",
-        PUSH_POLL_MAX_INTERVAL_SECONDS="0.6",
-        RESPONSE_CACHE="false",
-        **environ,
-    )
-    return running(create_app(settings))
+    return running(create_app(writing_settings(sandbox_url, RESPONSE_CACHE="false", **environ)))
 
 
 @pytest.fixture

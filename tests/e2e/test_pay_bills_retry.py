@@ -12,9 +12,15 @@ import pytest
 
 from gateway.app import create_app
 from tests.conftest import gateway_settings
-from tests.e2e.paying import PAY_BILLS, WEBHOOK_SECRET, Payable, codat_get, graphql, payables
-from tests.gateway.replicas import send_webhooks_to
-from tests.servers import running
+from tests.e2e.paying import (
+    PAY_BILLS,
+    WEBHOOK_SECRET,
+    Payable,
+    codat_get,
+    graphql,
+    hearing_webhooks,
+    payables,
+)
 
 PUSH_PATH = r"/push/billPayments$"
 
@@ -28,18 +34,29 @@ def impatient_gateway(sandbox_url: str) -> Iterator[str]:
         CODAT_TIMEOUT_SECONDS="0.5",
         WEBHOOK_SECRET=WEBHOOK_SECRET,
     )
-    with running(create_app(settings)) as server:
-        send_webhooks_to(sandbox_url, f"{server.url}/webhooks/codat")
-        yield server.url
+    with hearing_webhooks(sandbox_url, create_app(settings)) as url:
+        yield url
 
 
 @pytest.fixture
 def single_attempt_gateway(sandbox_url: str) -> Iterator[str]:
     """A gateway that does not retry Codat calls itself, so a dropped push reaches the caller."""
     settings = gateway_settings(sandbox_url, CODAT_MAX_ATTEMPTS="1", WEBHOOK_SECRET=WEBHOOK_SECRET)
-    with running(create_app(settings)) as server:
-        send_webhooks_to(sandbox_url, f"{server.url}/webhooks/codat")
-        yield server.url
+    with hearing_webhooks(sandbox_url, create_app(settings)) as url:
+        yield url
+
+
+def bills_in_one_currency(sandbox_url: str, count: int) -> list[Payable]:
+    """`count` payable bills in the first one's currency (among the first 20)."""
+    first = payables(sandbox_url)[0]
+    alike = [p for p in payables(sandbox_url, 20) if p.bill["currency"] == first.bill["currency"]]
+    return alike[:count]
+
+
+def fault_the_next_push(sandbox_url: str, kind: str, **details: object) -> None:
+    """The next bill-payment push meets a `kind` fault (`drop`, `slow`...)."""
+    fault = {"pathPattern": PUSH_PATH, "methods": ["POST"], "kind": kind, "times": 1, **details}
+    httpx.post(f"{sandbox_url}/_sandbox/faults", json=fault, timeout=10).raise_for_status()
 
 
 def push_requests(sandbox_url: str) -> list[dict[str, Any]]:
@@ -70,6 +87,28 @@ def wait_until_paid(sandbox_url: str, company: str, bills: list[Payable]) -> Non
     raise AssertionError(f"bills not paid in time: {statuses}")
 
 
+def paid_with_a_dropped_push(sandbox_url: str, gateway_url: str) -> tuple[list[Payable], str]:
+    """Two bills paid under a new key, one of their pushes dropped: the bills and the key."""
+    bills = bills_in_one_currency(sandbox_url, 2)
+    fault_the_next_push(sandbox_url, "drop")
+    key = str(uuid.uuid4())
+    pay_each(gateway_url, bills, key)
+    return bills, key
+
+
+def payment_counts(sandbox_url: str, bills: list[Payable]) -> dict[str, int]:
+    """How many payments Codat holds against each bill, by bill id."""
+    return {b.bill["id"]: payments_of(sandbox_url, b.company_id, b.bill["id"]) for b in bills}
+
+
+def assert_each_paid_once_more(
+    sandbox_url: str, bills: list[Payable], before: dict[str, int]
+) -> None:
+    """Every bill ends Paid, with exactly one payment more than `before` counted."""
+    wait_until_paid(sandbox_url, bills[0].company_id, bills)
+    assert payment_counts(sandbox_url, bills) == {bill: n + 1 for bill, n in before.items()}
+
+
 def pay_each(
     gateway_url: str, bills: list[Payable], key: str, note: str | None = None
 ) -> dict[str, Any]:
@@ -94,16 +133,11 @@ def test_a_retry_after_a_dropped_push_pays_no_bill_twice(
     sandbox_url: str, single_attempt_gateway: str
 ) -> None:
     # given: three bills in one currency, paid one payment each; one push will be dropped
-    first = payables(sandbox_url)[0]
-    bills = [p for p in payables(sandbox_url, 20) if p.bill["currency"] == first.bill["currency"]][
-        :3
-    ]
+    bills = bills_in_one_currency(sandbox_url, 3)
     assert len(bills) == 3
-    company = first.company_id
-    before = {b.bill["id"]: payments_of(sandbox_url, company, b.bill["id"]) for b in bills}
+    before = payment_counts(sandbox_url, bills)
     httpx.delete(f"{sandbox_url}/_sandbox/requests", timeout=10).raise_for_status()
-    fault = {"pathPattern": PUSH_PATH, "methods": ["POST"], "kind": "drop", "times": 1}
-    httpx.post(f"{sandbox_url}/_sandbox/faults", json=fault, timeout=10).raise_for_status()
+    fault_the_next_push(sandbox_url, "drop")
     key = str(uuid.uuid4())
 
     # when: the batch loses one push, then is retried with the same key
@@ -134,23 +168,14 @@ def test_a_retry_after_a_dropped_push_pays_no_bill_twice(
     answered = [p["headers"]["idempotency-key"] for p in pushes if p["status"] == 200]
     assert len(answered) == len(set(answered)) == 3
     # and the ledger: each bill has exactly one more payment
-    wait_until_paid(sandbox_url, company, bills)
-    for b in bills:
-        assert payments_of(sandbox_url, company, b.bill["id"]) == before[b.bill["id"]] + 1
+    assert_each_paid_once_more(sandbox_url, bills, before)
 
 
 def test_a_third_call_with_the_key_replays_the_completed_batch(
     sandbox_url: str, single_attempt_gateway: str
 ) -> None:
     # given: a batch that completed on its second attempt
-    first = payables(sandbox_url)[0]
-    bills = [p for p in payables(sandbox_url, 20) if p.bill["currency"] == first.bill["currency"]][
-        :2
-    ]
-    fault = {"pathPattern": PUSH_PATH, "methods": ["POST"], "kind": "drop", "times": 1}
-    httpx.post(f"{sandbox_url}/_sandbox/faults", json=fault, timeout=10).raise_for_status()
-    key = str(uuid.uuid4())
-    pay_each(single_attempt_gateway, bills, key)
+    bills, key = paid_with_a_dropped_push(sandbox_url, single_attempt_gateway)
     completed = pay_each(single_attempt_gateway, bills, key)
     sent = len(push_requests(sandbox_url))
 
@@ -167,20 +192,9 @@ def test_a_payment_codat_took_but_answered_too_late_is_replayed_not_repeated(
     sandbox_url: str, impatient_gateway: str
 ) -> None:
     # given: one push is answered after the gateway gave up on it (Codat wrote it anyway)
-    first = payables(sandbox_url)[0]
-    bills = [p for p in payables(sandbox_url, 20) if p.bill["currency"] == first.bill["currency"]][
-        :2
-    ]
-    company = first.company_id
-    before = {b.bill["id"]: payments_of(sandbox_url, company, b.bill["id"]) for b in bills}
-    fault = {
-        "pathPattern": PUSH_PATH,
-        "methods": ["POST"],
-        "kind": "slow",
-        "delayMs": 1000,
-        "times": 1,
-    }
-    httpx.post(f"{sandbox_url}/_sandbox/faults", json=fault, timeout=10).raise_for_status()
+    bills = bills_in_one_currency(sandbox_url, 2)
+    before = payment_counts(sandbox_url, bills)
+    fault_the_next_push(sandbox_url, "slow", delayMs=1000)
     key = str(uuid.uuid4())
 
     # when: the batch is retried with its key once Codat has written the late payment
@@ -194,23 +208,14 @@ def test_a_payment_codat_took_but_answered_too_late_is_replayed_not_repeated(
     pushes = push_requests(sandbox_url)
     late = next(p for p in pushes if p["fault"] == "slow")["headers"]["idempotency-key"]
     assert [p["headers"]["idempotency-key"] for p in pushes].count(late) == 2
-    wait_until_paid(sandbox_url, company, bills)
-    for b in bills:
-        assert payments_of(sandbox_url, company, b.bill["id"]) == before[b.bill["id"]] + 1
+    assert_each_paid_once_more(sandbox_url, bills, before)
 
 
 def test_a_partly_paid_batchs_key_cannot_be_reused_for_another_input(
     sandbox_url: str, single_attempt_gateway: str
 ) -> None:
     # given: a batch left partly paid
-    first = payables(sandbox_url)[0]
-    bills = [p for p in payables(sandbox_url, 20) if p.bill["currency"] == first.bill["currency"]][
-        :2
-    ]
-    fault = {"pathPattern": PUSH_PATH, "methods": ["POST"], "kind": "drop", "times": 1}
-    httpx.post(f"{sandbox_url}/_sandbox/faults", json=fault, timeout=10).raise_for_status()
-    key = str(uuid.uuid4())
-    pay_each(single_attempt_gateway, bills, key)
+    bills, key = paid_with_a_dropped_push(sandbox_url, single_attempt_gateway)
     sent = len(push_requests(sandbox_url))
 
     # when: the key comes back with another input

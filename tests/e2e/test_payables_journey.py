@@ -13,29 +13,21 @@ import pytest
 from fastapi import FastAPI
 
 from gateway.app import create_app
-from tests.conftest import gateway_settings
-from tests.e2e.paying import WEBHOOK_SECRET, graphql
-from tests.e2e.records import PAYLOAD, written_record
+from tests.e2e.paying import graphql, hearing_webhooks, writing_settings
+from tests.e2e.records import mutation, written_record
 from tests.e2e.test_live_updates import collect, subscribed
-from tests.gateway.replicas import send_webhooks_to
-from tests.servers import running
 
-
-def _mutation(name: str, input_type: str, extra: str = "") -> str:
-    return f"mutation M($input: {input_type}!) {{ {name}(input: $input) {{ {PAYLOAD} {extra} }} }}"
-
-
-CREATE_COMPANY = _mutation("createCompany", "CreateCompanyInput", "company { codatId name }")
-CREATE_CONNECTION = _mutation(
+CREATE_COMPANY = mutation("createCompany", "CreateCompanyInput", "company { codatId name }")
+CREATE_CONNECTION = mutation(
     "createConnection", "CreateConnectionInput", "connection { id linkUrl status }"
 )
-UNLINK = _mutation("unlinkConnection", "ConnectionInput", "connection { status }")
-CREATE_SUPPLIER = _mutation("createSupplier", "CreateSupplierInput")
-CREATE_BILL = _mutation("createBill", "CreateBillInput")
-CREATE_CREDIT_NOTE = _mutation("createBillCreditNote", "CreateBillCreditNoteInput")
-PAY_BILL = _mutation("payBill", "PayBillInput")
-VOID = _mutation("deleteBillPayment", "DeleteBillPaymentInput")
-DELETE_BILL = _mutation("deleteBill", "DeleteBillInput")
+UNLINK = mutation("unlinkConnection", "ConnectionInput", "connection { status }")
+CREATE_SUPPLIER = mutation("createSupplier", "CreateSupplierInput")
+CREATE_BILL = mutation("createBill", "CreateBillInput")
+CREATE_CREDIT_NOTE = mutation("createBillCreditNote", "CreateBillCreditNoteInput")
+PAY_BILL = mutation("payBill", "PayBillInput")
+VOID = mutation("deleteBillPayment", "DeleteBillPaymentInput")
+DELETE_BILL = mutation("deleteBill", "DeleteBillInput")
 
 CHANGES = """
 subscription Changes($company: ID!) {
@@ -80,16 +72,9 @@ query Bill($company: ID!, $id: ID!) {
 
 @pytest.fixture
 def gateway(sandbox_url: str) -> Iterator[tuple[str, FastAPI]]:
-    settings = gateway_settings(
-        sandbox_url,
-        WEBHOOK_SECRET=WEBHOOK_SECRET,
-        PUSH_POLL_AFTER_SECONDS="0.3",
-        PUSH_POLL_MAX_INTERVAL_SECONDS="0.6",
-    )
-    app = create_app(settings)
-    with running(app) as server:
-        send_webhooks_to(sandbox_url, f"{server.url}/webhooks/codat")
-        yield server.url, app
+    app = create_app(writing_settings(sandbox_url))
+    with hearing_webhooks(sandbox_url, app) as url:
+        yield url, app
 
 
 def run(url: str, document: str, field: str, **fields: Any) -> dict[str, Any]:

@@ -7,40 +7,23 @@ polls Codat when no webhook arrives within PUSH_POLL_AFTER_SECONDS (0.3 s here).
 from __future__ import annotations
 
 import uuid
-from collections.abc import Iterator
+from typing import Any
 
 import httpx
 import pytest
 
-from gateway.app import create_app
-from tests.conftest import gateway_settings
 from tests.e2e.paying import (
     BILL,
     PAY_BILL,
     PAY_BILLS,
-    WEBHOOK_SECRET,
     graphql,
     payables,
     statuses,
 )
-from tests.gateway.replicas import patch_record, send_webhooks_to
-from tests.servers import running
+from tests.gateway.replicas import patch_record
 from tests.upstream import clear_calls, recorded_calls
 
 PROTOCOLS = ["graphql-transport-ws", "graphql-ws"]
-
-
-@pytest.fixture
-def paying_gateway(sandbox_url: str) -> Iterator[str]:
-    settings = gateway_settings(
-        sandbox_url,
-        WEBHOOK_SECRET=WEBHOOK_SECRET,
-        PUSH_POLL_AFTER_SECONDS="0.3",
-        PUSH_POLL_MAX_INTERVAL_SECONDS="0.6",
-    )
-    with running(create_app(settings)) as server:
-        send_webhooks_to(sandbox_url, f"{server.url}/webhooks/codat")
-        yield server.url
 
 
 def pause_webhooks(sandbox_url: str) -> None:
@@ -147,29 +130,15 @@ def test_the_same_key_and_input_replays_without_a_second_push(
     # given
     target = payables(sandbox_url)[0]
     key = str(uuid.uuid4())
-    first = pay(
-        paying_gateway,
-        target.company_id,
-        target.bill["id"],
-        target.bank_account_id,
-        idempotencyKey=key,
-    )
+
+    def pay_with_the_key(**extra: object) -> dict[str, Any]:
+        bill, account = target.bill["id"], target.bank_account_id
+        return pay(paying_gateway, target.company_id, bill, account, idempotencyKey=key, **extra)
+
+    first = pay_with_the_key()
     # when
-    again = pay(
-        paying_gateway,
-        target.company_id,
-        target.bill["id"],
-        target.bank_account_id,
-        idempotencyKey=key,
-    )
-    other = pay(
-        paying_gateway,
-        target.company_id,
-        target.bill["id"],
-        target.bank_account_id,
-        idempotencyKey=key,
-        amount="1.00",
-    )
+    again = pay_with_the_key()
+    other = pay_with_the_key(amount="1.00")
     # then
     assert again["pushOperation"] == first["pushOperation"]
     assert again["replayed"] is True

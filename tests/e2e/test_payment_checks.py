@@ -8,7 +8,6 @@ import httpx
 import pytest
 
 from tests.e2e.paying import PAY_BILL, Payable, graphql, payables
-from tests.e2e.test_paying_bills import paying_gateway  # noqa: F401 (fixture)
 from tests.gateway.replicas import patch_record
 from tests.upstream import clear_calls, recorded_calls
 
@@ -53,7 +52,7 @@ CASES: list[tuple[str, dict[str, Any], str, str]] = [
 @pytest.mark.parametrize(("case", "changes", "code", "field"), CASES, ids=[c[0] for c in CASES])
 def test_a_refused_payment_names_the_problem_and_pushes_nothing(
     sandbox_url: str,
-    paying_gateway: str,  # noqa: F811 (fixture)
+    paying_gateway: str,
     case: str,
     changes: dict[str, Any],
     code: str,
@@ -73,10 +72,7 @@ def test_a_refused_payment_names_the_problem_and_pushes_nothing(
     assert not [c for c in recorded_calls(sandbox_url) if "/push/" in c.path]
 
 
-def test_a_non_bank_account_is_refused(
-    sandbox_url: str,
-    paying_gateway: str,  # noqa: F811 (fixture)
-) -> None:
+def test_a_non_bank_account_is_refused(sandbox_url: str, paying_gateway: str) -> None:
     target = payables(sandbox_url)[0]
     clear_calls(sandbox_url)
     payload = pay(paying_gateway, target, accountId=target.other_account_id)
@@ -85,10 +81,7 @@ def test_a_non_bank_account_is_refused(
     assert not [c for c in recorded_calls(sandbox_url) if "/push/" in c.path]
 
 
-def test_a_foreign_currency_bill_needs_a_rate(
-    sandbox_url: str,
-    paying_gateway: str,  # noqa: F811 (fixture)
-) -> None:
+def test_a_foreign_currency_bill_needs_a_rate(sandbox_url: str, paying_gateway: str) -> None:
     target = payables(sandbox_url)[0]
     clear_calls(sandbox_url)
     payload = pay(paying_gateway, target, accountId=target.foreign_bank_account_id)
@@ -100,7 +93,7 @@ def test_a_foreign_currency_bill_needs_a_rate(
 @pytest.mark.parametrize("status", ["Paid", "Void", "Draft"])
 def test_a_bill_that_is_not_payable_is_refused(
     sandbox_url: str,
-    paying_gateway: str,  # noqa: F811 (fixture)
+    paying_gateway: str,
     status: str,
 ) -> None:
     # given: the bill changed in the software (the gateway reads it fresh, not from its cache)
@@ -117,8 +110,7 @@ def test_a_bill_that_is_not_payable_is_refused(
 
 
 def test_a_company_without_a_linked_connection_is_refused(
-    sandbox_url: str,
-    paying_gateway: str,  # noqa: F811 (fixture)
+    sandbox_url: str, paying_gateway: str
 ) -> None:
     target = payables(sandbox_url)[0]
     unconnected_company(sandbox_url)

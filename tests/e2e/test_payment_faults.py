@@ -34,8 +34,8 @@ from gateway.app import create_app
 from gateway.settings import Settings
 from tests.conftest import SANDBOX_API_KEY
 from tests.e2e.paying import PAY_BILL, PAY_BILLS, Payable, codat_get, payables
+from tests.gateway.commands import GATEWAY
 from tests.gateway.replicas import replica_settings, unique_prefix, wait_until, with_changes
-from tests.gateway.test_cli import GATEWAY
 from tests.redis_server import RedisServer, redis_server
 from tests.servers import running
 

@@ -131,8 +131,7 @@ async def test_a_bill_carries_codats_line_and_document_fields(
         gateway,
         CREATE_BILL,
         "createBill",
-        companyId=company,
-        supplierId=target.bill["supplierRef"]["id"],
+        **target.of_its_supplier(),
         issueDate="2026-11-20",
         lineItems=[line],
         purchaseOrderRefs=[{"id": "po-1", "purchaseOrderNumber": "PO-1"}],
@@ -177,8 +176,7 @@ async def test_a_credit_note_carries_withholding_tax_tracking_and_items(
         gateway,
         CREATE_CREDIT_NOTE,
         "createBillCreditNote",
-        companyId=company,
-        supplierId=target.bill["supplierRef"]["id"],
+        **target.of_its_supplier(),
         issueDate="2026-11-21T08:15:00Z",
         lineItems=[
             {
@@ -252,8 +250,7 @@ async def test_the_sandbox_refuses_a_tracking_category_it_does_not_have(
         gateway,
         CREATE_BILL,
         "createBill",
-        companyId=company,
-        supplierId=target.bill["supplierRef"]["id"],
+        **target.of_its_supplier(),
         issueDate="2026-11-20",
         lineItems=[{"unitAmount": "5", "trackingCategoryRefs": [{"id": "no-such-category"}]}],
     )
@@ -268,11 +265,7 @@ def test_the_new_fields_are_checked_before_any_call(
     gateway: str,  # noqa: F811 (fixture)
 ) -> None:
     target = payables(sandbox_url)[0]
-    good = {
-        "companyId": target.company_id,
-        "supplierId": target.bill["supplierRef"]["id"],
-        "issueDate": "2026-11-20",
-    }
+    good = {**target.of_its_supplier(), "issueDate": "2026-11-20"}
     cases: list[tuple[dict[str, Any], str]] = [
         ({"lineItems": [{"unitAmount": "1", "itemRef": {"id": " "}}]}, "FIELD_REQUIRED"),
         ({"lineItems": [{"unitAmount": "1", "discountPercentage": "101"}]}, "INVALID_INPUT"),

@@ -16,8 +16,13 @@ import httpx
 import pytest
 
 from gateway.app import create_app
-from tests.conftest import gateway_settings
-from tests.e2e.paying import WEBHOOK_SECRET, codat_get, graphql, payables
+from tests.e2e.paying import (
+    codat_get,
+    graphql,
+    hearing_webhooks,
+    payables,
+    writing_settings,
+)
 from tests.e2e.records import (
     BILL,
     CREATE_BILL,
@@ -35,8 +40,6 @@ from tests.e2e.records import (
     written_record,
 )
 from tests.e2e.test_payment_checks import unconnected_company
-from tests.gateway.replicas import send_webhooks_to
-from tests.servers import running
 from tests.upstream import clear_calls, recorded_calls
 
 UPLOAD_LIMIT = 1024
@@ -44,16 +47,9 @@ UPLOAD_LIMIT = 1024
 
 @pytest.fixture
 def gateway(sandbox_url: str) -> Iterator[str]:
-    settings = gateway_settings(
-        sandbox_url,
-        WEBHOOK_SECRET=WEBHOOK_SECRET,
-        PUSH_POLL_AFTER_SECONDS="0.3",
-        PUSH_POLL_MAX_INTERVAL_SECONDS="0.6",
-        UPLOAD_MAX_BYTES=str(UPLOAD_LIMIT),
-    )
-    with running(create_app(settings)) as server:
-        send_webhooks_to(sandbox_url, f"{server.url}/webhooks/codat")
-        yield server.url
+    settings = writing_settings(sandbox_url, UPLOAD_MAX_BYTES=str(UPLOAD_LIMIT))
+    with hearing_webhooks(sandbox_url, create_app(settings)) as url:
+        yield url
 
 
 def pushes(sandbox_url: str) -> list[str]:
@@ -114,8 +110,7 @@ async def test_create_bill_totals_follow_from_its_lines(sandbox_url: str, gatewa
         gateway,
         CREATE_BILL,
         "createBill",
-        companyId=company,
-        supplierId=target.bill["supplierRef"]["id"],
+        **target.of_its_supplier(),
         issueDate="2026-11-20",
         dueDate="2026-12-20",
         reference="PO-77",
@@ -162,8 +157,7 @@ async def test_create_bill_credit_note_is_readable_once_written(
         gateway,
         CREATE_CREDIT_NOTE,
         "createBillCreditNote",
-        companyId=company,
-        supplierId=target.bill["supplierRef"]["id"],
+        **target.of_its_supplier(),
         issueDate="2026-11-21",
         lineItems=LINES,
         note="Damaged goods",

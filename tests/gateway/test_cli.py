@@ -6,32 +6,17 @@ import base64
 import os
 import signal
 import subprocess
-import sys
-import time
 from collections.abc import Iterator
 from contextlib import contextmanager
-from pathlib import Path
 
 import httpx
 import pytest
 
 from bench.common import free_port
+from tests.gateway.commands import GATEWAY, on_built_in_sandbox, run_cli, wait_until_serving
 from tests.gateway.test_settings import SECRET_WORDS, SECRETS
 
 pytestmark = pytest.mark.e2e  # runs the gateway as a subprocess
-
-GATEWAY = str(Path(sys.executable).parent / "gateway")
-
-
-def run_cli(*args: str, **env: str) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        [GATEWAY, *args],
-        env={**os.environ, **env},
-        capture_output=True,
-        text=True,
-        timeout=60,
-        check=False,
-    )
 
 
 @contextmanager
@@ -46,15 +31,7 @@ def serving(args: list[str], env: dict[str, str], health_url: str) -> Iterator[l
     )
     lines: list[str] = []
     try:
-        deadline = time.monotonic() + 30
-        while True:
-            assert process.poll() is None, "the server exited early"
-            try:
-                httpx.get(health_url, timeout=1)
-                break
-            except httpx.HTTPError:
-                assert time.monotonic() < deadline, "the server did not start"
-                time.sleep(0.1)
+        wait_until_serving(process, health_url)
         yield lines
     finally:
         process.send_signal(signal.SIGTERM)
@@ -84,12 +61,7 @@ def test_a_malformed_setting_is_a_one_line_error_naming_the_variable() -> None:
 def test_serve_without_a_key_runs_the_gateway_on_the_built_in_sandbox() -> None:
     # given
     port, sandbox_port = free_port(), free_port()
-    env = {
-        "GATEWAY_PORT": str(port),
-        "SANDBOX_PORT": str(sandbox_port),
-        "CODAT_API_KEY": "",
-        "LOG_FORMAT": "text",
-    }
+    env = on_built_in_sandbox(port, sandbox_port, LOG_FORMAT="text")
     url = f"http://127.0.0.1:{port}"
     # when
     with serving(["serve"], env, f"{url}/healthz") as logs:

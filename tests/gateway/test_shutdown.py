@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import os
 import signal
 import subprocess
 import time
@@ -12,41 +11,23 @@ import httpx
 import pytest
 
 from bench.common import free_port
-from tests.gateway.test_cli import GATEWAY
+from tests.gateway.commands import GATEWAY, on_built_in_sandbox, wait_until_serving
 
 pytestmark = pytest.mark.e2e  # runs the gateway as a subprocess
 
 QUERY = "query Names { companies(first: 2) { nodes { name } } }"
 
 
-def _wait_until_up(url: str, process: subprocess.Popen[str]) -> None:
-    deadline = time.monotonic() + 30
-    while True:
-        assert process.poll() is None, "the server exited early"
-        try:
-            httpx.get(f"{url}/healthz", timeout=1)
-            return
-        except httpx.HTTPError:
-            assert time.monotonic() < deadline, "the server did not start"
-            time.sleep(0.1)
-
-
 def test_sigterm_lets_a_slow_request_finish_and_exits_zero() -> None:
     # given: the gateway on its built-in sandbox, which answers Codat calls after 1.5 s
     port, sandbox_port = free_port(), free_port()
-    env = {
-        **os.environ,
-        "GATEWAY_PORT": str(port),
-        "SANDBOX_PORT": str(sandbox_port),
-        "CODAT_API_KEY": "",
-        "LOG_FORMAT": "json",
-    }
+    env = on_built_in_sandbox(port, sandbox_port, LOG_FORMAT="json")
     url = f"http://127.0.0.1:{port}"
     process = subprocess.Popen(
         [GATEWAY, "serve"], env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True
     )
     try:
-        _wait_until_up(url, process)
+        wait_until_serving(process, f"{url}/healthz")
         latency = {"ms": 1500}
         httpx.put(f"http://127.0.0.1:{sandbox_port}/_sandbox/latency", json=latency, timeout=5)
         with ThreadPoolExecutor(max_workers=1) as pool:

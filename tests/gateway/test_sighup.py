@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import hashlib
 import json
-import os
 import signal
 import subprocess
 import time
@@ -15,7 +14,7 @@ import httpx
 import pytest
 
 from bench.common import free_port
-from tests.gateway.test_cli import GATEWAY
+from tests.gateway.commands import GATEWAY, on_built_in_sandbox, wait_until_serving
 
 pytestmark = pytest.mark.e2e  # runs the gateway as a subprocess
 
@@ -34,28 +33,13 @@ def test_sighup_reloads_the_keys_and_the_gateway_keeps_serving(tmp_path: Path) -
     entry = {"name": "ops", "sha256": hashlib.sha256(KEY.encode()).hexdigest(), "companies": "*"}
     keys.write_text(json.dumps([entry]), encoding="utf-8")
     port, sandbox_port = free_port(), free_port()
-    env = {
-        **os.environ,
-        "GATEWAY_PORT": str(port),
-        "SANDBOX_PORT": str(sandbox_port),
-        "CODAT_API_KEY": "",
-        "GATEWAY_AUTH": "on",
-        "GATEWAY_API_KEYS": str(keys),
-    }
+    env = on_built_in_sandbox(port, sandbox_port, GATEWAY_AUTH="on", GATEWAY_API_KEYS=str(keys))
     url = f"http://127.0.0.1:{port}"
     process = subprocess.Popen(
         [GATEWAY, "serve"], env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL
     )
     try:
-        deadline = time.monotonic() + 30
-        while True:
-            assert process.poll() is None, "the gateway exited early"
-            try:
-                httpx.get(f"{url}/healthz", timeout=1)
-                break
-            except httpx.HTTPError:
-                assert time.monotonic() < deadline, "the gateway did not start"
-                time.sleep(0.1)
+        wait_until_serving(process, f"{url}/healthz")
         assert _ask(url) == 200
         # when: the key is removed from the file and the process gets SIGHUP
         keys.write_text("[]", encoding="utf-8")

@@ -9,7 +9,7 @@ from collections.abc import Iterator
 import pytest
 
 from bench.common import free_port
-from tests.gateway.test_cli import run_cli
+from tests.gateway.commands import run_cli
 
 pytestmark = pytest.mark.e2e  # runs the gateway as a subprocess
 

@@ -2,9 +2,6 @@
 
 from __future__ import annotations
 
-import pytest
-
-from gateway.errors import ConfigError
 from gateway.settings import Settings
 
 SECRET = "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw"
@@ -43,25 +40,3 @@ def test_values_are_read_and_secrets_masked() -> None:
     assert "hunter2" not in described
     assert SECRET not in described
     assert "Bearer abc" not in described
-
-
-@pytest.mark.parametrize(
-    ("variable", "value"),
-    [
-        ("WEBHOOK_SECRET", "not-a-whsec"),
-        ("WEBHOOK_SECRET", "whsec_***"),
-        ("WEBHOOK_MAX_BODY_BYTES", "0"),
-        ("REDIS_URL", "http://:hunter2@localhost"),
-        ("CACHE_DEGRADED_TTL_SECONDS", "-1"),
-        ("EVENT_QUEUE_SIZE", "many"),
-    ],
-)
-def test_bad_values_give_one_line_errors_naming_the_variable(variable: str, value: str) -> None:
-    with pytest.raises(ConfigError) as caught:
-        Settings.from_env({variable: value})
-    message = str(caught.value)
-    assert message.startswith(f"{variable}: ")
-    assert "\n" not in message
-    assert "hunter2" not in message
-    if variable == "WEBHOOK_SECRET":
-        assert value not in message

@@ -20,6 +20,7 @@ from starlette.routing import Route
 from tests.conftest import SANDBOX_API_KEY
 from tests.contract import check_response
 from tests.servers import running
+from tests.upstream import SeededCompany, seeded_companies
 
 AUTH = {"Authorization": "Basic " + base64.b64encode(SANDBOX_API_KEY.encode()).decode()}
 
@@ -64,25 +65,13 @@ def knobs(sandbox_url: str) -> Iterator[httpx.Client]:
         yield client
 
 
-@dataclass(frozen=True)
-class SeedCompany:
-    id: str
-    connection_id: str
-    synced: bool
-    counts: dict[str, int]
+@pytest.fixture
+def companies(knobs: httpx.Client) -> list[SeededCompany]:
+    return seeded_companies(knobs.get("/seed").json())
 
 
 @pytest.fixture
-def companies(knobs: httpx.Client) -> list[SeedCompany]:
-    summary = knobs.get("/seed").json()
-    return [
-        SeedCompany(c["id"], c["connectionId"], c["synced"], c["counts"])
-        for c in summary["companies"]
-    ]
-
-
-@pytest.fixture
-def company(companies: list[SeedCompany]) -> SeedCompany:
+def company(companies: list[SeededCompany]) -> SeededCompany:
     """The first company: fully synced and rich."""
     return companies[0]
 

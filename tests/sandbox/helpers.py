@@ -7,11 +7,11 @@ from typing import Any
 
 import httpx
 
-from tests.sandbox.conftest import SeedCompany
+from tests.upstream import SeededCompany
 
 
 def wait_for_push(
-    codat: httpx.Client, company: SeedCompany, key: str, timeout: float = 5.0
+    codat: httpx.Client, company: SeededCompany, key: str, timeout: float = 5.0
 ) -> dict[str, Any]:
     """Poll a push operation until it leaves Pending."""
     deadline = time.monotonic() + timeout
@@ -26,7 +26,7 @@ PUSHED_TYPES = ("bills", "billPayments", "billCreditNotes", "suppliers", "chartO
 
 
 def refresh(
-    codat: httpx.Client, company: SeedCompany, *data_types: str, timeout: float = 5.0
+    codat: httpx.Client, company: SeededCompany, *data_types: str, timeout: float = 5.0
 ) -> None:
     """Pull data types into Codat's cache and wait until each pull is Complete: a push changes
     the software, and reads show it only after this (sandbox/README.md, codat-notes.md §7)."""
@@ -45,14 +45,16 @@ def refresh(
             time.sleep(0.05)
 
 
-def all_records(codat: httpx.Client, company: SeedCompany, data_type: str) -> list[dict[str, Any]]:
+def all_records(
+    codat: httpx.Client, company: SeededCompany, data_type: str
+) -> list[dict[str, Any]]:
     response = codat.get(f"/companies/{company.id}/data/{data_type}", params={"pageSize": 5000})
     results: list[dict[str, Any]] = response.json()["results"]
     return results
 
 
 def payable_bill(
-    codat: httpx.Client, company: SeedCompany, currency: str = "GBP", status: str = "Open"
+    codat: httpx.Client, company: SeededCompany, currency: str = "GBP", status: str = "Open"
 ) -> dict[str, Any]:
     """A live bill in `status` and `currency` whose supplier is live too."""
     suppliers = {s["id"]: s for s in all_records(codat, company, "suppliers")}
@@ -69,7 +71,7 @@ def payable_bill(
     raise AssertionError(f"no {status} {currency} bill in the seed")
 
 
-def bank_account(codat: httpx.Client, company: SeedCompany, currency: str = "GBP") -> str:
+def bank_account(codat: httpx.Client, company: SeededCompany, currency: str = "GBP") -> str:
     accounts = codat.get(
         f"/companies/{company.id}/data/accounts", params={"query": "isBankAccount=true"}
     ).json()["results"]
@@ -93,5 +95,5 @@ def payment_body(
     }
 
 
-def push_url(company: SeedCompany, data_type: str, suffix: str = "") -> str:
+def push_url(company: SeededCompany, data_type: str, suffix: str = "") -> str:
     return f"/companies/{company.id}/connections/{company.connection_id}/push/{data_type}{suffix}"

@@ -7,11 +7,12 @@ import time
 import httpx
 import pytest
 
-from tests.sandbox.conftest import AUTH, SeedCompany
+from tests.sandbox.conftest import AUTH
+from tests.upstream import SeededCompany
 
 
 def test_request_record_has_the_documented_fields_and_never_the_key(
-    sandbox_url: str, codat: httpx.Client, company: SeedCompany, knobs: httpx.Client
+    sandbox_url: str, codat: httpx.Client, company: SeededCompany, knobs: httpx.Client
 ) -> None:
     before = time.time()
     codat.get(f"/companies/{company.id}/data/bills", params={"page": 1, "query": "status=Open"})
@@ -46,7 +47,7 @@ def test_knob_requests_are_not_recorded_and_delete_clears(
 
 
 def test_latency_is_added_to_matching_paths_only(
-    codat: httpx.Client, company: SeedCompany, knobs: httpx.Client
+    codat: httpx.Client, company: SeededCompany, knobs: httpx.Client
 ) -> None:
     knobs.put("/latency", json={"ms": 150, "jitterMs": 0, "pathPattern": "/data/bills$"})
     started = time.monotonic()
@@ -64,7 +65,7 @@ def test_latency_is_added_to_matching_paths_only(
 
 
 def test_status_fault_answers_with_error_message_and_retry_after_then_disarms(
-    codat: httpx.Client, company: SeedCompany, knobs: httpx.Client
+    codat: httpx.Client, company: SeededCompany, knobs: httpx.Client
 ) -> None:
     fault = knobs.post(
         "/faults",
@@ -88,7 +89,7 @@ def test_status_fault_answers_with_error_message_and_retry_after_then_disarms(
 
 
 def test_faults_can_carry_an_http_date_retry_after_and_filter_methods(
-    codat: httpx.Client, company: SeedCompany, knobs: httpx.Client
+    codat: httpx.Client, company: SeededCompany, knobs: httpx.Client
 ) -> None:
     when = "Wed, 25 Nov 2026 12:00:00 GMT"
     knobs.post(
@@ -105,7 +106,7 @@ def test_faults_can_carry_an_http_date_retry_after_and_filter_methods(
 
 
 def test_fault_rate_is_seeded_and_zero_never_fires(
-    codat: httpx.Client, company: SeedCompany, knobs: httpx.Client
+    codat: httpx.Client, company: SeededCompany, knobs: httpx.Client
 ) -> None:
     knobs.post("/faults", json={"pathPattern": "/dataStatus", "status": 500, "rate": 0.0})
     assert all(
@@ -123,7 +124,7 @@ def test_fault_rate_is_seeded_and_zero_never_fires(
 
 
 def test_drop_fault_breaks_the_connection(
-    sandbox_url: str, company: SeedCompany, knobs: httpx.Client
+    sandbox_url: str, company: SeededCompany, knobs: httpx.Client
 ) -> None:
     knobs.post("/faults", json={"pathPattern": "/data/bills$", "kind": "drop", "times": 1})
     with pytest.raises(httpx.RemoteProtocolError):
@@ -135,7 +136,7 @@ def test_drop_fault_breaks_the_connection(
 
 
 def test_slow_fault_delays_then_answers_normally(
-    codat: httpx.Client, company: SeedCompany, knobs: httpx.Client
+    codat: httpx.Client, company: SeededCompany, knobs: httpx.Client
 ) -> None:
     knobs.post(
         "/faults", json={"pathPattern": "/connections$", "kind": "slow", "delayMs": 300, "times": 1}
@@ -156,7 +157,7 @@ def test_bad_knob_bodies_are_400(knobs: httpx.Client) -> None:
 
 
 def test_reset_restores_seeded_data_and_quiets_every_knob(
-    codat: httpx.Client, company: SeedCompany, knobs: httpx.Client
+    codat: httpx.Client, company: SeededCompany, knobs: httpx.Client
 ) -> None:
     bills = codat.get(f"/companies/{company.id}/data/bills").json()["results"]
     knobs.patch(f"/companies/{company.id}/data/bills/{bills[0]['id']}", json={"note": "changed"})
@@ -173,7 +174,7 @@ def test_reset_restores_seeded_data_and_quiets_every_knob(
 
 
 def test_records_can_be_added_through_the_knob(
-    codat: httpx.Client, company: SeedCompany, knobs: httpx.Client
+    codat: httpx.Client, company: SeededCompany, knobs: httpx.Client
 ) -> None:
     added = knobs.post(
         f"/companies/{company.id}/data/suppliers",

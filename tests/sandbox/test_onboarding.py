@@ -11,7 +11,7 @@ from typing import Any
 import httpx
 
 from tests.contract import check_webhook
-from tests.sandbox.conftest import Receiver, SeedCompany, event_type
+from tests.sandbox.conftest import Receiver, event_type
 from tests.sandbox.helpers import (
     all_records,
     bank_account,
@@ -21,6 +21,7 @@ from tests.sandbox.helpers import (
     refresh,
 )
 from tests.sandbox.helpers import wait_for_push as wait_for
+from tests.upstream import SeededCompany
 
 OPTION_TYPES = (
     "bills", "billPayments", "billCreditNotes", "suppliers",
@@ -28,17 +29,17 @@ OPTION_TYPES = (
 )  # fmt: skip
 
 
-def _onboard(codat: httpx.Client, knobs: httpx.Client) -> SeedCompany:
+def _onboard(codat: httpx.Client, knobs: httpx.Client) -> SeededCompany:
     company = codat.post("/companies", json={"name": "Juniper & Co", "tags": {"crm": "42"}}).json()
     connection = codat.post(
         f"/companies/{company['id']}/connections", json={"platformKey": "gbol"}
     ).json()
     linked = knobs.post(f"/companies/{company['id']}/connections/{connection['id']}/link")
     assert linked.status_code == 200, linked.text
-    return SeedCompany(company["id"], connection["id"], False, {})
+    return SeededCompany(company["id"], connection["id"], False, {})
 
 
-def _synced(codat: httpx.Client, company: SeedCompany, timeout: float = 5.0) -> None:
+def _synced(codat: httpx.Client, company: SeededCompany, timeout: float = 5.0) -> None:
     deadline = time.monotonic() + timeout
     while codat.get(f"/companies/{company.id}/data/bills").status_code == 409:
         assert time.monotonic() < deadline, "the first sync did not complete"
@@ -62,7 +63,7 @@ def test_a_new_company_links_and_syncs_with_codats_webhooks(
     assert connection["linkUrl"].startswith("https://link-api.codat.io/companies/")
     # and: the end user completes the link
     knobs.post(f"/companies/{company['id']}/connections/{connection['id']}/link")
-    seed = SeedCompany(company["id"], connection["id"], False, {})
+    seed = SeededCompany(company["id"], connection["id"], False, {})
     _synced(codat, seed)
     # then: Codat's webhooks, in their spec's shapes
     wanted = ["company.created", "connection.created", "connection.connected"]
@@ -107,7 +108,7 @@ def test_a_connection_for_an_unknown_platform_is_not_found(codat: httpx.Client) 
 
 
 def test_options_answer_every_v1_data_type_with_the_companys_values(
-    codat: httpx.Client, company: SeedCompany
+    codat: httpx.Client, company: SeededCompany
 ) -> None:
     base = f"/companies/{company.id}/connections/{company.connection_id}/options"
     models = {name: codat.get(f"{base}/{name}").json() for name in OPTION_TYPES}
@@ -121,7 +122,7 @@ def test_options_answer_every_v1_data_type_with_the_companys_values(
 
 
 def test_bank_accounts_are_read_per_connection_with_bank_fields(
-    codat: httpx.Client, company: SeedCompany
+    codat: httpx.Client, company: SeededCompany
 ) -> None:
     path = f"/companies/{company.id}/connections/{company.connection_id}/data/bankAccounts"
     listed = codat.get(path, params={"query": "currency=GBP"}).json()["results"]
@@ -133,7 +134,7 @@ def test_bank_accounts_are_read_per_connection_with_bank_fields(
 
 
 def test_deleting_a_payment_restores_the_bill_and_deleting_the_bill_then_succeeds(
-    codat: httpx.Client, company: SeedCompany
+    codat: httpx.Client, company: SeededCompany
 ) -> None:
     bill = payable_bill(codat, company)
     account = bank_account(codat, company)
@@ -161,7 +162,7 @@ def test_deleting_a_payment_restores_the_bill_and_deleting_the_bill_then_succeed
 
 
 def test_accounts_and_bank_accounts_are_created_by_push(
-    codat: httpx.Client, company: SeedCompany
+    codat: httpx.Client, company: SeededCompany
 ) -> None:
     account = {
         "name": "Stationery", "type": "Expense", "currency": "GBP",
@@ -181,7 +182,9 @@ def test_accounts_and_bank_accounts_are_created_by_push(
     assert wait_for(codat, company, missing["pushOperationKey"])["status"] == "Failed"
 
 
-def test_a_push_to_an_unlinked_connection_fails(codat: httpx.Client, company: SeedCompany) -> None:
+def test_a_push_to_an_unlinked_connection_fails(
+    codat: httpx.Client, company: SeededCompany
+) -> None:
     connection = f"/companies/{company.id}/connections/{company.connection_id}"
     assert codat.patch(connection, json={"status": "Unlinked"}).json()["status"] == "Unlinked"
     body: dict[str, Any] = {"supplierName": "Late Ltd", "status": "Active"}

@@ -10,7 +10,6 @@ from typing import Any
 import httpx
 import pytest
 
-from tests.sandbox.conftest import SeedCompany
 from tests.sandbox.helpers import (
     all_records,
     bank_account,
@@ -20,10 +19,11 @@ from tests.sandbox.helpers import (
     refresh,
     wait_for_push,
 )
+from tests.upstream import SeededCompany
 
 
 def test_paying_a_bill_in_full_goes_pending_then_success_and_settles_the_bill(
-    codat: httpx.Client, company: SeedCompany
+    codat: httpx.Client, company: SeededCompany
 ) -> None:
     bill = payable_bill(codat, company)
     amount = bill["amountDue"]
@@ -55,7 +55,7 @@ def test_paying_a_bill_in_full_goes_pending_then_success_and_settles_the_bill(
 
 
 def test_paying_part_of_a_bill_makes_it_partially_paid(
-    codat: httpx.Client, company: SeedCompany
+    codat: httpx.Client, company: SeededCompany
 ) -> None:
     bill = payable_bill(codat, company)
     part = round(bill["amountDue"] / 4, 2)
@@ -69,7 +69,7 @@ def test_paying_part_of_a_bill_makes_it_partially_paid(
 
 
 def test_foreign_currency_bill_can_be_paid_from_base_currency_with_a_rate(
-    codat: httpx.Client, company: SeedCompany
+    codat: httpx.Client, company: SeededCompany
 ) -> None:
     bill = payable_bill(codat, company, currency="USD")
     body = payment_body(bill, bank_account(codat, company), 10.0, currency="GBP")
@@ -118,7 +118,7 @@ def _missing_fields(body: dict[str, Any], _: dict[str, Any]) -> None:
 )
 def test_rejected_payments_fail_with_validation_errors_and_change_nothing(
     codat: httpx.Client,
-    company: SeedCompany,
+    company: SeededCompany,
     break_it: Callable[[dict[str, Any], dict[str, Any]], None],
     validator: str,
     status: str,
@@ -138,7 +138,7 @@ def test_rejected_payments_fail_with_validation_errors_and_change_nothing(
     assert after["status"] == bill["status"]
 
 
-def test_creating_and_updating_a_bill(codat: httpx.Client, company: SeedCompany) -> None:
+def test_creating_and_updating_a_bill(codat: httpx.Client, company: SeededCompany) -> None:
     template = payable_bill(codat, company)
     body = {
         key: template[key]
@@ -163,14 +163,14 @@ def test_creating_and_updating_a_bill(codat: httpx.Client, company: SeedCompany)
     assert codat.get(f"/companies/{company.id}/data/bills/{new_id}").json()["note"] == "Edited"
 
 
-def test_updating_a_paid_bill_fails(codat: httpx.Client, company: SeedCompany) -> None:
+def test_updating_a_paid_bill_fails(codat: httpx.Client, company: SeededCompany) -> None:
     bill = payable_bill(codat, company, status="Paid")
     operation = codat.put(push_url(company, "bills", f"/{bill['id']}"), json=bill).json()
     failed = wait_for_push(codat, company, operation["pushOperationKey"])
     assert failed["status"] == "Failed"
 
 
-def test_creating_and_updating_a_supplier(codat: httpx.Client, company: SeedCompany) -> None:
+def test_creating_and_updating_a_supplier(codat: httpx.Client, company: SeededCompany) -> None:
     body = {"supplierName": "Zebra Crossings Ltd", "status": "Active", "defaultCurrency": "GBP"}
     created = codat.post(push_url(company, "suppliers"), json=body).json()
     done = wait_for_push(codat, company, created["pushOperationKey"])
@@ -185,14 +185,14 @@ def test_creating_and_updating_a_supplier(codat: httpx.Client, company: SeedComp
     assert supplier["supplierName"] == "Zebra Crossings Ltd"
 
 
-def test_supplier_without_a_name_fails(codat: httpx.Client, company: SeedCompany) -> None:
+def test_supplier_without_a_name_fails(codat: httpx.Client, company: SeededCompany) -> None:
     operation = codat.post(push_url(company, "suppliers"), json={"status": "Active"}).json()
     assert "data" not in operation
     failed = wait_for_push(codat, company, operation["pushOperationKey"])
     assert failed["validation"]["errors"][0]["itemId"] == "supplierName"
 
 
-def test_creating_and_updating_a_credit_note(codat: httpx.Client, company: SeedCompany) -> None:
+def test_creating_and_updating_a_credit_note(codat: httpx.Client, company: SeededCompany) -> None:
     supplier = all_records(codat, company, "suppliers")[0]
     body = {
         "supplierRef": {"id": supplier["id"]},
@@ -217,7 +217,7 @@ def test_creating_and_updating_a_credit_note(codat: httpx.Client, company: SeedC
 
 
 def test_a_credit_note_can_be_used_against_a_bill(
-    codat: httpx.Client, company: SeedCompany
+    codat: httpx.Client, company: SeededCompany
 ) -> None:
     notes = all_records(codat, company, "billCreditNotes")
     bills = all_records(codat, company, "bills")
@@ -246,7 +246,7 @@ def test_a_credit_note_can_be_used_against_a_bill(
     assert after["remainingCredit"] == round(note["remainingCredit"] - amount, 2)
 
 
-def test_uploading_a_bill_attachment(codat: httpx.Client, company: SeedCompany) -> None:
+def test_uploading_a_bill_attachment(codat: httpx.Client, company: SeededCompany) -> None:
     bill = payable_bill(codat, company)
     files = {"file": ("receipt.txt", b"paid with thanks", "text/plain")}
     url = push_url(company, "bills", f"/{bill['id']}/attachments")
@@ -259,7 +259,7 @@ def test_uploading_a_bill_attachment(codat: httpx.Client, company: SeedCompany) 
     assert download.content == b"paid with thanks"
 
 
-def test_push_with_zero_timeout_times_out(codat: httpx.Client, company: SeedCompany) -> None:
+def test_push_with_zero_timeout_times_out(codat: httpx.Client, company: SeededCompany) -> None:
     body = {"supplierName": "Slowpoke Ltd", "status": "Active"}
     operation = codat.post(
         push_url(company, "suppliers"), json=body, params={"timeoutInMinutes": 0}
@@ -269,7 +269,7 @@ def test_push_with_zero_timeout_times_out(codat: httpx.Client, company: SeedComp
 
 
 def test_push_to_another_companys_connection_is_404(
-    codat: httpx.Client, companies: list[SeedCompany]
+    codat: httpx.Client, companies: list[SeededCompany]
 ) -> None:
     first, second = companies[0], companies[1]
     url = f"/companies/{first.id}/connections/{second.connection_id}/push/suppliers"
@@ -277,7 +277,7 @@ def test_push_to_another_companys_connection_is_404(
     assert response.status_code == 404
 
 
-def test_push_with_a_non_json_body_is_400(codat: httpx.Client, company: SeedCompany) -> None:
+def test_push_with_a_non_json_body_is_400(codat: httpx.Client, company: SeededCompany) -> None:
     response = codat.post(
         push_url(company, "suppliers"),
         content=b"not json",
@@ -288,7 +288,7 @@ def test_push_with_a_non_json_body_is_400(codat: httpx.Client, company: SeedComp
 
 @pytest.mark.parametrize("data_type", ["bills", "billPayments", "billCreditNotes", "suppliers"])
 def test_options_describe_the_create_model(
-    codat: httpx.Client, company: SeedCompany, data_type: str
+    codat: httpx.Client, company: SeededCompany, data_type: str
 ) -> None:
     url = f"/companies/{company.id}/connections/{company.connection_id}/options/{data_type}"
     option = codat.get(url).json()
@@ -296,7 +296,9 @@ def test_options_describe_the_create_model(
     assert any(prop["required"] for prop in option["properties"].values())
 
 
-def test_push_operations_are_listed_with_paging(codat: httpx.Client, company: SeedCompany) -> None:
+def test_push_operations_are_listed_with_paging(
+    codat: httpx.Client, company: SeededCompany
+) -> None:
     for n in range(3):
         codat.post(
             push_url(company, "suppliers"), json={"supplierName": f"S{n}", "status": "Active"}
@@ -309,7 +311,7 @@ def test_push_operations_are_listed_with_paging(codat: httpx.Client, company: Se
 
 
 def test_idempotency_key_replays_the_first_response(
-    codat: httpx.Client, company: SeedCompany
+    codat: httpx.Client, company: SeededCompany
 ) -> None:
     body = {"supplierName": "Once Only Ltd", "status": "Active"}
     headers = {"Idempotency-Key": "6f1c7f43-3c55-4b7e-9e9f-0d5b1f0b2c11"}
@@ -321,7 +323,7 @@ def test_idempotency_key_replays_the_first_response(
 
 
 def test_idempotency_key_with_a_different_body_is_422(
-    codat: httpx.Client, company: SeedCompany
+    codat: httpx.Client, company: SeededCompany
 ) -> None:
     headers = {"Idempotency-Key": "0b7d4b1e-7a53-4c55-8a0e-6b2f9f0c6d21"}
     codat.post(
@@ -338,7 +340,7 @@ def test_idempotency_key_with_a_different_body_is_422(
 
 
 def test_idempotency_key_still_in_flight_is_409(
-    sandbox_url: str, codat: httpx.Client, company: SeedCompany, knobs: httpx.Client
+    sandbox_url: str, codat: httpx.Client, company: SeededCompany, knobs: httpx.Client
 ) -> None:
     knobs.put("/latency", json={"ms": 400, "pathPattern": "/push/suppliers$"})
     headers = {**codat.headers, "Idempotency-Key": "9e3f8a7c-1d2b-4c5e-8f9a-0b1c2d3e4f50"}

@@ -11,7 +11,7 @@ import pytest
 from sandbox.errors import MALFORMED_QUERY, CodatError
 from sandbox.fields import Kind
 from sandbox.query import And, Comparison, Or, order, parse, select, tokenize
-from tests.sandbox.conftest import SeedCompany
+from tests.upstream import SeededCompany
 
 FIELDS: dict[str, Kind] = {
     "id": "string",
@@ -178,12 +178,12 @@ def test_string_matching_is_case_insensitive_for_equality_and_contains() -> None
 # Over HTTP, against the seeded bills.
 
 
-def bills(codat: httpx.Client, company: SeedCompany, **params: str) -> httpx.Response:
+def bills(codat: httpx.Client, company: SeededCompany, **params: str) -> httpx.Response:
     return codat.get(f"/companies/{company.id}/data/bills", params={"pageSize": "5000", **params})
 
 
 def test_http_query_filters_and_total_results_counts_after_the_filter(
-    codat: httpx.Client, company: SeedCompany
+    codat: httpx.Client, company: SeededCompany
 ) -> None:
     everything = bills(codat, company).json()["results"]
     open_bills = bills(codat, company, query="status=Open").json()
@@ -197,7 +197,7 @@ def test_http_query_filters_and_total_results_counts_after_the_filter(
     assert live < len(everything)
 
 
-def test_http_query_by_ids_with_or_chain(codat: httpx.Client, company: SeedCompany) -> None:
+def test_http_query_by_ids_with_or_chain(codat: httpx.Client, company: SeededCompany) -> None:
     everything = bills(codat, company).json()["results"]
     wanted = [b["id"] for b in everything[:5]]
     query = "{" + "||".join(f"id={i}" for i in wanted) + "}&&metadata.isDeleted!=true"
@@ -205,14 +205,14 @@ def test_http_query_by_ids_with_or_chain(codat: httpx.Client, company: SeedCompa
     assert [b["id"] for b in found] == wanted
 
 
-def test_http_due_date_range_and_amount_due(codat: httpx.Client, company: SeedCompany) -> None:
+def test_http_due_date_range_and_amount_due(codat: httpx.Client, company: SeededCompany) -> None:
     found = bills(codat, company, query="dueDate>2026-11-01&&dueDate<2026-12-01&&amountDue>0")
     for bill in found.json()["results"]:
         assert "2026-11-01" < bill["dueDate"] < "2026-12-01"
         assert bill["amountDue"] > 0
 
 
-def test_http_order_by_descending_due_date(codat: httpx.Client, company: SeedCompany) -> None:
+def test_http_order_by_descending_due_date(codat: httpx.Client, company: SeededCompany) -> None:
     found = bills(codat, company, orderBy="-dueDate").json()["results"]
     dues = [b["dueDate"] for b in found]
     assert dues == sorted(dues, reverse=True)
@@ -222,20 +222,20 @@ def test_http_order_by_descending_due_date(codat: httpx.Client, company: SeedCom
     "query", ["status", "status=Open&&", "unknownField=1", "lineItems.unitAmount=700"]
 )
 def test_http_malformed_query_is_400_with_codat_message(
-    codat: httpx.Client, company: SeedCompany, query: str
+    codat: httpx.Client, company: SeededCompany, query: str
 ) -> None:
     response = bills(codat, company, query=query)
     assert response.status_code == 400
     assert response.json()["error"] == "Error parsing query - Malformed query."
 
 
-def test_http_too_long_query_is_400(codat: httpx.Client, company: SeedCompany) -> None:
+def test_http_too_long_query_is_400(codat: httpx.Client, company: SeededCompany) -> None:
     response = bills(codat, company, query="||".join(["id=x"] * 500))
     assert response.status_code == 400
 
 
 def test_http_push_operations_and_pull_history_are_queryable(
-    codat: httpx.Client, company: SeedCompany
+    codat: httpx.Client, company: SeededCompany
 ) -> None:
     pushes = codat.get(f"/companies/{company.id}/push", params={"query": "status=Pending"})
     assert pushes.status_code == 200

@@ -15,7 +15,8 @@ from typing import Any
 import httpx
 
 from tests.contract import check_legacy_webhook, check_response, check_webhook
-from tests.sandbox.conftest import AUTH, Receiver, SeedCompany, event_type
+from tests.sandbox.conftest import AUTH, Receiver, event_type
+from tests.upstream import SeededCompany
 
 
 def legacy_rule(name: str) -> Any:
@@ -32,7 +33,7 @@ def both_formats(knobs: httpx.Client, url: str) -> None:
 
 
 def test_quota_headers_move_with_every_request_and_name_the_next_utc_midnight(
-    codat: httpx.Client, company: SeedCompany, knobs: httpx.Client
+    codat: httpx.Client, company: SeededCompany, knobs: httpx.Client
 ) -> None:
     # given: Codat's quota, 1,000 x (1 + active connected companies): 3 linked in the small world
     first = codat.get(f"/companies/{company.id}/data/bills", params={"pageSize": 1})
@@ -50,7 +51,7 @@ def test_quota_headers_move_with_every_request_and_name_the_next_utc_midnight(
 
 
 def test_an_exhausted_quota_is_429_with_retry_after_then_resets_with_both_webhooks(
-    codat: httpx.Client, company: SeedCompany, knobs: httpx.Client, receiver: tuple[Receiver, str]
+    codat: httpx.Client, company: SeededCompany, knobs: httpx.Client, receiver: tuple[Receiver, str]
 ) -> None:
     hooks, url = receiver
     both_formats(knobs, url)
@@ -105,7 +106,7 @@ def test_the_reset_knob_restores_the_quota_at_once(
 
 
 def test_more_than_the_cap_at_once_for_one_company_is_429_while_others_are_served(
-    sandbox_url: str, companies: list[SeedCompany], knobs: httpx.Client
+    sandbox_url: str, companies: list[SeededCompany], knobs: httpx.Client
 ) -> None:
     # given: a cap of 2 per company and slow answers
     knobs.put("/rateLimits", json={"maxConcurrencyPerCompany": 2}).raise_for_status()
@@ -138,7 +139,7 @@ def test_more_than_the_cap_at_once_for_one_company_is_429_while_others_are_serve
 
 
 def test_a_failed_pull_sends_read_completed_with_the_error_status_and_the_legacy_error_rule(
-    codat: httpx.Client, company: SeedCompany, knobs: httpx.Client, receiver: tuple[Receiver, str]
+    codat: httpx.Client, company: SeededCompany, knobs: httpx.Client, receiver: tuple[Receiver, str]
 ) -> None:
     hooks, url = receiver
     both_formats(knobs, url)
@@ -207,7 +208,7 @@ def test_a_link_that_fails_sends_connection_failed_and_stays_pending(
 
 
 def test_bad_rate_limit_and_pull_failure_knob_bodies_are_400(
-    knobs: httpx.Client, company: SeedCompany
+    knobs: httpx.Client, company: SeededCompany
 ) -> None:
     assert knobs.put("/rateLimits", json={"maxConcurrencyPerCompany": 0}).status_code == 400
     assert knobs.put("/rateLimits", json={"remaining": -1}).status_code == 400

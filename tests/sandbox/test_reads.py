@@ -5,7 +5,8 @@ from __future__ import annotations
 import httpx
 import pytest
 
-from tests.sandbox.conftest import Exchanges, SeedCompany
+from tests.sandbox.conftest import Exchanges
+from tests.upstream import SeededCompany
 
 DATA_TYPES = [
     "bills",
@@ -20,7 +21,7 @@ DATA_TYPES = [
 
 
 def test_companies_list_and_get_match_the_seed(
-    codat: httpx.Client, companies: list[SeedCompany]
+    codat: httpx.Client, companies: list[SeededCompany]
 ) -> None:
     listed = codat.get("/companies").json()
     assert [c["id"] for c in listed["results"]] == [c.id for c in companies]
@@ -30,7 +31,7 @@ def test_companies_list_and_get_match_the_seed(
 
 
 def test_companies_can_be_filtered_by_tags_and_query(
-    codat: httpx.Client, companies: list[SeedCompany]
+    codat: httpx.Client, companies: list[SeededCompany]
 ) -> None:
     by_tag = codat.get("/companies", params={"tags": "index=1"}).json()
     assert [c["id"] for c in by_tag["results"]] == [companies[1].id]
@@ -38,7 +39,7 @@ def test_companies_can_be_filtered_by_tags_and_query(
     assert [c["id"] for c in by_name["results"]] == [companies[0].id]
 
 
-def test_connections_list_and_get(codat: httpx.Client, company: SeedCompany) -> None:
+def test_connections_list_and_get(codat: httpx.Client, company: SeededCompany) -> None:
     listed = codat.get(f"/companies/{company.id}/connections").json()
     assert [c["id"] for c in listed["results"]] == [company.connection_id]
     one = codat.get(f"/companies/{company.id}/connections/{company.connection_id}").json()
@@ -46,7 +47,7 @@ def test_connections_list_and_get(codat: httpx.Client, company: SeedCompany) -> 
     assert one["sourceType"] == "Accounting"
 
 
-def test_company_info_and_data_status(codat: httpx.Client, company: SeedCompany) -> None:
+def test_company_info_and_data_status(codat: httpx.Client, company: SeededCompany) -> None:
     info = codat.get(f"/companies/{company.id}/data/info").json()
     assert info["baseCurrency"] == "GBP"
     status = codat.get(f"/companies/{company.id}/dataStatus").json()
@@ -56,7 +57,7 @@ def test_company_info_and_data_status(codat: httpx.Client, company: SeedCompany)
 
 @pytest.mark.parametrize("data_type", DATA_TYPES)
 def test_each_data_type_lists_and_gets_one_record(
-    codat: httpx.Client, company: SeedCompany, data_type: str
+    codat: httpx.Client, company: SeededCompany, data_type: str
 ) -> None:
     listed = codat.get(f"/companies/{company.id}/data/{data_type}").json()
     assert listed["totalResults"] == company.counts[data_type] == len(listed["results"])
@@ -66,7 +67,7 @@ def test_each_data_type_lists_and_gets_one_record(
 
 
 def test_tracking_category_get_returns_a_tree_with_sub_categories(
-    codat: httpx.Client, company: SeedCompany
+    codat: httpx.Client, company: SeededCompany
 ) -> None:
     listed = codat.get(f"/companies/{company.id}/data/trackingCategories").json()["results"]
     parent = next(c for c in listed if c["hasChildren"])
@@ -77,7 +78,7 @@ def test_tracking_category_get_returns_a_tree_with_sub_categories(
 
 
 def test_bank_accounts_are_found_with_is_bank_account_query(
-    codat: httpx.Client, company: SeedCompany
+    codat: httpx.Client, company: SeededCompany
 ) -> None:
     banks = codat.get(
         f"/companies/{company.id}/data/accounts", params={"query": "isBankAccount=true"}
@@ -87,7 +88,7 @@ def test_bank_accounts_are_found_with_is_bank_account_query(
 
 
 def test_paging_walks_every_page_with_links_that_keep_query_and_order(
-    codat: httpx.Client, company: SeedCompany
+    codat: httpx.Client, company: SeededCompany
 ) -> None:
     params = {"pageSize": "7", "query": "metadata.isDeleted!=true", "orderBy": "-dueDate"}
     first = codat.get(f"/companies/{company.id}/data/bills", params=params).json()
@@ -107,7 +108,7 @@ def test_paging_walks_every_page_with_links_that_keep_query_and_order(
     assert page["pageNumber"] == -(-total // 7)
 
 
-def test_page_past_the_end_is_empty_but_valid(codat: httpx.Client, company: SeedCompany) -> None:
+def test_page_past_the_end_is_empty_but_valid(codat: httpx.Client, company: SeededCompany) -> None:
     page = codat.get(
         f"/companies/{company.id}/data/bills", params={"page": 99, "pageSize": 10}
     ).json()
@@ -119,20 +120,20 @@ def test_page_past_the_end_is_empty_but_valid(codat: httpx.Client, company: Seed
     "params", [{"page": "0"}, {"pageSize": "0"}, {"pageSize": "5001"}, {"page": "x"}]
 )
 def test_bad_paging_parameters_are_400(
-    codat: httpx.Client, company: SeedCompany, params: dict[str, str]
+    codat: httpx.Client, company: SeededCompany, params: dict[str, str]
 ) -> None:
     response = codat.get(f"/companies/{company.id}/data/bills", params=params)
     assert response.status_code == 400
     assert response.json()["canBeRetried"] == "Unknown"
 
 
-def test_page_size_5000_is_accepted(codat: httpx.Client, company: SeedCompany) -> None:
+def test_page_size_5000_is_accepted(codat: httpx.Client, company: SeededCompany) -> None:
     page = codat.get(f"/companies/{company.id}/data/bills", params={"pageSize": 5000}).json()
     assert page["pageSize"] == 5000
 
 
 def test_unknown_company_and_record_are_404_error_messages(
-    codat: httpx.Client, company: SeedCompany
+    codat: httpx.Client, company: SeededCompany
 ) -> None:
     missing = codat.get("/companies/00000000-0000-4000-8000-000000000000/data/bills")
     assert missing.status_code == 404
@@ -171,7 +172,7 @@ def test_missing_or_wrong_authorization_is_401(sandbox_url: str, header: str | N
 
 
 def test_every_response_carries_rate_limit_headers(
-    codat: httpx.Client, company: SeedCompany, exchanges: Exchanges
+    codat: httpx.Client, company: SeededCompany, exchanges: Exchanges
 ) -> None:
     codat.get(f"/companies/{company.id}")
     codat.get(f"/companies/{company.id}/data/bills/missing")
@@ -181,7 +182,9 @@ def test_every_response_carries_rate_limit_headers(
         assert response.headers["X-Rate-Limit-Reset"].endswith("T00:00:00Z")
 
 
-def test_unsynced_company_reads_are_409(codat: httpx.Client, companies: list[SeedCompany]) -> None:
+def test_unsynced_company_reads_are_409(
+    codat: httpx.Client, companies: list[SeededCompany]
+) -> None:
     unsynced = companies[-1]
     assert not unsynced.synced
     response = codat.get(f"/companies/{unsynced.id}/data/bills")
@@ -192,7 +195,9 @@ def test_unsynced_company_reads_are_409(codat: httpx.Client, companies: list[See
     assert status["bills"] == {"dataType": "bills", "currentStatus": "Initial"}
 
 
-def test_bill_attachments_list_get_and_download(codat: httpx.Client, company: SeedCompany) -> None:
+def test_bill_attachments_list_get_and_download(
+    codat: httpx.Client, company: SeededCompany
+) -> None:
     bills = codat.get(f"/companies/{company.id}/data/bills").json()["results"]
     base = f"/companies/{company.id}/connections/{company.connection_id}/data/bills"
     with_files = [
@@ -210,7 +215,7 @@ def test_bill_attachments_list_get_and_download(codat: httpx.Client, company: Se
 
 
 def test_money_is_written_with_two_decimal_places(
-    codat: httpx.Client, company: SeedCompany
+    codat: httpx.Client, company: SeededCompany
 ) -> None:
     raw = codat.get(f"/companies/{company.id}/data/bills", params={"pageSize": 1}).text
     assert '"totalAmount":' in raw

@@ -14,9 +14,10 @@ from svix.webhooks import Webhook, WebhookVerificationError
 from sandbox.app import create_app
 from sandbox.config import SandboxConfig
 from tests.contract import check_webhook
-from tests.sandbox.conftest import AUTH, Received, Receiver, SeedCompany, event_type
+from tests.sandbox.conftest import AUTH, Received, Receiver, event_type
 from tests.sandbox.helpers import bank_account, payable_bill, payment_body, push_url, wait_for_push
 from tests.servers import running
+from tests.upstream import SeededCompany
 
 SECRET = SandboxConfig().webhook_secret
 
@@ -29,7 +30,7 @@ def verified(received: Received) -> dict[str, Any]:
 
 
 def test_a_tampered_body_fails_svix_verification(
-    codat: httpx.Client, company: SeedCompany, receiver: tuple[Receiver, str]
+    codat: httpx.Client, company: SeededCompany, receiver: tuple[Receiver, str]
 ) -> None:
     hooks, _ = receiver
     codat.post(f"/companies/{company.id}/data/queue/paymentMethods")
@@ -44,7 +45,7 @@ def of_type(name: str) -> Any:
 
 
 def test_refreshing_an_unsynced_company_turns_409_into_200_and_sends_read_completed_initial(
-    codat: httpx.Client, companies: list[SeedCompany], receiver: tuple[Receiver, str]
+    codat: httpx.Client, companies: list[SeededCompany], receiver: tuple[Receiver, str]
 ) -> None:
     hooks, _ = receiver
     unsynced = companies[-1]
@@ -73,7 +74,7 @@ def test_refreshing_an_unsynced_company_turns_409_into_200_and_sends_read_comple
 
 
 def test_refreshing_one_data_type_returns_a_pull_operation_and_sends_read_completed(
-    codat: httpx.Client, company: SeedCompany, receiver: tuple[Receiver, str]
+    codat: httpx.Client, company: SeededCompany, receiver: tuple[Receiver, str]
 ) -> None:
     hooks, _ = receiver
     pull = codat.post(f"/companies/{company.id}/data/queue/bills").json()
@@ -93,7 +94,7 @@ def test_refreshing_one_data_type_returns_a_pull_operation_and_sends_read_comple
 
 
 def test_successful_payment_sends_write_event_then_a_refresh_sends_read_completed(
-    codat: httpx.Client, company: SeedCompany, receiver: tuple[Receiver, str]
+    codat: httpx.Client, company: SeededCompany, receiver: tuple[Receiver, str]
 ) -> None:
     hooks, _ = receiver
     bill = payable_bill(codat, company)
@@ -122,7 +123,7 @@ def test_successful_payment_sends_write_event_then_a_refresh_sends_read_complete
 
 
 def test_failed_push_sends_write_unsuccessful(
-    codat: httpx.Client, company: SeedCompany, receiver: tuple[Receiver, str]
+    codat: httpx.Client, company: SeededCompany, receiver: tuple[Receiver, str]
 ) -> None:
     hooks, _ = receiver
     codat.post(push_url(company, "suppliers"), json={"status": "Active"})
@@ -132,7 +133,7 @@ def test_failed_push_sends_write_unsuccessful(
 
 
 def test_patch_knob_sends_read_completed_with_records_modified(
-    codat: httpx.Client, company: SeedCompany, knobs: httpx.Client, receiver: tuple[Receiver, str]
+    codat: httpx.Client, company: SeededCompany, knobs: httpx.Client, receiver: tuple[Receiver, str]
 ) -> None:
     hooks, _ = receiver
     bill = payable_bill(codat, company)
@@ -147,7 +148,7 @@ def test_patch_knob_sends_read_completed_with_records_modified(
 
 
 def test_unlinking_a_connection_sends_connection_disconnected(
-    codat: httpx.Client, company: SeedCompany, receiver: tuple[Receiver, str]
+    codat: httpx.Client, company: SeededCompany, receiver: tuple[Receiver, str]
 ) -> None:
     hooks, _ = receiver
     url = f"/companies/{company.id}/connections/{company.connection_id}"
@@ -158,7 +159,7 @@ def test_unlinking_a_connection_sends_connection_disconnected(
 
 
 def test_paused_webhooks_are_not_sent_but_logged(
-    codat: httpx.Client, company: SeedCompany, knobs: httpx.Client, receiver: tuple[Receiver, str]
+    codat: httpx.Client, company: SeededCompany, knobs: httpx.Client, receiver: tuple[Receiver, str]
 ) -> None:
     hooks, _ = receiver
     knobs.put("/webhooks", json={"paused": True})
@@ -171,7 +172,7 @@ def test_paused_webhooks_are_not_sent_but_logged(
 
 
 def test_failing_receivers_are_retried_with_the_same_webhook_id(
-    codat: httpx.Client, company: SeedCompany, knobs: httpx.Client, receiver: tuple[Receiver, str]
+    codat: httpx.Client, company: SeededCompany, knobs: httpx.Client, receiver: tuple[Receiver, str]
 ) -> None:
     hooks, _ = receiver
     hooks.status = 503

@@ -7,14 +7,13 @@ import asyncio
 from contextlib import aclosing
 from typing import Any, cast
 
-from gateway.codat import CodatClient
 from gateway.codat.models import PushOperation
 from gateway.events.bus import EventKind, GatewayEvent, LocalBus
-from gateway.writes.pushwatch import PushTracker, PushUpdate
+from gateway.writes.pushwatch import PushUpdate
 from schema import build_schema
 from schema.context import Context
 from schema.subscriptions import _view
-from tests.schema.test_slow_subscriber import COMPANY, _Loaders, until_subscribed
+from tests.schema.test_slow_subscriber import COMPANY, _Loaders, until_subscribed, waiting_tracker
 
 SUBSCRIBERS = 50
 PUSHES = """
@@ -51,14 +50,7 @@ async def test_every_subscriber_hears_an_event_after_one_upstream_read() -> None
     # given
     bus = LocalBus(queue_size=10)
     client = _CountingClient()
-    tracker = PushTracker(
-        cast(CodatClient, client),
-        bus,
-        poll_after=10,
-        poll_max_interval=60,
-        max_seconds=60,
-        queue_size=10,
-    )
+    tracker = waiting_tracker(client, bus, 10)
     schema = build_schema()
     context = Context(loaders=cast(Any, _Loaders()), pushes=tracker, bus=bus)
 

@@ -44,17 +44,22 @@ class _Loaders:
     companies = _KnownCompanies()
 
 
-def context(bus: LocalBus) -> Context:
-    # Only the bus, the tracker's queue size and the company check are used by
-    # companyDataChanged.
-    tracker = PushTracker(
-        cast(CodatClient, None),
+def waiting_tracker(client: object, bus: LocalBus, queue_size: int) -> PushTracker:
+    """A tracker that does not poll Codat within a test's time (its first poll after 10 s)."""
+    return PushTracker(
+        cast(CodatClient, client),
         bus,
         poll_after=10,
         poll_max_interval=60,
         max_seconds=60,
-        queue_size=QUEUE,
+        queue_size=queue_size,
     )
+
+
+def context(bus: LocalBus) -> Context:
+    # Only the bus, the tracker's queue size and the company check are used by
+    # companyDataChanged.
+    tracker = waiting_tracker(None, bus, QUEUE)
     return Context(loaders=cast(Loaders, _Loaders()), pushes=tracker, bus=bus)
 
 
