@@ -262,6 +262,18 @@ class Settings:
     cache_degraded_ttl_seconds: float = 15.0
     event_queue_size: int = 1000
 
+    # The upstream cache shared by replicas in Redis (gateway/reads/shared.py): only with
+    # REDIS_URL; each process keeps its own cache in front of it.
+    shared_cache: bool = True
+    shared_cache_ttl_seconds: float = 300.0
+    shared_cache_max_value_bytes: int = 1024 * 1024
+    shared_cache_max_entries: int = 100_000
+    shared_cache_max_bytes: int = 256 * 1024 * 1024
+    shared_cache_lease_seconds: float = 5.0
+    """How long one replica's fetch holds a key, and the longest the others wait for it."""
+    shared_cache_timeout_seconds: float = 0.5
+    """Each Redis call of the shared cache; beyond it the replica reads on its own for a while."""
+
     metrics_enabled: bool = True
     tracing_enabled: bool = False
     otel_exporter: str = "console"
@@ -386,6 +398,25 @@ class Settings:
                 "CACHE_DEGRADED_TTL_SECONDS", _parse_positive_float, 15.0
             ),
             event_queue_size=env.get("EVENT_QUEUE_SIZE", _parse_positive_int, 1000),
+            shared_cache=env.get("SHARED_CACHE", _parse_bool, True),
+            shared_cache_ttl_seconds=env.get(
+                "SHARED_CACHE_TTL_SECONDS", _parse_positive_float, 300.0
+            ),
+            shared_cache_max_value_bytes=env.get(
+                "SHARED_CACHE_MAX_VALUE_BYTES", _parse_positive_int, 1024 * 1024
+            ),
+            shared_cache_max_entries=env.get(
+                "SHARED_CACHE_MAX_ENTRIES", _parse_positive_int, 100_000
+            ),
+            shared_cache_max_bytes=env.get(
+                "SHARED_CACHE_MAX_BYTES", _parse_positive_int, 256 * 1024 * 1024
+            ),
+            shared_cache_lease_seconds=env.get(
+                "SHARED_CACHE_LEASE_SECONDS", _parse_positive_float, 5.0
+            ),
+            shared_cache_timeout_seconds=env.get(
+                "SHARED_CACHE_TIMEOUT_SECONDS", _parse_positive_float, 0.5
+            ),
             metrics_enabled=env.get("METRICS_ENABLED", _parse_bool, True),
             tracing_enabled=env.get("TRACING_ENABLED", _parse_bool, False),
             otel_exporter=env.get("OTEL_EXPORTER", _parse_otel_exporter, "console"),
