@@ -13,7 +13,7 @@ import json
 import re
 from dataclasses import dataclass
 from decimal import Decimal
-from typing import Any, Generic, TypeVar, cast
+from typing import Any, Generic, TypeVar, cast, overload
 
 from pydantic import BaseModel
 
@@ -21,6 +21,7 @@ from gateway.codat.paging import Page
 
 T = TypeVar("T")
 M = TypeVar("M", bound=BaseModel)
+A = TypeVar("A")
 
 _MARK = "\x00decimal\x00"
 _MARKED = re.compile(r'"\\u0000decimal\\u0000([^"]*)"')
@@ -107,7 +108,15 @@ class Codec(Generic[T]):
         )
 
 
-def one(model: type[M], *, absent: Any = None) -> Codec[M]:
+@overload
+def one(model: type[M]) -> Codec[M]: ...
+
+
+@overload
+def one(model: type[M], *, absent: A) -> Codec[M | A]: ...
+
+
+def one(model: type[M], *, absent: Any = None) -> Codec[Any]:
     return Codec(model, Shape.ONE, absent)
 
 

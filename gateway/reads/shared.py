@@ -38,6 +38,7 @@ from dataclasses import dataclass
 from typing import Any, TypeVar
 
 from redis.asyncio import Redis
+from redis.exceptions import ConnectionError as RedisConnectionError
 from redis.exceptions import RedisError
 
 from gateway.ops.bounds import Bound
@@ -243,7 +244,11 @@ class SharedCache:
     async def _call(self, call: Callable[[], Awaitable[T]]) -> T:
         try:
             async with asyncio.timeout(self.config.timeout_seconds):
-                result = await call()
+                try:
+                    result = await call()
+                except RedisConnectionError:
+                    # A pooled connection Redis closed (it restarted): dropped, so once more.
+                    result = await call()
         except (RedisError, OSError, TimeoutError) as exc:
             self.stats.fallbacks += 1
             if self.available:
