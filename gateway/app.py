@@ -53,6 +53,7 @@ from gateway.ops.readiness import UpstreamProbe
 from gateway.ops.tracing import gateway_tracer, tracer_provider
 from gateway.reads.cache import ResponseCache, UpstreamCache
 from gateway.reads.loaders import Loaders
+from gateway.reads.shared import SharedCache, SharedCacheConfig
 from gateway.reads.upstream import Upstream
 from gateway.settings import Settings
 from gateway.tenancy import ANONYMOUS, NOBODY, Principal
@@ -99,6 +100,22 @@ def redis_client(url: str) -> Redis:
         socket_timeout=5.0,
         retry=Retry(NoBackoff(), 0),
         health_check_interval=10,
+    )
+
+
+def shared_cache(redis: Redis, settings: Settings) -> SharedCache:
+    """The upstream cache every replica shares in Redis, behind each process's own."""
+    return SharedCache(
+        redis,
+        SharedCacheConfig(
+            prefix=settings.redis_key_prefix,
+            ttl_seconds=settings.shared_cache_ttl_seconds,
+            max_value_bytes=settings.shared_cache_max_value_bytes,
+            max_entries=settings.shared_cache_max_entries,
+            max_bytes=settings.shared_cache_max_bytes,
+            lease_seconds=settings.shared_cache_lease_seconds,
+            timeout_seconds=settings.shared_cache_timeout_seconds,
+        ),
     )
 
 
@@ -217,6 +234,7 @@ class Services:
         """What every bounded holder holds now, with its limits (for /metrics)."""
         holders = (
             self.upstream.cache,
+            self.upstream.shared,
             self.upstream.stale,
             self.responses,
             self.persisted,
@@ -256,7 +274,10 @@ def build_services(settings: Settings, tracing: TracerProvider | None) -> Servic
         max_entries=settings.cache_max_entries,
         max_bytes=settings.cache_max_bytes,
     )
-    upstream = Upstream(client, cache)
+    second_level = (
+        None if redis is None or not settings.shared_cache else shared_cache(redis, settings)
+    )
+    upstream = Upstream(client, cache, shared=second_level)
     memory = MemoryStore(
         max_entries=settings.memory_store_max_entries,
         max_bytes=settings.memory_store_max_bytes,
@@ -301,6 +322,7 @@ def build_services(settings: Settings, tracing: TracerProvider | None) -> Servic
         degraded_ttl_seconds=settings.cache_degraded_ttl_seconds,
         queue_size=settings.event_queue_size,
         responses=responses,
+        shared=second_level,
     )
     if isinstance(bus, RedisBus):
         bus.on_health_change(invalidator.on_bus_health)
@@ -536,6 +558,7 @@ def create_app(settings: Settings, *, tracing: TracerProvider | None = None) -> 
         metrics.read_state(
             Sources(
                 cache=lambda: services.upstream.cache,
+                shared=lambda: services.upstream.shared,
                 responses=lambda: services.responses,
                 bus=services.bus.health,
                 rate_limit=lambda: services.client.rate_limit,

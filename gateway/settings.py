@@ -168,6 +168,18 @@ class Settings(BaseSettings):
     cache_degraded_ttl_seconds: PositiveFloat = 15.0
     event_queue_size: PositiveInt = 1000
 
+    # The upstream cache shared by replicas in Redis (gateway/reads/shared.py): only with
+    # REDIS_URL; each process keeps its own cache in front of it.
+    shared_cache: bool = True
+    shared_cache_ttl_seconds: PositiveFloat = 300.0
+    shared_cache_max_value_bytes: PositiveInt = 1024 * 1024
+    shared_cache_max_entries: PositiveInt = 100_000
+    shared_cache_max_bytes: PositiveInt = 256 * 1024 * 1024
+    shared_cache_lease_seconds: PositiveFloat = 5.0
+    """How long one replica's fetch holds a key, and the longest the others wait for it."""
+    shared_cache_timeout_seconds: PositiveFloat = 0.5
+    """Each Redis call of the shared cache; beyond it the replica reads on its own for a while."""
+
     metrics_enabled: bool = True
     tracing_enabled: bool = False
     otel_exporter: OtelExporter = "console"

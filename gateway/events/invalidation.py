@@ -10,20 +10,33 @@ from collections import deque
 
 from gateway.events.bus import EventBus, GatewayEvent, Subscription
 from gateway.reads.cache import ALL_COMPANIES, ResponseCache, UpstreamCache
+from gateway.reads.shared import SharedCache
 
 log = logging.getLogger("gateway.events.invalidation")
 
 COMPANIES = "companies"
 
 
-def evict(cache: UpstreamCache | ResponseCache, event: GatewayEvent) -> int:
-    """Drop what `event` made stale; the companies list too when a company's entry changed."""
+def stale_scopes(event: GatewayEvent) -> list[tuple[str, tuple[str, ...] | None]]:
+    """What `event` made stale, as (company, data types or None for all of them): the companies
+    list too when a company's entry changed."""
     if event.company_id is None:
-        return 0
-    dropped = cache.invalidate(event.company_id, event.data_types)
+        return []
+    scopes = [(event.company_id, event.data_types)]
     if event.data_types is None or COMPANIES in event.data_types:
-        dropped += cache.invalidate(ALL_COMPANIES, (COMPANIES,))
-    return dropped
+        scopes.append((ALL_COMPANIES, (COMPANIES,)))
+    return scopes
+
+
+def evict(cache: UpstreamCache | ResponseCache, event: GatewayEvent) -> int:
+    """Drop what `event` made stale from a cache of this process."""
+    return sum(cache.invalidate(company, types) for company, types in stale_scopes(event))
+
+
+async def evict_shared(shared: SharedCache, event: GatewayEvent) -> None:
+    """Make what `event` made stale unreadable in the cache every replica shares."""
+    for company, types in stale_scopes(event):
+        await shared.invalidate(company, types)
 
 
 class CacheInvalidator:
@@ -38,9 +51,13 @@ class CacheInvalidator:
         degraded_ttl_seconds: float,
         queue_size: int,
         responses: ResponseCache | None = None,
+        shared: SharedCache | None = None,
     ) -> None:
         self._bus = bus
         self._cache = cache
+        self._shared = shared
+        """The cache shared in Redis: invalidated before this process's own, so that a read
+        after the local eviction misses both levels."""
         self._responses = responses
         self._response_ttl = None if responses is None else responses.ttl_seconds
         """The stored responses' own TTL, restored when the bus is healthy again."""
@@ -66,7 +83,11 @@ class CacheInvalidator:
 
     async def on_bus_health(self, healthy: bool) -> None:
         """Missed invalidations cannot be known: start over, with a short TTL while degraded."""
+        recovered = healthy and self.degraded
         self.degraded = not healthy
+        if recovered and self._shared is not None:
+            # Other replicas' webhooks may have been missed meanwhile: the shared level too.
+            await self._shared.clear()
         ttl = self._ttl if healthy else self._degraded_ttl
         self._cache.clear(ttl_seconds=ttl)
         if self._responses is not None and self._response_ttl is not None:
@@ -83,6 +104,8 @@ class CacheInvalidator:
         try:
             while True:
                 async for event in subscription:
+                    if self._shared is not None:
+                        await evict_shared(self._shared, event)
                     dropped = evict(self._cache, event)
                     if self._responses is not None:
                         dropped += evict(self._responses, event)
@@ -92,6 +115,8 @@ class CacheInvalidator:
                 if not subscription.dropped:
                     return
                 # Dropped for falling behind: what we missed is unknown, so drop everything.
+                if self._shared is not None:
+                    await self._shared.clear()
                 self._cache.clear()
                 if self._responses is not None:
                     self._responses.clear()

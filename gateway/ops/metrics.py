@@ -20,6 +20,7 @@ from gateway.events.bus import BusHealth
 from gateway.ops.bounds import Bound
 from gateway.ops.looplag import LAG_BUCKETS
 from gateway.reads.cache import ResponseCache, UpstreamCache
+from gateway.reads.shared import SharedCache
 
 CONTENT_TYPE = "text/plain; version=0.0.4; charset=utf-8"
 
@@ -93,6 +94,8 @@ class Sources:
     """Every bounded cache, store and queue: what it holds, its limits (gateway/ops/bounds.py)."""
     limited: Callable[[], Mapping[str, int]] = dict
     """Requests refused by the gateway's own rate limits, by kind (gateway/edge/ratelimit.py)."""
+    shared: Callable[[], SharedCache | None] = lambda: None
+    """The upstream cache replicas share in Redis (gateway/reads/shared.py), if there is one."""
 
 
 class _StateCollector(Collector):
@@ -153,7 +156,36 @@ class _StateCollector(Collector):
             misses.add_metric(["response"], responses.stats.misses)
             evictions.add_metric(["response"], responses.stats.evictions)
             entries.add_metric(["response"], len(responses))
+        shared = self._sources.shared()
+        if shared is not None:
+            hits.add_metric(["shared"], shared.stats.hits)
+            misses.add_metric(["shared"], shared.stats.misses)
+            evictions.add_metric(["shared"], shared.stats.evictions)
+            entries.add_metric(["shared"], shared.entries)
+            yield self._shared(shared)
         yield from (hits, misses, evictions, entries)
+
+    def _shared(self, shared: SharedCache) -> Metric:
+        events = CounterMetricFamily(
+            "gateway_shared_cache_events",
+            "What the shared upstream cache did: stores, values not stored (oversize, "
+            "unencodable, stale), waits for another replica's fetch, invalidations, clears, and "
+            "fallbacks (Redis did not answer: the replica read on its own).",
+            labels=["event"],
+        )
+        stats = shared.stats
+        for event, count in (
+            ("store", stats.stores),
+            ("oversize", stats.oversize),
+            ("unencodable", stats.unencodable),
+            ("stale_write_dropped", stats.stale_writes_dropped),
+            ("wait", stats.waits),
+            ("invalidation", stats.invalidations),
+            ("clear", stats.clears),
+            ("fallback", stats.fallbacks),
+        ):
+            events.add_metric([event], count)
+        return events
 
     def _bus(self) -> Iterator[Metric]:
         health = self._sources.bus()

@@ -23,7 +23,10 @@ from gateway.codat.models import (
 )
 from gateway.codat.query import id_chunks
 from gateway.codat.types import CompanyId, ConnectionId
+from gateway.reads import codec
 from gateway.reads.cache import ALL_COMPANIES, CacheKey, UpstreamCache, note_dependency
+from gateway.reads.codec import Codec
+from gateway.reads.shared import SharedCache
 from gateway.reads.stale import StaleCopies, StaleNote, note_stale_read
 
 T = TypeVar("T")
@@ -40,15 +43,21 @@ COMPANY_INFO = DataType.COMPANY.value
 
 
 class Upstream:
-    """Codat reads, each cached under a key typed by company, data type and request."""
+    """Codat reads, each cached under a key typed by company, data type and request: in this
+    process (`cache`), then in Redis for every replica (`shared`, when there is one)."""
 
     def __init__(
-        self, client: CodatClient, cache: UpstreamCache, stale: StaleCopies | None = None
+        self,
+        client: CodatClient,
+        cache: UpstreamCache,
+        stale: StaleCopies | None = None,
+        shared: SharedCache | None = None,
     ) -> None:
         self.client = client
         self.cache = cache
         self.stale = StaleCopies() if stale is None else stale
         """Past answers, for when Codat's rate limit refuses a read (`gateway/reads/stale.py`)."""
+        self.shared = shared
 
     async def _cached(
         self,
@@ -56,13 +65,16 @@ class Upstream:
         scope: str,
         request: tuple[Any, ...],
         fetch: Callable[[], Awaitable[T]],
+        shape: Codec[T],
         index: Callable[[T], Iterable[tuple[tuple[Hashable, ...], Any]]] | None = None,
     ) -> T:
+        """`shape` says how the value is kept in the shared cache (`gateway/reads/codec.py`)."""
         note_dependency(company_id, scope)
         key = CacheKey(company_id, scope, request)
+        shared = self.shared
 
         async def fetch_and_keep() -> T:
-            value = await fetch()
+            value = await (fetch() if shared is None else shared.through(key, shape, fetch))
             self.stale.keep(key, value)
             return value
 
@@ -92,11 +104,16 @@ class Upstream:
             lambda: self.client.list_companies(
                 page=page, page_size=page_size, query=query, order_by=order_by
             ),
+            codec.page(Company),
         )
 
     async def company(self, company_id: CompanyId) -> Company:
         return await self._cached(
-            company_id, COMPANIES, ("get",), lambda: self.client.get_company(company_id)
+            company_id,
+            COMPANIES,
+            ("get",),
+            lambda: self.client.get_company(company_id),
+            codec.one(Company),
         )
 
     async def connections(self, company_id: CompanyId) -> list[Connection]:
@@ -111,16 +128,26 @@ class Upstream:
             )
             return [connection async for connection in walk]
 
-        return await self._cached(company_id, CONNECTIONS, ("all",), fetch)
+        return await self._cached(
+            company_id, CONNECTIONS, ("all",), fetch, codec.listed(Connection)
+        )
 
     async def company_info(self, company_id: CompanyId) -> CompanyInfo:
         return await self._cached(
-            company_id, COMPANY_INFO, ("get",), lambda: self.client.get_company_info(company_id)
+            company_id,
+            COMPANY_INFO,
+            ("get",),
+            lambda: self.client.get_company_info(company_id),
+            codec.one(CompanyInfo),
         )
 
     async def data_status(self, company_id: CompanyId) -> dict[str, DataStatus | None]:
         return await self._cached(
-            company_id, DATA_STATUS, ("get",), lambda: self.client.get_data_status(company_id)
+            company_id,
+            DATA_STATUS,
+            ("get",),
+            lambda: self.client.get_data_status(company_id),
+            codec.by_name(DataStatus),
         )
 
     async def bill_attachments(
@@ -132,6 +159,7 @@ class Upstream:
             DataType.BILLS.value,
             ("attachments", connection_id, bill_id),
             lambda: self.client.list_bill_attachments(company_id, connection_id, bill_id),
+            codec.listed(Attachment),
         )
 
     async def push_options(
@@ -144,6 +172,7 @@ class Upstream:
             DataType.CHART_OF_ACCOUNTS.value,
             ("options", connection_id, data_type.value),
             lambda: self.client.get_push_options(company_id, connection_id, data_type),
+            codec.one(PushOption),
         )
 
     async def connection_bank_accounts(
@@ -157,6 +186,7 @@ class Upstream:
             lambda: self.client.list_connection_bank_accounts(
                 company_id, connection_id, page_size=page_size
             ),
+            codec.page(BankAccount),
         )
 
     async def pull_operations(self, company_id: CompanyId, page_size: int) -> Page[PullOperation]:
@@ -171,6 +201,7 @@ class Upstream:
             PUSH_OPERATIONS,
             ("get", key),
             lambda: self.client.get_push_operation(company_id, key),
+            codec.one(PushOperation),
         )
 
     async def push_operations_page(
@@ -189,6 +220,7 @@ class Upstream:
             lambda: self.client.list_push_operations(
                 company_id, page=page, page_size=page_size, query=query, order_by=order_by
             ),
+            codec.page(PushOperation),
         )
 
     async def records_page(
@@ -213,6 +245,7 @@ class Upstream:
                 query=query,
                 order_by=order_by,
             ),
+            codec.page(readable(data_type).list_model),
             lambda page: _index_records(page.results),
         )
 
@@ -244,6 +277,7 @@ class Upstream:
             lambda: self.client.list_records(
                 data_type, company_id, page=1, page_size=len(chunk), query=query
             ),
+            codec.page(readable(data_type).list_model),
             lambda page: _index_records(page.results, expected=chunk),
         )
 
@@ -261,6 +295,7 @@ class Upstream:
             data_type.value,
             ("get", record_id),
             fetch,
+            codec.one(readable(data_type).get_model, absent=ABSENT),
             lambda found: [(_by_id(record_id), found)] if same_shape or found is ABSENT else [],
         )
 
@@ -288,7 +323,12 @@ class Upstream:
             return [record async for record in walk]
 
         return await self._cached(
-            company_id, data_type.value, ("all", query), fetch, _index_records
+            company_id,
+            data_type.value,
+            ("all", query),
+            fetch,
+            codec.listed(readable(data_type).list_model),
+            _index_records,
         )
 
 

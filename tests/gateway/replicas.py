@@ -58,19 +58,30 @@ def with_changes(settings: Settings, **changes: Any) -> Settings:
     return settings.model_copy(update=changes)
 
 
-def synced_company(sandbox_url: str) -> str:
-    """The first company with synced data."""
+def _sandbox_results(sandbox_url: str, path: str, page_size: int) -> list[dict[str, Any]]:
+    """A first page straight from the sandbox's Codat API (no gateway, no cache)."""
     key = base64.b64encode(SANDBOX_API_KEY.encode()).decode()
     response = httpx.get(
-        f"{sandbox_url}/companies",
+        f"{sandbox_url}{path}",
         headers={"authorization": f"Basic {key}"},
-        params={"page": 1, "pageSize": 10},
+        params={"page": 1, "pageSize": page_size},
         timeout=10,
     )
     response.raise_for_status()
-    companies: list[dict[str, Any]] = response.json()["results"]
+    results: list[dict[str, Any]] = response.json()["results"]
+    return results
+
+
+def synced_company(sandbox_url: str) -> str:
+    """The first company with synced data."""
+    companies = _sandbox_results(sandbox_url, "/companies", 10)
     synced = [company for company in companies if company.get("lastSync")]
     return str(synced[0]["id"])
+
+
+def first_bill_id(sandbox_url: str, company_id: str) -> str:
+    """A bill of the company, asked of the sandbox itself (no replica's cache is warmed)."""
+    return str(_sandbox_results(sandbox_url, f"/companies/{company_id}/data/bills", 1)[0]["id"])
 
 
 def bills(gateway_url: str, company_id: str) -> list[dict[str, Any]]:
