@@ -18,9 +18,9 @@ import copy
 import hashlib
 import uuid
 from collections.abc import Awaitable, Callable, Sequence
-from dataclasses import dataclass, field, fields, is_dataclass
+from dataclasses import asdict, dataclass, field, fields, is_dataclass
 from decimal import Decimal
-from typing import Any
+from typing import Any, Protocol, TypeVar
 
 from gateway.codat.errors import (
     CodatBadRequest,
@@ -29,11 +29,8 @@ from gateway.codat.errors import (
     CodatNotFound,
     CodatUnprocessable,
 )
-from gateway.codat.models import (
-    Bill,
-    DataType,
-    PushOperation,
-)
+from gateway.codat.models import Bill, DataType, PushOperation, WriteModel
+from gateway.codat.models.common import Metadata
 from gateway.codat.types import CompanyId, ConnectionId
 from gateway.events.bus import EventBus, EventKind, GatewayEvent
 from gateway.events.store import StoreUnavailableError
@@ -116,6 +113,11 @@ class Performed:
     extra: dict[str, Any] = field(default_factory=dict)
 
 
+Perform = Callable[[str], Awaitable[Performed]]
+"""A write once its input checks passed: its checks that read Codat, then its push, under the
+Codat Idempotency-Key it is given."""
+
+
 def dump_push(operation: PushOperation | None) -> dict[str, Any] | None:
     return None if operation is None else operation.model_dump(mode="json", by_alias=True)
 
@@ -151,6 +153,43 @@ def company_not_found(company_id: str) -> WriteIssue:
         f"no company {company_id!r}: check the companyId",
         "companyId",
     )
+
+
+Body = TypeVar("Body", bound=WriteModel)
+NewBody = TypeVar("NewBody", bound=WriteModel, contravariant=True)
+
+
+class Create(Protocol[NewBody]):
+    """A Codat client method that pushes one new record (`create_supplier`, `create_account`)."""
+
+    def __call__(
+        self,
+        company_id: CompanyId,
+        connection_id: ConnectionId,
+        body: NewBody,
+        /,
+        *,
+        idempotency_key: str | None = None,
+    ) -> Awaitable[PushOperation]: ...
+
+
+class Deletable(Protocol):
+    @property
+    def metadata(self) -> Metadata | None: ...
+
+
+Record = TypeVar("Record", bound=Deletable)
+
+
+async def read_existing(read: Awaitable[Record], missing: WriteIssue) -> Record:
+    """The record `read` answers, refused as `missing` when Codat has none or it is deleted."""
+    try:
+        record = await read
+    except CodatNotFound:
+        raise WriteRefusedError([missing]) from None
+    if record.metadata and record.metadata.is_deleted:
+        raise WriteRefusedError([missing])
+    return record
 
 
 class Writes:
@@ -211,11 +250,19 @@ class Writes:
         company_id: CompanyId,
         key: str | None,
         request: dict[str, Any],
-        perform: Callable[[], Awaitable[Performed]],
+        perform: Perform,
+        issues: Sequence[WriteIssue] = (),
     ) -> WriteOutcome:
-        """Run `perform` once for `key` (new when None): checks, push, result remembered."""
+        """Run `perform` once for `key` (new when None): checks, push, result remembered.
+
+        `issues` are what the checks of the input alone found: any, and the write is refused at
+        once (no tenancy check, no record, no call). `perform` is given the Codat
+        Idempotency-Key of the write's push: `codat_key` of the operation.
+        """
         key = key or new_key()
         normalised = normalise(request)
+        if issues:
+            return WriteOutcome(key, echo=normalised, issues=tuple(issues))
         try:
             self.authorize(company_id)
         except WriteRefusedError as refused:
@@ -224,7 +271,7 @@ class Writes:
 
         async def work() -> dict[str, Any]:
             try:
-                performed = await perform()
+                performed = await perform(self.codat_key(company_id, key, operation))
             except WriteRefusedError as refused:
                 raise Rejected(refused.issues) from None
             except REFUSALS as error:
@@ -277,6 +324,26 @@ class Writes:
             replayed=done.replayed,
             extra=result.get("extra") or {},
         )
+
+    async def create_as_drafted(
+        self,
+        operation: str,
+        company_id: CompanyId,
+        key: str | None,
+        draft: Any,
+        issues: Sequence[WriteIssue],
+        model: Callable[..., Body],
+        create: Create[Body],
+    ) -> WriteOutcome:
+        """A write that pushes one new record whose body is the draft's fields as they are
+        (`model(**asdict(draft))`) to the company's accounting connection."""
+
+        async def perform(codat_key: str) -> Performed:
+            connection = await self.connection(company_id)
+            body = model(**asdict(draft))
+            return Performed(await create(company_id, connection, body, idempotency_key=codat_key))
+
+        return await self.execute(operation, company_id, key, echo_of(draft), perform, issues)
 
     # -- shared checks ------------------------------------------------------------------------
 

@@ -142,11 +142,11 @@ class BillPayments:
                 raise WriteRefusedError(credit_input_issues(request.credit_notes))
         except WriteRefusedError as refused:
             return WriteOutcome(key, echo=normalise(echo_of(request)), issues=refused.issues)
-        perform = partial(self._pay_one, company_id, request, key, date)
+        perform = partial(self._pay_one, company_id, request, date)
         return await self.writes.execute("payBill", company_id, key, echo_of(request), perform)
 
     async def _pay_one(
-        self, company_id: CompanyId, request: PayBillRequest, key: str, date: CodatDateTime
+        self, company_id: CompanyId, request: PayBillRequest, date: CodatDateTime, codat_key: str
     ) -> Performed:
         connection = await self.writes.connection(company_id)
         bill, account, _ = await asyncio.gather(
@@ -178,7 +178,7 @@ class BillPayments:
                 company_id,
                 connection,
                 body,
-                idempotency_key=self.writes.codat_key(company_id, key, "payBill"),
+                idempotency_key=codat_key,
             )
         except (CodatConflict, CodatUnprocessable) as error:
             # 409: Codat is still working on this key; 422: it holds another request under
@@ -244,7 +244,9 @@ class BillPayments:
         key: str,
         date: CodatDateTime,
         progress: Progress,
+        _codat_key: str,
     ) -> Performed:
+        """The batch's groups are paid under Codat keys of their own (`PaymentBatch`)."""
         # Binds the key's recorded payments to this input: the same key with another
         # input is refused here, before any payment is planned.
         if not await progress.add("batch", {}):
