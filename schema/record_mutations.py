@@ -151,19 +151,15 @@ class BillCreditNoteLineInput:
     tracking: TrackingInput | None = None
 
     def draft(self, company_id: CompanyId) -> LineDraft:
-        return LineDraft(
-            unit_amount=self.unit_amount,
-            quantity=self.quantity,
-            tax_amount=self.tax_amount,
-            discount_amount=self.discount_amount,
-            description=self.description,
+        return draft_from(
+            self,
+            LineDraft,
             account_id=optional_record_id(self.account_id, company_id, *ACCOUNT),
             tax_rate_id=optional_record_id(self.tax_rate_id, company_id, *TAX_RATE),
-            unit_of_measurement=self.unit_of_measurement,
-            discount_percentage=self.discount_percentage,
             item_ref=None if self.item_ref is None else self.item_ref.draft(),
             tracking_category_refs=_refs(self.tracking_category_refs, company_id),
             tracking=None if self.tracking is None else self.tracking.draft(company_id),
+            is_direct_cost=None,  # bill lines only: DocumentLineInput
         )
 
 

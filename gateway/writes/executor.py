@@ -406,3 +406,12 @@ class Writes:
                 event_type="gateway.write",
             )
         )
+
+
+class WriteFamily:
+    """A set of writes that run through one `Writes` (`BillPayments`, `RecordWrites`,
+    `Onboarding`), made per request for its caller."""
+
+    def __init__(self, writes: Writes) -> None:
+        self.writes = writes
+        self.client = writes.client

@@ -30,8 +30,8 @@ from gateway.codat.types import CodatDateTime, CompanyId, ConnectionId
 from gateway.writes.drafts import AccountDraft, BankAccountDraft, CompanyDraft, CreditNoteChanges
 from gateway.writes.executor import (
     Performed,
+    WriteFamily,
     WriteOutcome,
-    Writes,
     company_not_found,
     echo_of,
     read_existing,
@@ -61,12 +61,8 @@ def _dumped(model: Any) -> dict[str, Any]:
     return dumped
 
 
-class Onboarding:
+class Onboarding(WriteFamily):
     """Company and connection lifecycle, deletes and the remaining payables writes."""
-
-    def __init__(self, writes: Writes) -> None:
-        self.writes = writes
-        self.client = writes.client
 
     # -- companies ------------------------------------------------------------------------------
 

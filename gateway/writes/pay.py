@@ -39,8 +39,8 @@ from gateway.writes.credits import check_credits, credit_input_issues
 from gateway.writes.executor import (
     REFUSALS,
     Performed,
+    WriteFamily,
     WriteOutcome,
-    Writes,
     dump_push,
     echo_of,
     load_push,
@@ -121,13 +121,9 @@ Member = tuple[int, BillToPay, Bill]
 """A bill of a payBills group: its index in the input, the input, and the bill as read fresh."""
 
 
-class BillPayments:
+class BillPayments(WriteFamily):
     """payBill and payBills, and the checks only a payment needs (bank account, payment method,
     credit notes)."""
-
-    def __init__(self, writes: Writes) -> None:
-        self.writes = writes
-        self.client = writes.client
 
     # -- payBill ------------------------------------------------------------------------------
 

@@ -38,7 +38,7 @@ from gateway.writes.drafts import (
     SupplierDraft,
     WithholdingTaxDraft,
 )
-from gateway.writes.executor import Performed, WriteOutcome, Writes, echo_of, read_existing
+from gateway.writes.executor import Performed, WriteFamily, WriteOutcome, echo_of, read_existing
 from gateway.writes.payments import (
     UNEDITABLE,
     LineDraft,
@@ -124,12 +124,8 @@ def _document_issues(
     return issues
 
 
-class RecordWrites:
+class RecordWrites(WriteFamily):
     """Creating and changing bills, suppliers and credit notes; attachments; refreshes."""
-
-    def __init__(self, writes: Writes) -> None:
-        self.writes = writes
-        self.client = writes.client
 
     # -- bills --------------------------------------------------------------------------------
 
