@@ -14,14 +14,14 @@ passed. The writes themselves: `pay.py` (paying bills), `records.py`, `onboardin
 
 from __future__ import annotations
 
-import copy
 import hashlib
 import uuid
 from collections.abc import Awaitable, Callable, Sequence
-from dataclasses import asdict, dataclass, field, fields, is_dataclass
+from dataclasses import KW_ONLY, asdict, dataclass, field, fields, is_dataclass, replace
 from decimal import Decimal
 from typing import Any, Protocol, TypeVar
 
+from gateway.codat.client import CodatClient
 from gateway.codat.errors import (
     CodatBadRequest,
     CodatConflict,
@@ -192,27 +192,22 @@ async def read_existing(read: Awaitable[Record], missing: WriteIssue) -> Record:
     return record
 
 
+@dataclass(eq=False)
 class Writes:
     """The write side of the gateway: checks, idempotency, pushes, and following each push."""
 
-    def __init__(
-        self,
-        upstream: Upstream,
-        idempotency: IdempotentWrites,
-        tracker: PushTracker,
-        bus: EventBus,
-        *,
-        upload_max_bytes: int,
-        pending: PendingPayments | None = None,
-    ) -> None:
-        self.upstream = upstream
-        self.client = upstream.client
-        self.idempotency = idempotency
-        self.tracker = tracker
-        self.bus = bus
-        self.upload_max_bytes = upload_max_bytes
-        self.pending = pending
-        self.principal: Principal = ANONYMOUS
+    upstream: Upstream
+    idempotency: IdempotentWrites
+    tracker: PushTracker
+    bus: EventBus
+    _: KW_ONLY
+    upload_max_bytes: int
+    pending: PendingPayments | None = None
+    principal: Principal = ANONYMOUS
+    client: CodatClient = field(init=False)
+
+    def __post_init__(self) -> None:
+        self.client = self.upstream.client
 
     def for_caller(self, principal: Principal) -> Writes:
         """These writes as one caller may make them: only to the companies it may use, under
@@ -222,9 +217,7 @@ class Writes:
         anything is read (no record under any key, no upstream call), so the two cannot be told
         apart.
         """
-        scoped = copy.copy(self)
-        scoped.principal = principal
-        return scoped
+        return replace(self, principal=principal)
 
     def authorize(self, company_id: str) -> CompanyId:
         """The one tenancy check of every write (`authorize_company`), as a refusal."""

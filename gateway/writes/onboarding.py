@@ -64,6 +64,14 @@ def _dumped(model: Any) -> dict[str, Any]:
 class Onboarding(WriteFamily):
     """Company and connection lifecycle, deletes and the remaining payables writes."""
 
+    async def _announced(
+        self, company_id: CompanyId, extra: dict[str, Any] | None = None
+    ) -> Performed:
+        """What a company or connection write did: Codat answered at once (no push operation),
+        so the change is announced on the bus here."""
+        await self.writes.publish_change(company_id, COMPANY_SCOPES)
+        return Performed(None, extra=extra or {})
+
     # -- companies ------------------------------------------------------------------------------
 
     async def create_company(self, draft: CompanyDraft, key: str | None) -> WriteOutcome:
@@ -80,8 +88,7 @@ class Onboarding(WriteFamily):
 
         async def perform(codat_key: str) -> Performed:
             company = await self.client.create_company(draft.body(), idempotency_key=codat_key)
-            await self.writes.publish_change(company.id, COMPANY_SCOPES)
-            return Performed(None, extra={"company": _dumped(company)})
+            return await self._announced(company.id, {"company": _dumped(company)})
 
         return await self.writes.execute(
             "createCompany", ALL_COMPANIES, key, echo_of(draft), perform, issues
@@ -95,8 +102,7 @@ class Onboarding(WriteFamily):
                 company_id,
                 self.client.update_company(company_id, draft.body(), idempotency_key=codat_key),
             )
-            await self.writes.publish_change(company_id, COMPANY_SCOPES)
-            return Performed(None, extra={"company": _dumped(company)})
+            return await self._announced(company_id, {"company": _dumped(company)})
 
         issues = [] if draft.name is None else check_required(draft.name, "name")
         return await self.writes.execute(
@@ -107,8 +113,7 @@ class Onboarding(WriteFamily):
         async def perform(_codat_key: str) -> Performed:
             # Codat deletes a company without an Idempotency-Key.
             await self._company_call(company_id, self.client.delete_company(company_id))
-            await self.writes.publish_change(company_id, COMPANY_SCOPES)
-            return Performed(None)
+            return await self._announced(company_id)
 
         return await self.writes.execute("deleteCompany", company_id, key, {}, perform)
 
@@ -141,8 +146,7 @@ class Onboarding(WriteFamily):
                         )
                     ]
                 ) from None
-            await self.writes.publish_change(company_id, COMPANY_SCOPES)
-            return Performed(None, extra={"connection": _dumped(connection)})
+            return await self._announced(company_id, {"connection": _dumped(connection)})
 
         well_formed = (
             len(platform_key) == PLATFORM_KEY_LENGTH
@@ -183,8 +187,7 @@ class Onboarding(WriteFamily):
             connection = await self.client.unlink_connection(
                 company_id, ConnectionId(connection_id), idempotency_key=codat_key
             )
-            await self.writes.publish_change(company_id, COMPANY_SCOPES)
-            return Performed(None, extra={"connection": _dumped(connection)})
+            return await self._announced(company_id, {"connection": _dumped(connection)})
 
         request = {"connectionId": connection_id}
         return await self.writes.execute("unlinkConnection", company_id, key, request, perform)
@@ -196,8 +199,7 @@ class Onboarding(WriteFamily):
             # Codat deletes a connection without an Idempotency-Key.
             await self._connection(company_id, connection_id)
             await self.client.delete_connection(company_id, ConnectionId(connection_id))
-            await self.writes.publish_change(company_id, COMPANY_SCOPES)
-            return Performed(None)
+            return await self._announced(company_id)
 
         request = {"connectionId": connection_id}
         return await self.writes.execute("deleteConnection", company_id, key, request, perform)

@@ -56,6 +56,16 @@ from gateway.writes.payments import (
 )
 
 ATTACHMENT_SCOPES = ("bills", "attachments")
+TOTAL_WITHOUT_LINES = WriteIssue(
+    WriteErrorCode.TOTALS_INCONSISTENT,
+    "totalAmount follows from the lines: give lineItems to change it",
+    "totalAmount",
+)
+NO_DATA_TYPES = WriteIssue(
+    WriteErrorCode.FIELD_REQUIRED,
+    "give at least one data type, or leave dataTypes out to refresh all",
+    "dataTypes",
+)
 
 
 def _dates(**fields: str | None) -> tuple[dict[str, CodatDateTime | None], list[WriteIssue]]:
@@ -106,6 +116,18 @@ def _purchase_orders(draft: BillDraft | BillChanges) -> tuple[PurchaseOrderRef, 
     return None if refs is None else tuple(PurchaseOrderRef(**asdict(r)) for r in refs)
 
 
+def _new_document(draft: BillDraft | CreditNoteDraft) -> dict[str, Any]:
+    """What a new bill and a new credit note take alike from their draft."""
+    return {
+        "supplier_ref": SupplierRef(id=draft.supplier_id),
+        "currency": draft.currency,
+        "currency_rate": draft.currency_rate,
+        "withholding_tax": _withholding(draft.withholding_tax),
+        "note": draft.note,
+        "supplemental_data": _supplemental(draft.supplemental_data),
+    }
+
+
 def _document_issues(
     lines: Sequence[LineDraft] | None,
     total_amount: Decimal | None,
@@ -147,7 +169,7 @@ class RecordWrites(WriteFamily):
             connection = await self.writes.connection(company_id)
             await self.writes.supplier_exists(company_id, draft.supplier_id)
             body = BillInput(
-                supplier_ref=SupplierRef(id=draft.supplier_id),
+                **_new_document(draft),
                 issue_date=issue_date,
                 due_date=dates["dueDate"],
                 status=draft.status,
@@ -157,12 +179,7 @@ class RecordWrites(WriteFamily):
                 amount_due=totals.total_amount,
                 reference=draft.reference,
                 purchase_order_refs=_purchase_orders(draft),
-                currency=draft.currency,
-                currency_rate=draft.currency_rate,
                 line_items=bill_lines(draft.line_items),
-                withholding_tax=_withholding(draft.withholding_tax),
-                note=draft.note,
-                supplemental_data=_supplemental(draft.supplemental_data),
             )
             pushed = await self.client.create_bill(
                 company_id, connection, body, idempotency_key=codat_key
@@ -185,13 +202,7 @@ class RecordWrites(WriteFamily):
         if changes.supplier_id is not None:
             issues += check_required(changes.supplier_id, "supplierId")
         if changes.line_items is None and changes.total_amount is not None:
-            issues.append(
-                WriteIssue(
-                    WriteErrorCode.TOTALS_INCONSISTENT,
-                    "totalAmount follows from the lines: give lineItems to change it",
-                    "totalAmount",
-                )
-            )
+            issues.append(TOTAL_WITHOUT_LINES)
 
         async def perform(codat_key: str) -> Performed:
             connection = await self.writes.connection(company_id)
@@ -283,6 +294,7 @@ class RecordWrites(WriteFamily):
             connection = await self.writes.connection(company_id)
             await self.writes.supplier_exists(company_id, draft.supplier_id)
             body = BillCreditNoteInput(
+                **_new_document(draft),
                 status=draft.status,
                 total_amount=totals.total_amount,
                 total_discount=sum((line.discount for line in draft.line_items), Decimal(0)),
@@ -290,15 +302,9 @@ class RecordWrites(WriteFamily):
                 total_tax_amount=totals.tax_amount,
                 discount_percentage=Decimal(0),
                 bill_credit_note_number=draft.bill_credit_note_number,
-                supplier_ref=SupplierRef(id=draft.supplier_id),
-                withholding_tax=_withholding(draft.withholding_tax),
                 remaining_credit=totals.total_amount,
                 issue_date=dates["issueDate"],
-                currency=draft.currency,
-                currency_rate=draft.currency_rate,
                 line_items=credit_note_lines(draft.line_items),
-                note=draft.note,
-                supplemental_data=_supplemental(draft.supplemental_data),
             )
             pushed = await self.client.create_bill_credit_note(
                 company_id, connection, body, idempotency_key=codat_key
@@ -360,15 +366,7 @@ class RecordWrites(WriteFamily):
     ) -> WriteOutcome:
         """Queue a sync of every data type (None) or of some; the datasets are in `extra`."""
         wanted = None if data_types is None else tuple(dict.fromkeys(data_types))
-        issues = []
-        if wanted is not None and not wanted:
-            issues.append(
-                WriteIssue(
-                    WriteErrorCode.FIELD_REQUIRED,
-                    "give at least one data type, or leave dataTypes out to refresh all",
-                    "dataTypes",
-                )
-            )
+        issues = [NO_DATA_TYPES] if wanted is not None and not wanted else []
 
         async def perform(_codat_key: str) -> Performed:
             # Codat queues a refresh without an Idempotency-Key.
