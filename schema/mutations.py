@@ -19,13 +19,13 @@ import strawberry
 from strawberry.scalars import JSON
 
 from gateway.codat.types import CompanyId
-from gateway.writes.executor import (
+from gateway.writes.executor import WriteOutcome, Writes
+from gateway.writes.pay import (
     BillPaymentResult,
+    BillPayments,
     BillToPay,
     PayBillRequest,
     PayBillsRequest,
-    WriteOutcome,
-    Writes,
 )
 from gateway.writes.payments import CreditApplication, WriteErrorCode, WriteIssue
 from schema.context import Info
@@ -223,7 +223,9 @@ class Mutation:
             note=input.note,
             credit_notes=_credits(input.credit_notes, company_id),
         )
-        outcome = await writes(info).pay_bill(company_id, request, input.idempotency_key)
+        outcome = await BillPayments(writes(info)).pay_bill(
+            company_id, request, input.idempotency_key
+        )
         return PayBillPayload(**payload_fields(outcome))
 
     @strawberry.mutation(
@@ -250,7 +252,9 @@ class Mutation:
             reference=input.reference,
             note=input.note,
         )
-        outcome, results = await writes(info).pay_bills(company_id, request, input.idempotency_key)
+        outcome, results = await BillPayments(writes(info)).pay_bills(
+            company_id, request, input.idempotency_key
+        )
         return PayBillsPayload(
             **payload_fields(outcome),
             results=[BillPaymentOutcome.from_result(result) for result in results],

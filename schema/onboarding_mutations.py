@@ -16,19 +16,14 @@ from decimal import Decimal
 import strawberry
 
 from gateway.codat import models
+from gateway.writes.drafts import AccountDraft, BankAccountDraft, CompanyDraft, CreditNoteChanges
 from gateway.writes.executor import WriteOutcome
-from gateway.writes.onboarding import (
-    AccountDraft,
-    BankAccountDraft,
-    CompanyDraft,
-    CreditNoteChanges,
-    Onboarding,
-)
+from gateway.writes.onboarding import Onboarding
 from schema.context import Info
 from schema.enums import AccountStatus, AccountType, BankAccountType, BillCreditNoteStatus
 from schema.ids import BILL_CREDIT_NOTE, record_id_from_argument
 from schema.mutations import KEY, WritePayload, company, payload_fields, writes
-from schema.record_mutations import DATES, BillCreditNoteLineInput
+from schema.record_mutations import DATES, BillCreditNoteLineInput, draft_from, lines
 from schema.types.companies import Company
 from schema.types.profile import DataConnection, Tag
 
@@ -292,17 +287,14 @@ class OnboardingMutations:
         self, info: Info, input: UpdateBillCreditNoteInput
     ) -> UpdateBillCreditNotePayload:
         company_id = company(info, input.company_id)
-        changes = CreditNoteChanges(
+        changes = draft_from(
+            input,
+            CreditNoteChanges,
             credit_note_id=record_id_from_argument(
                 input.bill_credit_note_id, company_id, *BILL_CREDIT_NOTE
             ),
-            bill_credit_note_number=input.bill_credit_note_number,
             issue_date=None if input.issue_date is None else input.issue_date.isoformat(),
-            status=input.status,
-            note=input.note,
-            line_items=None
-            if input.line_items is None
-            else tuple(line.draft(company_id) for line in input.line_items),
+            line_items=lines(input.line_items, company_id),
         )
         outcome = await _onboarding(info).update_bill_credit_note(
             company_id, changes, input.idempotency_key
@@ -311,15 +303,7 @@ class OnboardingMutations:
 
     @strawberry.mutation(description="Create an account in the chart of accounts (a push).")
     async def create_account(self, info: Info, input: CreateAccountInput) -> CreateAccountPayload:
-        draft = AccountDraft(
-            name=input.name,
-            type=input.type,
-            fully_qualified_category=input.fully_qualified_category,
-            nominal_code=input.nominal_code,
-            description=input.description,
-            currency=input.currency,
-            status=input.status,
-        )
+        draft = draft_from(input, AccountDraft)
         outcome = await _onboarding(info).create_account(
             company(info, input.company_id), draft, input.idempotency_key
         )
@@ -329,17 +313,7 @@ class OnboardingMutations:
     async def create_bank_account(
         self, info: Info, input: CreateBankAccountInput
     ) -> CreateBankAccountPayload:
-        draft = BankAccountDraft(
-            account_name=input.account_name,
-            account_type=input.account_type,
-            currency=input.currency,
-            nominal_code=input.nominal_code,
-            sort_code=input.sort_code,
-            account_number=input.account_number,
-            i_ban=input.iban,
-            institution=input.institution,
-            overdraft_limit=input.overdraft_limit,
-        )
+        draft = draft_from(input, BankAccountDraft, i_ban=input.iban)
         outcome = await _onboarding(info).create_bank_account(
             company(info, input.company_id), draft, input.idempotency_key
         )

@@ -8,10 +8,11 @@ Same shape as paying bills (`schema/mutations.py`): one Relay-style `input`, a p
 
 from __future__ import annotations
 
-from dataclasses import replace
+from collections.abc import Sequence
+from dataclasses import fields, replace
 from datetime import datetime
 from decimal import Decimal
-from typing import Any
+from typing import TYPE_CHECKING, Any, TypeVar
 
 import strawberry
 from strawberry.file_uploads import Upload
@@ -50,11 +51,13 @@ from schema.ids import (
     SUPPLIER,
     TAX_RATE,
     TRACKING_CATEGORY,
-    company_id_from_argument,
     optional_record_id,
     record_id_from_argument,
 )
-from schema.mutations import KEY, WritePayload, payload_fields, writes
+from schema.mutations import KEY, WritePayload, company, payload_fields, writes
+
+if TYPE_CHECKING:
+    from _typeshed import DataclassInstance
 
 UPLOAD_CHUNK = 64 * 1024
 
@@ -63,29 +66,18 @@ def _records(info: Info) -> RecordWrites:
     return RecordWrites(writes(info))
 
 
-def _company(info: Info, value: strawberry.ID) -> CompanyId:
-    """The company to write to; one the caller may not use is refused as unknown by `Writes`."""
-    return CompanyId(company_id_from_argument(str(value)))
+Draft = TypeVar("Draft", bound="DataclassInstance")
 
 
-_SUPPLIER_FIELDS = (
-    "supplier_name",
-    "status",
-    "contact_name",
-    "email_address",
-    "phone",
-    "registration_number",
-    "tax_number",
-    "default_currency",
-)
+def draft_from(input: object, draft: type[Draft], **converted: Any) -> Draft:
+    """`draft` with each field as the input gave the field of the same name, but for the
+    `converted` ones (ids resolved, dates as text, nested inputs as drafts)."""
+    given = {f.name: getattr(input, f.name) for f in fields(draft) if f.name not in converted}
+    return draft(**given, **converted)
 
 
-def _supplier_fields(input: CreateSupplierInput | UpdateSupplierInput) -> dict[str, Any]:
-    """The supplier fields a create and an update share, as the input gave them."""
-    fields = {name: getattr(input, name) for name in _SUPPLIER_FIELDS}
-    addresses = input.addresses
-    fields["addresses"] = None if addresses is None else tuple(a.draft() for a in addresses)
-    return fields
+def _addresses(addresses: list[AddressInput] | None) -> tuple[AddressDraft, ...] | None:
+    return None if addresses is None else tuple(a.draft() for a in addresses)
 
 
 DATES = (
@@ -159,19 +151,15 @@ class BillCreditNoteLineInput:
     tracking: TrackingInput | None = None
 
     def draft(self, company_id: CompanyId) -> LineDraft:
-        return LineDraft(
-            unit_amount=self.unit_amount,
-            quantity=self.quantity,
-            tax_amount=self.tax_amount,
-            discount_amount=self.discount_amount,
-            description=self.description,
+        return draft_from(
+            self,
+            LineDraft,
             account_id=optional_record_id(self.account_id, company_id, *ACCOUNT),
             tax_rate_id=optional_record_id(self.tax_rate_id, company_id, *TAX_RATE),
-            unit_of_measurement=self.unit_of_measurement,
-            discount_percentage=self.discount_percentage,
             item_ref=None if self.item_ref is None else self.item_ref.draft(),
             tracking_category_refs=_refs(self.tracking_category_refs, company_id),
             tracking=None if self.tracking is None else self.tracking.draft(company_id),
+            is_direct_cost=None,  # bill lines only: DocumentLineInput
         )
 
 
@@ -258,6 +246,22 @@ def _supplemental(data: SupplementalDataInput | None) -> SupplementalContent | N
 
 def _date(value: datetime | None) -> str | None:
     return None if value is None else value.isoformat()
+
+
+def lines(
+    inputs: Sequence[BillCreditNoteLineInput] | None, company_id: CompanyId
+) -> tuple[LineDraft, ...] | None:
+    return None if inputs is None else tuple(line.draft(company_id) for line in inputs)
+
+
+def _document_extras(
+    input: CreateBillInput | UpdateBillInput | CreateBillCreditNoteInput,
+) -> dict[str, Any]:
+    """What a bill and a credit note take beyond Codat's usual fields, as drafts."""
+    return {
+        "withholding_tax": _withholding(input.withholding_tax),
+        "supplemental_data": _supplemental(input.supplemental_data),
+    }
 
 
 TOTAL = "Optional check: refused (TOTALS_INCONSISTENT) unless the lines add up to it."
@@ -465,43 +469,33 @@ async def _read_capped(file: Upload, limit: int) -> bytes:
 class RecordMutations:
     @strawberry.mutation(description="Create a bill; its totals follow from its lines.")
     async def create_bill(self, info: Info, input: CreateBillInput) -> CreateBillPayload:
-        company_id = _company(info, input.company_id)
-        draft = BillDraft(
+        company_id = company(info, input.company_id)
+        draft = draft_from(
+            input,
+            BillDraft,
             supplier_id=record_id_from_argument(input.supplier_id, company_id, *SUPPLIER),
             issue_date=input.issue_date.isoformat(),
-            line_items=tuple(line.draft(company_id) for line in input.line_items),
+            line_items=lines(input.line_items, company_id),
             due_date=_date(input.due_date),
-            status=input.status,
-            currency=input.currency,
-            currency_rate=input.currency_rate,
-            reference=input.reference,
-            note=input.note,
-            total_amount=input.total_amount,
             purchase_order_refs=_purchase_orders(input.purchase_order_refs),
-            withholding_tax=_withholding(input.withholding_tax),
-            supplemental_data=_supplemental(input.supplemental_data),
+            **_document_extras(input),
         )
         outcome = await _records(info).create_bill(company_id, draft, input.idempotency_key)
         return CreateBillPayload(**payload_fields(outcome))
 
     @strawberry.mutation(description="Change a bill (not a paid or void one).")
     async def update_bill(self, info: Info, input: UpdateBillInput) -> UpdateBillPayload:
-        company_id = _company(info, input.company_id)
-        changes = BillChanges(
+        company_id = company(info, input.company_id)
+        changes = draft_from(
+            input,
+            BillChanges,
             bill_id=record_id_from_argument(input.bill_id, company_id, *BILL),
             supplier_id=optional_record_id(input.supplier_id, company_id, *SUPPLIER),
             issue_date=_date(input.issue_date),
             due_date=_date(input.due_date),
-            status=input.status,
-            reference=input.reference,
-            note=input.note,
-            line_items=None
-            if input.line_items is None
-            else tuple(line.draft(company_id) for line in input.line_items),
-            total_amount=input.total_amount,
+            line_items=lines(input.line_items, company_id),
             purchase_order_refs=_purchase_orders(input.purchase_order_refs),
-            withholding_tax=_withholding(input.withholding_tax),
-            supplemental_data=_supplemental(input.supplemental_data),
+            **_document_extras(input),
         )
         outcome = await _records(info).update_bill(company_id, changes, input.idempotency_key)
         return UpdateBillPayload(**payload_fields(outcome))
@@ -510,9 +504,9 @@ class RecordMutations:
     async def create_supplier(
         self, info: Info, input: CreateSupplierInput
     ) -> CreateSupplierPayload:
-        draft = SupplierDraft(**_supplier_fields(input))
+        draft = draft_from(input, SupplierDraft, addresses=_addresses(input.addresses))
         outcome = await _records(info).create_supplier(
-            _company(info, input.company_id), draft, input.idempotency_key
+            company(info, input.company_id), draft, input.idempotency_key
         )
         return CreateSupplierPayload(**payload_fields(outcome))
 
@@ -520,9 +514,13 @@ class RecordMutations:
     async def update_supplier(
         self, info: Info, input: UpdateSupplierInput
     ) -> UpdateSupplierPayload:
-        company_id = _company(info, input.company_id)
-        supplier_id = record_id_from_argument(input.supplier_id, company_id, *SUPPLIER)
-        changes = SupplierChanges(supplier_id=supplier_id, **_supplier_fields(input))
+        company_id = company(info, input.company_id)
+        changes = draft_from(
+            input,
+            SupplierChanges,
+            supplier_id=record_id_from_argument(input.supplier_id, company_id, *SUPPLIER),
+            addresses=_addresses(input.addresses),
+        )
         outcome = await _records(info).update_supplier(company_id, changes, input.idempotency_key)
         return UpdateSupplierPayload(**payload_fields(outcome))
 
@@ -530,19 +528,14 @@ class RecordMutations:
     async def create_bill_credit_note(
         self, info: Info, input: CreateBillCreditNoteInput
     ) -> CreateBillCreditNotePayload:
-        company_id = _company(info, input.company_id)
-        draft = CreditNoteDraft(
+        company_id = company(info, input.company_id)
+        draft = draft_from(
+            input,
+            CreditNoteDraft,
             supplier_id=record_id_from_argument(input.supplier_id, company_id, *SUPPLIER),
-            line_items=tuple(line.draft(company_id) for line in input.line_items),
+            line_items=lines(input.line_items, company_id),
             issue_date=_date(input.issue_date),
-            status=input.status,
-            currency=input.currency,
-            currency_rate=input.currency_rate,
-            bill_credit_note_number=input.bill_credit_note_number,
-            note=input.note,
-            total_amount=input.total_amount,
-            withholding_tax=_withholding(input.withholding_tax),
-            supplemental_data=_supplemental(input.supplemental_data),
+            **_document_extras(input),
         )
         outcome = await _records(info).create_bill_credit_note(
             company_id, draft, input.idempotency_key
@@ -554,7 +547,7 @@ class RecordMutations:
         self, info: Info, input: UploadBillAttachmentInput
     ) -> UploadBillAttachmentPayload:
         records = _records(info)
-        company_id = _company(info, input.company_id)
+        company_id = company(info, input.company_id)
         content = await _read_capped(input.file, records.writes.upload_max_bytes)
         upload = AttachmentUpload(
             bill_id=record_id_from_argument(input.bill_id, company_id, *BILL),
@@ -570,6 +563,6 @@ class RecordMutations:
         self, info: Info, input: RefreshCompanyDataInput
     ) -> RefreshCompanyDataPayload:
         outcome = await _records(info).refresh_company_data(
-            _company(info, input.company_id), input.data_types, input.idempotency_key
+            company(info, input.company_id), input.data_types, input.idempotency_key
         )
         return RefreshCompanyDataPayload(**payload_fields(outcome), **_refresh_fields(outcome))

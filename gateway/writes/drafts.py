@@ -1,7 +1,8 @@
-"""What the record writes take: new bills, suppliers and credit notes, changes, uploads.
+"""What the writes take: new bills, suppliers, credit notes, companies, accounts and bank
+accounts, changes, uploads.
 
-Plain values from the schema's inputs; `gateway/writes/records.py` checks them and turns them into
-Codat bodies.
+Plain values from the schema's inputs; `gateway/writes/records.py` and `onboarding.py` check them
+and turn them into Codat bodies.
 """
 
 from __future__ import annotations
@@ -11,7 +12,16 @@ from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any
 
-from gateway.codat.models import AddressType, BillCreditNoteStatus, BillStatus, SupplierStatus
+from gateway.codat.models import (
+    AccountStatus,
+    AccountType,
+    AddressType,
+    BankAccountType,
+    BillCreditNoteStatus,
+    BillStatus,
+    CompanyInput,
+    SupplierStatus,
+)
 from gateway.writes.payments import LineDraft
 
 SupplementalContent = dict[str, dict[str, Any]]
@@ -134,3 +144,51 @@ class AttachmentUpload:
             "size": len(self.content),
             "sha256": hashlib.sha256(self.content).hexdigest(),
         }
+
+
+@dataclass(frozen=True, slots=True)
+class CompanyDraft:
+    name: str | None = None
+    description: str | None = None
+    tags: tuple[tuple[str, str], ...] | None = None
+
+    def body(self) -> CompanyInput:
+        return CompanyInput(
+            name=self.name,
+            description=self.description,
+            tags=None if self.tags is None else dict(self.tags),
+        )
+
+
+@dataclass(frozen=True, slots=True)
+class CreditNoteChanges:
+    credit_note_id: str
+    bill_credit_note_number: str | None = None
+    issue_date: str | None = None
+    status: BillCreditNoteStatus | None = None
+    note: str | None = None
+    line_items: tuple[LineDraft, ...] | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class AccountDraft:
+    name: str
+    type: AccountType
+    fully_qualified_category: str | None = None
+    nominal_code: str | None = None
+    description: str | None = None
+    currency: str | None = None
+    status: AccountStatus | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class BankAccountDraft:
+    account_name: str
+    account_type: BankAccountType
+    currency: str
+    nominal_code: str | None = None
+    sort_code: str | None = None
+    account_number: str | None = None
+    i_ban: str | None = None
+    institution: str | None = None
+    overdraft_limit: Decimal | None = None

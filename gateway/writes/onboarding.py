@@ -14,34 +14,29 @@ COMPANY_CREATION_NOT_ALLOWED before anything is sent.
 
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass
+from collections.abc import Awaitable
 from decimal import Decimal
-from typing import Any
+from typing import Any, TypeVar
 
 from gateway.codat.errors import CodatNotFound
 from gateway.codat.models import (
     AccountInput,
-    AccountStatus,
-    AccountType,
     BankAccountInput,
-    BankAccountType,
     BillCreditNote,
     BillCreditNoteInput,
-    BillCreditNoteStatus,
-    CompanyInput,
     Connection,
 )
-from gateway.codat.types import CompanyId, ConnectionId
+from gateway.codat.types import CodatDateTime, CompanyId, ConnectionId
+from gateway.writes.drafts import AccountDraft, BankAccountDraft, CompanyDraft, CreditNoteChanges
 from gateway.writes.executor import (
     Performed,
+    WriteFamily,
     WriteOutcome,
-    Writes,
+    company_not_found,
     echo_of,
-    new_key,
-    normalise,
+    read_existing,
 )
 from gateway.writes.payments import (
-    LineDraft,
     WriteErrorCode,
     WriteIssue,
     WriteRefusedError,
@@ -58,57 +53,7 @@ ALL_COMPANIES = CompanyId("*")
 COMPANY_SCOPES = ("companies", "connections")
 PLATFORM_KEY_LENGTH = 4
 
-
-@dataclass(frozen=True, slots=True)
-class CompanyDraft:
-    name: str | None = None
-    description: str | None = None
-    tags: tuple[tuple[str, str], ...] | None = None
-
-    def body(self) -> CompanyInput:
-        return CompanyInput(
-            name=self.name,
-            description=self.description,
-            tags=None if self.tags is None else dict(self.tags),
-        )
-
-
-@dataclass(frozen=True, slots=True)
-class CreditNoteChanges:
-    credit_note_id: str
-    bill_credit_note_number: str | None = None
-    issue_date: str | None = None
-    status: BillCreditNoteStatus | None = None
-    note: str | None = None
-    line_items: tuple[LineDraft, ...] | None = None
-
-
-@dataclass(frozen=True, slots=True)
-class AccountDraft:
-    name: str
-    type: AccountType
-    fully_qualified_category: str | None = None
-    nominal_code: str | None = None
-    description: str | None = None
-    currency: str | None = None
-    status: AccountStatus | None = None
-
-
-@dataclass(frozen=True, slots=True)
-class BankAccountDraft:
-    account_name: str
-    account_type: BankAccountType
-    currency: str
-    nominal_code: str | None = None
-    sort_code: str | None = None
-    account_number: str | None = None
-    i_ban: str | None = None
-    institution: str | None = None
-    overdraft_limit: Decimal | None = None
-
-
-def _refused(key: str, request: dict[str, Any], issues: list[WriteIssue]) -> WriteOutcome:
-    return WriteOutcome(key, echo=normalise(request), issues=tuple(issues))
+Answer = TypeVar("Answer")
 
 
 def _dumped(model: Any) -> dict[str, Any]:
@@ -116,18 +61,20 @@ def _dumped(model: Any) -> dict[str, Any]:
     return dumped
 
 
-class Onboarding:
+class Onboarding(WriteFamily):
     """Company and connection lifecycle, deletes and the remaining payables writes."""
 
-    def __init__(self, writes: Writes) -> None:
-        self.writes = writes
-        self.client = writes.client
+    async def _announced(
+        self, company_id: CompanyId, extra: dict[str, Any] | None = None
+    ) -> Performed:
+        """What a company or connection write did: Codat answered at once (no push operation),
+        so the change is announced on the bus here."""
+        await self.writes.publish_change(company_id, COMPANY_SCOPES)
+        return Performed(None, extra=extra or {})
 
     # -- companies ------------------------------------------------------------------------------
 
     async def create_company(self, draft: CompanyDraft, key: str | None) -> WriteOutcome:
-        key = key or new_key()
-        request = echo_of(draft)
         issues = check_required(draft.name, "name")
         if self.writes.principal.companies is not None:
             issues.append(
@@ -138,84 +85,55 @@ class Onboarding:
                     "companyId",
                 )
             )
-        if issues:
-            return _refused(key, request, issues)
 
-        async def perform() -> Performed:
-            company = await self.client.create_company(
-                draft.body(),
-                idempotency_key=self.writes.codat_key(ALL_COMPANIES, key, "createCompany"),
-            )
-            await self.writes.publish_change(company.id, COMPANY_SCOPES)
-            return Performed(None, extra={"company": _dumped(company)})
+        async def perform(codat_key: str) -> Performed:
+            company = await self.client.create_company(draft.body(), idempotency_key=codat_key)
+            return await self._announced(company.id, {"company": _dumped(company)})
 
-        return await self.writes.execute("createCompany", ALL_COMPANIES, key, request, perform)
+        return await self.writes.execute(
+            "createCompany", ALL_COMPANIES, key, echo_of(draft), perform, issues
+        )
 
     async def update_company(
         self, company_id: CompanyId, draft: CompanyDraft, key: str | None
     ) -> WriteOutcome:
-        key = key or new_key()
-        request = echo_of(draft)
-        issues = [] if draft.name is None else check_required(draft.name, "name")
-        if issues:
-            return _refused(key, request, issues)
-
-        async def perform() -> Performed:
+        async def perform(codat_key: str) -> Performed:
             company = await self._company_call(
                 company_id,
-                self.client.update_company(
-                    company_id,
-                    draft.body(),
-                    idempotency_key=self.writes.codat_key(company_id, key, "updateCompany"),
-                ),
+                self.client.update_company(company_id, draft.body(), idempotency_key=codat_key),
             )
-            await self.writes.publish_change(company_id, COMPANY_SCOPES)
-            return Performed(None, extra={"company": _dumped(company)})
+            return await self._announced(company_id, {"company": _dumped(company)})
 
-        return await self.writes.execute("updateCompany", company_id, key, request, perform)
+        issues = [] if draft.name is None else check_required(draft.name, "name")
+        return await self.writes.execute(
+            "updateCompany", company_id, key, echo_of(draft), perform, issues
+        )
 
     async def delete_company(self, company_id: CompanyId, key: str | None) -> WriteOutcome:
-        async def perform() -> Performed:
+        async def perform(_codat_key: str) -> Performed:
+            # Codat deletes a company without an Idempotency-Key.
             await self._company_call(company_id, self.client.delete_company(company_id))
-            await self.writes.publish_change(company_id, COMPANY_SCOPES)
-            return Performed(None)
+            return await self._announced(company_id)
 
         return await self.writes.execute("deleteCompany", company_id, key, {}, perform)
 
-    async def _company_call(self, company_id: CompanyId, call: Any) -> Any:
+    async def _company_call(self, company_id: CompanyId, call: Awaitable[Answer]) -> Answer:
         self.writes.authorize(company_id)
         try:
             return await call
         except CodatNotFound:
-            raise WriteRefusedError(
-                [
-                    WriteIssue(
-                        WriteErrorCode.COMPANY_NOT_FOUND,
-                        f"no company {company_id!r}: check the companyId",
-                        "companyId",
-                    )
-                ]
-            ) from None
+            raise WriteRefusedError([company_not_found(company_id)]) from None
 
     # -- connections ----------------------------------------------------------------------------
 
     async def create_connection(
         self, company_id: CompanyId, platform_key: str, key: str | None
     ) -> WriteOutcome:
-        key = key or new_key()
-        request = {"platformKey": platform_key}
-        if len(platform_key) != PLATFORM_KEY_LENGTH or not platform_key.isascii():
-            return _refused(key, request, [_bad_platform(platform_key)])
-        if not platform_key.isalpha() or not platform_key.islower():
-            return _refused(key, request, [_bad_platform(platform_key)])
-
-        async def perform() -> Performed:
+        async def perform(codat_key: str) -> Performed:
             self.writes.authorize(company_id)
             try:
                 connection = await self.client.create_connection(
-                    company_id,
-                    platform_key,
-                    idempotency_key=self.writes.codat_key(company_id, key, "createConnection"),
+                    company_id, platform_key, idempotency_key=codat_key
                 )
             except CodatNotFound as error:
                 raise WriteRefusedError(
@@ -228,27 +146,26 @@ class Onboarding:
                         )
                     ]
                 ) from None
-            await self.writes.publish_change(company_id, COMPANY_SCOPES)
-            return Performed(None, extra={"connection": _dumped(connection)})
+            return await self._announced(company_id, {"connection": _dumped(connection)})
 
-        return await self.writes.execute("createConnection", company_id, key, request, perform)
+        well_formed = (
+            len(platform_key) == PLATFORM_KEY_LENGTH
+            and platform_key.isascii()
+            and platform_key.isalpha()
+            and platform_key.islower()
+        )
+        issues = [] if well_formed else [_bad_platform(platform_key)]
+        request = {"platformKey": platform_key}
+        return await self.writes.execute(
+            "createConnection", company_id, key, request, perform, issues
+        )
 
     async def _connection(self, company_id: CompanyId, connection_id: str) -> Connection:
         self.writes.authorize(company_id)
         try:
             connections = await self.writes.upstream.connections(company_id)
         except CodatNotFound:
-            connections = None
-        if connections is None:
-            raise WriteRefusedError(
-                [
-                    WriteIssue(
-                        WriteErrorCode.COMPANY_NOT_FOUND,
-                        f"no company {company_id!r}: check the companyId",
-                        "companyId",
-                    )
-                ]
-            )
+            raise WriteRefusedError([company_not_found(company_id)]) from None
         found = next((c for c in connections if c.id == connection_id), None)
         if found is None:
             raise WriteRefusedError(
@@ -265,17 +182,12 @@ class Onboarding:
     async def unlink_connection(
         self, company_id: CompanyId, connection_id: str, key: str | None
     ) -> WriteOutcome:
-        key = key or new_key()
-
-        async def perform() -> Performed:
+        async def perform(codat_key: str) -> Performed:
             await self._connection(company_id, connection_id)
             connection = await self.client.unlink_connection(
-                company_id,
-                ConnectionId(connection_id),
-                idempotency_key=self.writes.codat_key(company_id, key, "unlinkConnection"),
+                company_id, ConnectionId(connection_id), idempotency_key=codat_key
             )
-            await self.writes.publish_change(company_id, COMPANY_SCOPES)
-            return Performed(None, extra={"connection": _dumped(connection)})
+            return await self._announced(company_id, {"connection": _dumped(connection)})
 
         request = {"connectionId": connection_id}
         return await self.writes.execute("unlinkConnection", company_id, key, request, perform)
@@ -283,11 +195,11 @@ class Onboarding:
     async def delete_connection(
         self, company_id: CompanyId, connection_id: str, key: str | None
     ) -> WriteOutcome:
-        async def perform() -> Performed:
+        async def perform(_codat_key: str) -> Performed:
+            # Codat deletes a connection without an Idempotency-Key.
             await self._connection(company_id, connection_id)
             await self.client.delete_connection(company_id, ConnectionId(connection_id))
-            await self.writes.publish_change(company_id, COMPANY_SCOPES)
-            return Performed(None)
+            return await self._announced(company_id)
 
         request = {"connectionId": connection_id}
         return await self.writes.execute("deleteConnection", company_id, key, request, perform)
@@ -298,12 +210,9 @@ class Onboarding:
         self, company_id: CompanyId, bill_id: str, key: str | None
     ) -> WriteOutcome:
         """Delete a bill; one with payments allocated is refused (delete its payments first)."""
-        request = {"billId": bill_id}
-        issues = check_required(bill_id, "billId")
-        if issues:
-            return _refused(key or new_key(), request, issues)
 
-        async def perform() -> Performed:
+        async def perform(_codat_key: str) -> Performed:
+            # Codat deletes a bill without an Idempotency-Key.
             connection = await self.writes.connection(company_id)
             bill = await self.writes.fresh_bill(company_id, bill_id, "billId")
             if bill.payment_allocations:
@@ -317,48 +226,43 @@ class Onboarding:
                         )
                     ]
                 )
-            pushed = await self.client.delete_bill(company_id, connection, bill.id)
-            return Performed(pushed)
+            return Performed(await self.client.delete_bill(company_id, connection, bill.id))
 
-        return await self.writes.execute("deleteBill", company_id, key, request, perform)
+        issues = check_required(bill_id, "billId")
+        request = {"billId": bill_id}
+        return await self.writes.execute("deleteBill", company_id, key, request, perform, issues)
 
     async def delete_bill_payment(
         self, company_id: CompanyId, payment_id: str, key: str | None
     ) -> WriteOutcome:
         """Void a bill payment: Codat deletes it; the bills it paid owe again."""
-        request = {"billPaymentId": payment_id}
-        issues = check_required(payment_id, "billPaymentId")
-        if issues:
-            return _refused(key or new_key(), request, issues)
 
-        async def perform() -> Performed:
+        async def perform(_codat_key: str) -> Performed:
+            # Codat deletes a bill payment without an Idempotency-Key.
             connection = await self.writes.connection(company_id)
-            try:
-                payment = await self.client.get_bill_payment(company_id, payment_id)
-            except CodatNotFound:
-                payment = None
-            if payment is None or (payment.metadata and payment.metadata.is_deleted):
-                raise WriteRefusedError(
-                    [
-                        WriteIssue(
-                            WriteErrorCode.BILL_PAYMENT_NOT_FOUND,
-                            f"company {company_id} has no bill payment {payment_id!r}",
-                            "billPaymentId",
-                        )
-                    ]
-                )
-            pushed = await self.client.delete_bill_payment(company_id, connection, payment.id)
-            return Performed(pushed)
+            payment = await read_existing(
+                self.client.get_bill_payment(company_id, payment_id),
+                WriteIssue(
+                    WriteErrorCode.BILL_PAYMENT_NOT_FOUND,
+                    f"company {company_id} has no bill payment {payment_id!r}",
+                    "billPaymentId",
+                ),
+            )
+            return Performed(
+                await self.client.delete_bill_payment(company_id, connection, payment.id)
+            )
 
-        return await self.writes.execute("deleteBillPayment", company_id, key, request, perform)
+        issues = check_required(payment_id, "billPaymentId")
+        request = {"billPaymentId": payment_id}
+        return await self.writes.execute(
+            "deleteBillPayment", company_id, key, request, perform, issues
+        )
 
     # -- bill credit notes --------------------------------------------------------------------
 
     async def update_bill_credit_note(
         self, company_id: CompanyId, changes: CreditNoteChanges, key: str | None
     ) -> WriteOutcome:
-        key = key or new_key()
-        request = echo_of(changes)
         issues = check_required(changes.credit_note_id, "billCreditNoteId")
         if changes.line_items is not None:
             issues += check_lines(changes.line_items)
@@ -368,90 +272,63 @@ class Onboarding:
                 issue_date = parse_codat_date(changes.issue_date, "issueDate")
             except WriteRefusedError as refused:
                 issues += refused.issues
-        if issues:
-            return _refused(key, request, issues)
 
-        async def perform() -> Performed:
+        async def perform(codat_key: str) -> Performed:
             connection = await self.writes.connection(company_id)
             note = await self.fresh_credit_note(company_id, changes.credit_note_id)
             body = _updated_credit_note(note, changes, issue_date)
             pushed = await self.client.update_bill_credit_note(
-                company_id,
-                connection,
-                note.id,
-                body,
-                idempotency_key=self.writes.codat_key(company_id, key, "updateBillCreditNote"),
+                company_id, connection, note.id, body, idempotency_key=codat_key
             )
             return Performed(pushed, {"totalAmount": body.total_amount})
 
-        return await self.writes.execute("updateBillCreditNote", company_id, key, request, perform)
+        return await self.writes.execute(
+            "updateBillCreditNote", company_id, key, echo_of(changes), perform, issues
+        )
 
     async def fresh_credit_note(self, company_id: CompanyId, note_id: str) -> BillCreditNote:
-        try:
-            note = await self.client.get_bill_credit_note(company_id, note_id)
-        except CodatNotFound:
-            note = None
-        if note is None or (note.metadata and note.metadata.is_deleted):
-            raise WriteRefusedError(
-                [
-                    WriteIssue(
-                        WriteErrorCode.CREDIT_NOTE_NOT_FOUND,
-                        f"company {company_id} has no bill credit note {note_id!r}",
-                        "billCreditNoteId",
-                    )
-                ]
-            )
-        return note
+        return await read_existing(
+            self.client.get_bill_credit_note(company_id, note_id),
+            WriteIssue(
+                WriteErrorCode.CREDIT_NOTE_NOT_FOUND,
+                f"company {company_id} has no bill credit note {note_id!r}",
+                "billCreditNoteId",
+            ),
+        )
 
     # -- accounts -------------------------------------------------------------------------------
 
     async def create_account(
         self, company_id: CompanyId, draft: AccountDraft, key: str | None
     ) -> WriteOutcome:
-        key = key or new_key()
-        request = echo_of(draft)
         issues = check_required(draft.name, "name")
-        if issues:
-            return _refused(key, request, issues)
-
-        async def perform() -> Performed:
-            connection = await self.writes.connection(company_id)
-            body = AccountInput(**asdict(draft))
-            pushed = await self.client.create_account(
-                company_id,
-                connection,
-                body,
-                idempotency_key=self.writes.codat_key(company_id, key, "createAccount"),
-            )
-            return Performed(pushed)
-
-        return await self.writes.execute("createAccount", company_id, key, request, perform)
+        return await self.writes.create_as_drafted(
+            "createAccount",
+            company_id,
+            key,
+            draft,
+            issues,
+            AccountInput,
+            self.client.create_account,
+        )
 
     async def create_bank_account(
         self, company_id: CompanyId, draft: BankAccountDraft, key: str | None
     ) -> WriteOutcome:
-        key = key or new_key()
-        request = echo_of(draft)
         issues = [
             *check_required(draft.account_name, "accountName"),
             *check_required(draft.currency, "currency"),
             *check_non_negative(draft.overdraft_limit, "overdraftLimit"),
         ]
-        if issues:
-            return _refused(key, request, issues)
-
-        async def perform() -> Performed:
-            connection = await self.writes.connection(company_id)
-            body = BankAccountInput(**asdict(draft))
-            pushed = await self.client.create_bank_account(
-                company_id,
-                connection,
-                body,
-                idempotency_key=self.writes.codat_key(company_id, key, "createBankAccount"),
-            )
-            return Performed(pushed)
-
-        return await self.writes.execute("createBankAccount", company_id, key, request, perform)
+        return await self.writes.create_as_drafted(
+            "createBankAccount",
+            company_id,
+            key,
+            draft,
+            issues,
+            BankAccountInput,
+            self.client.create_bank_account,
+        )
 
 
 def _bad_platform(platform_key: str) -> WriteIssue:
@@ -463,7 +340,7 @@ def _bad_platform(platform_key: str) -> WriteIssue:
 
 
 def _updated_credit_note(
-    note: BillCreditNote, changes: CreditNoteChanges, issue_date: Any
+    note: BillCreditNote, changes: CreditNoteChanges, issue_date: CodatDateTime | None
 ) -> BillCreditNoteInput:
     """The whole credit note for Codat's PUT: the current one with the changes applied."""
     lines = note.line_items

@@ -10,12 +10,11 @@ operation) and a refresh announce their change on the bus themselves.
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Awaitable, Callable, Sequence
-from dataclasses import asdict, fields, replace
+from collections.abc import Awaitable, Sequence
+from dataclasses import asdict, fields
 from decimal import Decimal
 from typing import Any
 
-from gateway.codat.errors import CodatNotFound
 from gateway.codat.models import (
     Bill,
     BillCreditNoteInput,
@@ -39,7 +38,7 @@ from gateway.writes.drafts import (
     SupplierDraft,
     WithholdingTaxDraft,
 )
-from gateway.writes.executor import Performed, WriteOutcome, Writes, echo_of, new_key, normalise
+from gateway.writes.executor import Performed, WriteFamily, WriteOutcome, echo_of, read_existing
 from gateway.writes.payments import (
     UNEDITABLE,
     LineDraft,
@@ -57,10 +56,16 @@ from gateway.writes.payments import (
 )
 
 ATTACHMENT_SCOPES = ("bills", "attachments")
-
-
-def _refused(key: str, request: dict[str, Any], issues: Sequence[WriteIssue]) -> WriteOutcome:
-    return WriteOutcome(key, echo=normalise(request), issues=tuple(issues))
+TOTAL_WITHOUT_LINES = WriteIssue(
+    WriteErrorCode.TOTALS_INCONSISTENT,
+    "totalAmount follows from the lines: give lineItems to change it",
+    "totalAmount",
+)
+NO_DATA_TYPES = WriteIssue(
+    WriteErrorCode.FIELD_REQUIRED,
+    "give at least one data type, or leave dataTypes out to refresh all",
+    "dataTypes",
+)
 
 
 def _dates(**fields: str | None) -> tuple[dict[str, CodatDateTime | None], list[WriteIssue]]:
@@ -111,6 +116,18 @@ def _purchase_orders(draft: BillDraft | BillChanges) -> tuple[PurchaseOrderRef, 
     return None if refs is None else tuple(PurchaseOrderRef(**asdict(r)) for r in refs)
 
 
+def _new_document(draft: BillDraft | CreditNoteDraft) -> dict[str, Any]:
+    """What a new bill and a new credit note take alike from their draft."""
+    return {
+        "supplier_ref": SupplierRef(id=draft.supplier_id),
+        "currency": draft.currency,
+        "currency_rate": draft.currency_rate,
+        "withholding_tax": _withholding(draft.withholding_tax),
+        "note": draft.note,
+        "supplemental_data": _supplemental(draft.supplemental_data),
+    }
+
+
 def _document_issues(
     lines: Sequence[LineDraft] | None,
     total_amount: Decimal | None,
@@ -129,30 +146,14 @@ def _document_issues(
     return issues
 
 
-class RecordWrites:
+class RecordWrites(WriteFamily):
     """Creating and changing bills, suppliers and credit notes; attachments; refreshes."""
-
-    def __init__(self, writes: Writes) -> None:
-        self.writes = writes
-        self.client = writes.client
-
-    async def _run(
-        self,
-        operation: str,
-        company_id: CompanyId,
-        key: str,
-        request: dict[str, Any],
-        perform: Callable[[], Awaitable[Performed]],
-    ) -> WriteOutcome:
-        return await self.writes.execute(operation, company_id, key, request, perform)
 
     # -- bills --------------------------------------------------------------------------------
 
     async def create_bill(
         self, company_id: CompanyId, draft: BillDraft, key: str | None
     ) -> WriteOutcome:
-        key = key or new_key()
-        request = echo_of(draft)
         dates, issues = _dates(issueDate=draft.issue_date, dueDate=draft.due_date)
         issues = [
             *check_required(draft.supplier_id, "supplierId"),
@@ -160,17 +161,15 @@ class RecordWrites:
             *_document_issues(draft.line_items, draft.total_amount, draft.currency_rate),
             *_extras_issues(draft.withholding_tax, draft.supplemental_data),
         ]
-        if issues:
-            return _refused(key, request, issues)
-        issue_date = dates["issueDate"]
-        assert issue_date is not None  # required by the type of draft.issue_date
-        totals = line_totals(draft.line_items, draft.total_amount)
 
-        async def perform() -> Performed:
+        async def perform(codat_key: str) -> Performed:
+            issue_date = dates["issueDate"]
+            assert issue_date is not None  # required by the type of draft.issue_date
+            totals = line_totals(draft.line_items, draft.total_amount)
             connection = await self.writes.connection(company_id)
             await self.writes.supplier_exists(company_id, draft.supplier_id)
             body = BillInput(
-                supplier_ref=SupplierRef(id=draft.supplier_id),
+                **_new_document(draft),
                 issue_date=issue_date,
                 due_date=dates["dueDate"],
                 status=draft.status,
@@ -180,28 +179,19 @@ class RecordWrites:
                 amount_due=totals.total_amount,
                 reference=draft.reference,
                 purchase_order_refs=_purchase_orders(draft),
-                currency=draft.currency,
-                currency_rate=draft.currency_rate,
                 line_items=bill_lines(draft.line_items),
-                withholding_tax=_withholding(draft.withholding_tax),
-                note=draft.note,
-                supplemental_data=_supplemental(draft.supplemental_data),
             )
             pushed = await self.client.create_bill(
-                company_id,
-                connection,
-                body,
-                idempotency_key=self.writes.codat_key(company_id, key, "createBill"),
+                company_id, connection, body, idempotency_key=codat_key
             )
             return Performed(pushed, {"totalAmount": totals.total_amount})
 
-        return await self._run("createBill", company_id, key, request, perform)
+        request = echo_of(draft)
+        return await self.writes.execute("createBill", company_id, key, request, perform, issues)
 
     async def update_bill(
         self, company_id: CompanyId, changes: BillChanges, key: str | None
     ) -> WriteOutcome:
-        key = key or new_key()
-        request = echo_of(changes)
         dates, issues = _dates(issueDate=changes.issue_date, dueDate=changes.due_date)
         issues = [
             *check_required(changes.bill_id, "billId"),
@@ -212,17 +202,9 @@ class RecordWrites:
         if changes.supplier_id is not None:
             issues += check_required(changes.supplier_id, "supplierId")
         if changes.line_items is None and changes.total_amount is not None:
-            issues.append(
-                WriteIssue(
-                    WriteErrorCode.TOTALS_INCONSISTENT,
-                    "totalAmount follows from the lines: give lineItems to change it",
-                    "totalAmount",
-                )
-            )
-        if issues:
-            return _refused(key, request, issues)
+            issues.append(TOTAL_WITHOUT_LINES)
 
-        async def perform() -> Performed:
+        async def perform(codat_key: str) -> Performed:
             connection = await self.writes.connection(company_id)
             checks: list[Awaitable[Any]] = [
                 self.writes.fresh_bill(company_id, changes.bill_id, "billId")
@@ -244,86 +226,61 @@ class RecordWrites:
                 )
             body = _updated_bill(bill, changes, dates)
             pushed = await self.client.update_bill(
-                company_id,
-                connection,
-                bill.id,
-                body,
-                idempotency_key=self.writes.codat_key(company_id, key, "updateBill"),
+                company_id, connection, bill.id, body, idempotency_key=codat_key
             )
             return Performed(pushed, {"totalAmount": body.total_amount})
 
-        return await self._run("updateBill", company_id, key, request, perform)
+        request = echo_of(changes)
+        return await self.writes.execute("updateBill", company_id, key, request, perform, issues)
 
     # -- suppliers ----------------------------------------------------------------------------
 
     async def create_supplier(
         self, company_id: CompanyId, draft: SupplierDraft, key: str | None
     ) -> WriteOutcome:
-        key = key or new_key()
-        request = echo_of(draft)
         issues = check_required(draft.supplier_name, "supplierName")
-        if issues:
-            return _refused(key, request, issues)
-
-        async def perform() -> Performed:
-            connection = await self.writes.connection(company_id)
-            body = SupplierInput(**asdict(draft))
-            pushed = await self.client.create_supplier(
-                company_id,
-                connection,
-                body,
-                idempotency_key=self.writes.codat_key(company_id, key, "createSupplier"),
-            )
-            return Performed(pushed)
-
-        return await self._run("createSupplier", company_id, key, request, perform)
+        return await self.writes.create_as_drafted(
+            "createSupplier",
+            company_id,
+            key,
+            draft,
+            issues,
+            SupplierInput,
+            self.client.create_supplier,
+        )
 
     async def update_supplier(
         self, company_id: CompanyId, changes: SupplierChanges, key: str | None
     ) -> WriteOutcome:
-        key = key or new_key()
-        request = echo_of(changes)
         issues = check_required(changes.supplier_id, "supplierId")
         if changes.supplier_name is not None:
             issues += check_required(changes.supplier_name, "supplierName")
-        if issues:
-            return _refused(key, request, issues)
 
-        async def perform() -> Performed:
+        async def perform(codat_key: str) -> Performed:
             connection = await self.writes.connection(company_id)
-            try:
-                supplier = await self.client.get_supplier(company_id, changes.supplier_id)
-            except CodatNotFound:
-                supplier = None
-            if supplier is None or (supplier.metadata and supplier.metadata.is_deleted):
-                raise WriteRefusedError(
-                    [
-                        WriteIssue(
-                            WriteErrorCode.SUPPLIER_NOT_FOUND,
-                            f"company {company_id} has no supplier {changes.supplier_id!r}",
-                            "supplierId",
-                        )
-                    ]
-                )
+            supplier = await read_existing(
+                self.client.get_supplier(company_id, changes.supplier_id),
+                WriteIssue(
+                    WriteErrorCode.SUPPLIER_NOT_FOUND,
+                    f"company {company_id} has no supplier {changes.supplier_id!r}",
+                    "supplierId",
+                ),
+            )
             body = SupplierInput(**asdict(_merged_supplier(supplier, changes)))
             pushed = await self.client.update_supplier(
-                company_id,
-                connection,
-                supplier.id,
-                body,
-                idempotency_key=self.writes.codat_key(company_id, key, "updateSupplier"),
+                company_id, connection, supplier.id, body, idempotency_key=codat_key
             )
             return Performed(pushed)
 
-        return await self._run("updateSupplier", company_id, key, request, perform)
+        return await self.writes.execute(
+            "updateSupplier", company_id, key, echo_of(changes), perform, issues
+        )
 
     # -- bill credit notes --------------------------------------------------------------------
 
     async def create_bill_credit_note(
         self, company_id: CompanyId, draft: CreditNoteDraft, key: str | None
     ) -> WriteOutcome:
-        key = key or new_key()
-        request = echo_of(draft)
         dates, issues = _dates(issueDate=draft.issue_date)
         issues = [
             *check_required(draft.supplier_id, "supplierId"),
@@ -331,41 +288,32 @@ class RecordWrites:
             *_document_issues(draft.line_items, draft.total_amount, draft.currency_rate),
             *_extras_issues(draft.withholding_tax, draft.supplemental_data),
         ]
-        if issues:
-            return _refused(key, request, issues)
-        totals = line_totals(draft.line_items, draft.total_amount)
-        discount = sum((line.discount for line in draft.line_items), Decimal(0))
 
-        async def perform() -> Performed:
+        async def perform(codat_key: str) -> Performed:
+            totals = line_totals(draft.line_items, draft.total_amount)
             connection = await self.writes.connection(company_id)
             await self.writes.supplier_exists(company_id, draft.supplier_id)
             body = BillCreditNoteInput(
+                **_new_document(draft),
                 status=draft.status,
                 total_amount=totals.total_amount,
-                total_discount=discount,
+                total_discount=sum((line.discount for line in draft.line_items), Decimal(0)),
                 sub_total=totals.sub_total,
                 total_tax_amount=totals.tax_amount,
                 discount_percentage=Decimal(0),
                 bill_credit_note_number=draft.bill_credit_note_number,
-                supplier_ref=SupplierRef(id=draft.supplier_id),
-                withholding_tax=_withholding(draft.withholding_tax),
                 remaining_credit=totals.total_amount,
                 issue_date=dates["issueDate"],
-                currency=draft.currency,
-                currency_rate=draft.currency_rate,
                 line_items=credit_note_lines(draft.line_items),
-                note=draft.note,
-                supplemental_data=_supplemental(draft.supplemental_data),
             )
             pushed = await self.client.create_bill_credit_note(
-                company_id,
-                connection,
-                body,
-                idempotency_key=self.writes.codat_key(company_id, key, "createBillCreditNote"),
+                company_id, connection, body, idempotency_key=codat_key
             )
             return Performed(pushed, {"totalAmount": totals.total_amount})
 
-        return await self._run("createBillCreditNote", company_id, key, request, perform)
+        return await self.writes.execute(
+            "createBillCreditNote", company_id, key, echo_of(draft), perform, issues
+        )
 
     # -- attachments --------------------------------------------------------------------------
 
@@ -374,8 +322,6 @@ class RecordWrites:
     ) -> WriteOutcome:
         """Attach a file to a bill. Codat answers with no push operation, so the change is
         announced on the bus once Codat took the file."""
-        key = key or new_key()
-        request = upload.fingerprinted()
         limit = self.writes.upload_max_bytes
         issues = [
             *check_required(upload.bill_id, "billId"),
@@ -392,10 +338,9 @@ class RecordWrites:
                     "file",
                 )
             )
-        if issues:
-            return _refused(key, request, issues)
 
-        async def perform() -> Performed:
+        async def perform(_codat_key: str) -> Performed:
+            # Codat takes an attachment without an Idempotency-Key.
             connection = await self.writes.connection(company_id)
             await self.writes.fresh_bill(company_id, upload.bill_id, "billId")
             await self.client.upload_bill_attachment(
@@ -409,7 +354,10 @@ class RecordWrites:
             await self.writes.publish_change(company_id, ATTACHMENT_SCOPES)
             return Performed(None)
 
-        return await self._run("uploadBillAttachment", company_id, key, request, perform)
+        request = upload.fingerprinted()
+        return await self.writes.execute(
+            "uploadBillAttachment", company_id, key, request, perform, issues
+        )
 
     # -- refreshing -----------------------------------------------------------------------------
 
@@ -417,18 +365,11 @@ class RecordWrites:
         self, company_id: CompanyId, data_types: Sequence[DataType] | None, key: str | None
     ) -> WriteOutcome:
         """Queue a sync of every data type (None) or of some; the datasets are in `extra`."""
-        key = key or new_key()
         wanted = None if data_types is None else tuple(dict.fromkeys(data_types))
-        request = {"dataTypes": None if wanted is None else [t.value for t in wanted]}
-        if wanted is not None and not wanted:
-            issue = WriteIssue(
-                WriteErrorCode.FIELD_REQUIRED,
-                "give at least one data type, or leave dataTypes out to refresh all",
-                "dataTypes",
-            )
-            return _refused(key, request, [issue])
+        issues = [NO_DATA_TYPES] if wanted is not None and not wanted else []
 
-        async def perform() -> Performed:
+        async def perform(_codat_key: str) -> Performed:
+            # Codat queues a refresh without an Idempotency-Key.
             connection = await self.writes.connection(company_id)
             if wanted is None:
                 await self.client.refresh_all(company_id)
@@ -441,7 +382,10 @@ class RecordWrites:
             dumped = [p.model_dump(mode="json", by_alias=True) for p in queued]
             return Performed(None, extra={"pullOperations": dumped})
 
-        return await self._run("refreshCompanyData", company_id, key, request, perform)
+        request = {"dataTypes": None if wanted is None else [t.value for t in wanted]}
+        return await self.writes.execute(
+            "refreshCompanyData", company_id, key, request, perform, issues
+        )
 
 
 def pull_operations(outcome: WriteOutcome) -> list[PullOperation]:
@@ -493,22 +437,18 @@ def _updated_bill(
 
 
 def _merged_supplier(supplier: Supplier, changes: SupplierChanges) -> SupplierDraft:
-    current = SupplierDraft(
-        supplier_name=supplier.supplier_name or "",
-        status=supplier.status,
-        contact_name=supplier.contact_name,
-        email_address=supplier.email_address,
-        phone=supplier.phone,
-        registration_number=supplier.registration_number,
-        tax_number=supplier.tax_number,
-        default_currency=supplier.default_currency,
-        addresses=None
+    """The supplier as it is (each draft field from the supplier's of the same name), with the
+    fields `changes` gives."""
+    current = {f.name: getattr(supplier, f.name) for f in fields(SupplierDraft)}
+    current["supplier_name"] = supplier.supplier_name or ""
+    current["addresses"] = (
+        None
         if supplier.addresses is None
-        else tuple(AddressDraft(**a.model_dump()) for a in supplier.addresses),
+        else tuple(AddressDraft(**a.model_dump()) for a in supplier.addresses)
     )
     given = {
         f.name: getattr(changes, f.name)
         for f in fields(changes)
         if f.name != "supplier_id" and getattr(changes, f.name) is not None
     }
-    return replace(current, **given)
+    return SupplierDraft(**(current | given))
