@@ -7,7 +7,7 @@ from typing import Any
 
 import orjson
 from starlette.requests import Request
-from starlette.responses import HTMLResponse
+from starlette.responses import HTMLResponse, Response
 from starlette.websockets import WebSocketDisconnect
 from strawberry.asgi import ASGIWebSocketAdapter
 from strawberry.fastapi import GraphQLRouter
@@ -17,6 +17,7 @@ from strawberry.types import ExecutionResult
 from strawberry.types.unset import UnsetType
 
 from gateway.edge.correlation import current_request_id
+from gateway.edge.error_shape import GRAPHQL_RESPONSE, media_type
 from gateway.edge.guard import (
     AuthenticatingTransportWSHandler,
     AuthenticatingWSHandler,
@@ -75,9 +76,21 @@ class GatewayGraphQLRouter(GraphQLRouter[Any, Any]):
             html = self.graphiql_assets.page(html)
         return HTMLResponse(html)
 
+    async def get_sub_response(self, request: Request) -> Response:
+        """FastAPI's response of this request, kept where `process_result` can set its status."""
+        sub_response = await super().get_sub_response(request)
+        request.state.sub_response = sub_response
+        return sub_response
+
     async def process_result(self, request: Any, result: ExecutionResult) -> GraphQLHTTPResponse:
         """Every error of an HTTP response carries the request's id (`extensions.requestId`),
-        those raised before execution too (QUERY_TOO_COSTLY, validation, parsing)."""
+        those raised before execution too (QUERY_TOO_COSTLY, validation, parsing).
+
+        A request error (nothing executed: the document did not parse or validate, its variables
+        did not coerce, a limit refused it) is a 400 without `data` for a client that accepts
+        `application/graphql-response+json`, as the GraphQL-over-HTTP spec says; a client of
+        plain JSON keeps the 200 that spec allows it.
+        """
         response = await super().process_result(request, result)
         rid = current_request_id()
         for error in response.get("errors") or ():
@@ -85,6 +98,14 @@ class GatewayGraphQLRouter(GraphQLRouter[Any, Any]):
                 extensions = error.setdefault("extensions", {})
                 if isinstance(extensions, dict):
                     extensions.setdefault("requestId", rid)
+        if (
+            result.data is None
+            and result.errors
+            and all(error.path is None for error in result.errors)
+            and media_type(request.scope) == GRAPHQL_RESPONSE
+        ):
+            response.pop("data", None)
+            request.state.sub_response.status_code = 400
         return response
 
     async def execute_operation(self, *args: Any, **kwargs: Any) -> Any:

@@ -99,6 +99,44 @@ def test_a_client_that_accepts_only_json_gets_json(gateway: str) -> None:
     assert response.json()["errors"][0]["extensions"]["code"] == "BAD_REQUEST"
 
 
+@pytest.mark.parametrize(
+    ("body", "code"),
+    [
+        ({"query": "{ companies(first: 1) { nodes { name } "}, "GRAPHQL_PARSE_FAILED"),
+        ({"query": "{ noSuchField }"}, "GRAPHQL_VALIDATION_FAILED"),
+        (
+            {"query": "query($n: Int!) { companies(first: $n) { totalCount } }", "variables": {}},
+            "BAD_USER_INPUT",
+        ),
+        ({"query": COSTLY}, "QUERY_TOO_COSTLY"),
+    ],
+)
+def test_a_request_error_is_a_400_without_data_for_graphql_response_json(
+    gateway: str, body: dict[str, Any], code: str
+) -> None:
+    # given: a document that never executes, from a client of the GraphQL-over-HTTP media type
+    response = httpx.post(gateway, json=body, headers=auth(), timeout=30)
+    # then: 400, no data entry (GraphQL-over-HTTP: a request error)
+    assert "data" not in shaped(response, 400, code)
+    # and a client of plain JSON gets the legacy 200 with the same error
+    headers = {"authorization": f"Bearer {KEY}", "accept": "application/json"}
+    legacy = httpx.post(gateway, json=body, headers=headers, timeout=30)
+    assert legacy.status_code == 200
+    assert legacy.headers["content-type"].startswith("application/json")
+    assert legacy.json()["errors"][0]["extensions"]["code"] == code
+
+
+def test_a_field_error_keeps_its_200_and_data(gateway: str) -> None:
+    # given: a document that executes, one of whose fields fails (an unknown node id)
+    query = '{ node(id: "QmlsbDpub3QtYS1iaWxs") { id } }'
+    response = httpx.post(gateway, json={"query": query}, headers=auth(), timeout=30)
+    # then: the response is a 200 with its data (null for that field), as the spec says
+    assert response.status_code == 200, response.text
+    body = response.json()
+    assert body["data"] == {"node": None}
+    assert [error["path"] for error in body["errors"]] == [["node"]], body
+
+
 def test_query_too_costly_carries_the_request_id(gateway: str) -> None:
     response = httpx.post(gateway, json={"query": COSTLY}, headers=auth(), timeout=30)
     [error] = response.json()["errors"]
