@@ -86,10 +86,10 @@ class BillChanges:
     supplemental_data: SupplementalContent | None = None
 
 
-@dataclass(frozen=True, slots=True)
-class SupplierDraft:
-    supplier_name: str
-    status: SupplierStatus = SupplierStatus.Active
+@dataclass(frozen=True, slots=True, kw_only=True)
+class _SupplierDetails:
+    """A supplier's fields that a new one may leave out and a change may leave alone."""
+
     contact_name: str | None = None
     email_address: str | None = None
     phone: str | None = None
@@ -99,18 +99,17 @@ class SupplierDraft:
     addresses: tuple[AddressDraft, ...] | None = None
 
 
-@dataclass(frozen=True, slots=True)
-class SupplierChanges:
+@dataclass(frozen=True, slots=True, kw_only=True)
+class SupplierDraft(_SupplierDetails):
+    supplier_name: str
+    status: SupplierStatus = SupplierStatus.Active
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class SupplierChanges(_SupplierDetails):
     supplier_id: str
     supplier_name: str | None = None
     status: SupplierStatus | None = None
-    contact_name: str | None = None
-    email_address: str | None = None
-    phone: str | None = None
-    registration_number: str | None = None
-    tax_number: str | None = None
-    default_currency: str | None = None
-    addresses: tuple[AddressDraft, ...] | None = None
 
 
 @dataclass(frozen=True, slots=True)

@@ -7,11 +7,11 @@ import base64
 import contextlib
 import json
 import os
-import socket
 import threading
 import time
 import uuid
 from collections.abc import Callable, Iterator
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
@@ -19,9 +19,12 @@ import httpx
 from pydantic import SecretStr
 from svix.webhooks import Webhook
 
+from bench.common import free_port
+from gateway.app import create_app
 from gateway.settings import Settings
 from sandbox.config import SandboxConfig
 from tests.conftest import SANDBOX_API_KEY
+from tests.servers import ServerThread, running
 
 REDIS_URL = os.environ.get("REDIS_URL", "redis://127.0.0.1:6379/0")
 WEBHOOK_SECRET = SandboxConfig.small().webhook_secret
@@ -166,13 +169,6 @@ def read_completed(company_id: str, *data_types: str) -> bytes:
     return json.dumps(body).encode()
 
 
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        port: int = sock.getsockname()[1]
-    return port
-
-
 class Link:
     """A TCP forwarder on 127.0.0.1 that a test can cut (close everything) and restore."""
 
@@ -262,3 +258,29 @@ def redis_link() -> Iterator[Link]:
         yield link
     finally:
         link.stop()
+
+
+@dataclass
+class Replicas:
+    """Two gateway replicas on one sandbox and one Redis key prefix."""
+
+    sandbox: str
+    a: ServerThread
+    b: ServerThread
+    company: str
+    prefix: str
+
+
+@contextlib.contextmanager
+def two_replicas(
+    sandbox_url: str, *, redis_url: str = REDIS_URL, **changes: Any
+) -> Iterator[Replicas]:
+    """Replicas A and B on one sandbox and one Redis (one key prefix); webhooks go to A."""
+    prefix = unique_prefix()
+    settings = with_changes(
+        replica_settings(sandbox_url, redis_url=redis_url, prefix=prefix), **changes
+    )
+    with running(create_app(settings)) as a, running(create_app(settings)) as b:
+        wait_until(lambda: all(readiness(r.url)["bus"]["healthy"] for r in (a, b)), what="on Redis")
+        send_webhooks_to(sandbox_url, f"{a.url}/webhooks/codat")
+        yield Replicas(sandbox_url, a, b, synced_company(sandbox_url), prefix)

@@ -8,12 +8,13 @@ from collections.abc import AsyncIterator
 import pytest
 from redis.asyncio import Redis
 
+from bench.common import free_port
 from gateway.app import redis_client
 from gateway.events.bus import EventKind, GatewayEvent, LocalBus, RedisBus
 from gateway.events.invalidation import CacheInvalidator, evict
 from gateway.events.store import FallbackStore, MemoryStore, RedisStore
 from gateway.reads.cache import ALL_COMPANIES, CacheKey, UpstreamCache
-from tests.gateway.replicas import REDIS_URL, free_port, unique_prefix
+from tests.gateway.replicas import REDIS_URL, unique_prefix
 
 
 def event(

@@ -5,7 +5,6 @@ from __future__ import annotations
 import asyncio
 import threading
 from collections.abc import Iterator
-from dataclasses import dataclass
 from typing import Any
 
 import httpx
@@ -15,6 +14,7 @@ from gateway.app import create_app
 from tests.gateway.replicas import (
     BILLS,
     REDIS_URL,
+    Replicas,
     applied,
     bills,
     first_bill_id,
@@ -24,6 +24,7 @@ from tests.gateway.replicas import (
     replica_settings,
     send_webhooks_to,
     synced_company,
+    two_replicas,
     unique_prefix,
     wait_until,
 )
@@ -31,23 +32,10 @@ from tests.servers import ServerThread, running
 from tests.upstream import clear_calls, recorded_calls
 
 
-@dataclass
-class Replicas:
-    sandbox: str
-    a: ServerThread
-    b: ServerThread
-    company: str
-
-
 @pytest.fixture
 def replicas(sandbox_url: str) -> Iterator[Replicas]:
-    prefix = unique_prefix()
-    settings = replica_settings(sandbox_url, redis_url=REDIS_URL, prefix=prefix)
-    with running(create_app(settings)) as a, running(create_app(settings)) as b:
-        wait_until(lambda: readiness(a.url)["bus"]["healthy"], what="replica A on Redis")
-        wait_until(lambda: readiness(b.url)["bus"]["healthy"], what="replica B on Redis")
-        send_webhooks_to(sandbox_url, f"{a.url}/webhooks/codat")
-        yield Replicas(sandbox_url, a, b, synced_company(sandbox_url))
+    with two_replicas(sandbox_url) as both:
+        yield both
 
 
 def test_a_webhook_to_one_replica_makes_the_next_read_on_the_other_fresh(

@@ -10,9 +10,8 @@ import re
 import threading
 import time
 from collections import Counter
-from collections.abc import AsyncIterator, Iterator
-from contextlib import asynccontextmanager, contextmanager
-from dataclasses import dataclass
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from decimal import Decimal
 from typing import Any
 
@@ -39,8 +38,7 @@ from tests.gateway.replicas import (
     patch_record,
     readiness,
     replica_settings,
-    send_webhooks_to,
-    synced_company,
+    two_replicas,
     unique_prefix,
     wait_until,
     with_changes,
@@ -51,30 +49,6 @@ from tests.servers import ServerThread, running
 from tests.upstream import clear_calls, recorded_calls
 
 DASHBOARD_VARIABLES = {"companies": 3, "bills": 5, "dueFrom": "2020-01-01", "dueTo": "2030-12-31"}
-
-
-@dataclass
-class Replicas:
-    sandbox: str
-    a: ServerThread
-    b: ServerThread
-    company: str
-    prefix: str
-
-
-@contextmanager
-def two_replicas(
-    sandbox_url: str, *, redis_url: str = REDIS_URL, **changes: Any
-) -> Iterator[Replicas]:
-    """Replicas A and B on one sandbox and one Redis (one key prefix); webhooks go to A."""
-    prefix = unique_prefix()
-    settings = with_changes(
-        replica_settings(sandbox_url, redis_url=redis_url, prefix=prefix), **changes
-    )
-    with running(create_app(settings)) as a, running(create_app(settings)) as b:
-        wait_until(lambda: all(readiness(r.url)["bus"]["healthy"] for r in (a, b)), what="on Redis")
-        send_webhooks_to(sandbox_url, f"{a.url}/webhooks/codat")
-        yield Replicas(sandbox_url, a, b, synced_company(sandbox_url), prefix)
 
 
 def amount_of(nodes: list[dict[str, Any]], bill_id: str) -> float:
