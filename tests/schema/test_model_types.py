@@ -45,7 +45,8 @@ def test_a_shape_of_a_company_holds_the_company_and_its_model() -> None:
     # then
     assert (line.company_id, line.model) == (COMPANY, model)
     assert line.unit_amount == Decimal("2.5")
-    assert line.account_ref is not None and line.account_ref.name == "Rent"
+    assert line.account_ref is not None
+    assert line.account_ref.name == "Rent"
     assert line.tracking is None
 
 
@@ -69,7 +70,8 @@ def test_a_record_has_a_global_id_and_is_built_once_per_model() -> None:
 
     # then
     assert (bill.node_id, bill.codat_id, bill.company_id) == ("c1:b1", "b1", COMPANY)
-    assert bill.line_items is not None and bill.line_items[0].company_id == COMPANY
+    assert bill.line_items is not None
+    assert bill.line_items[0].company_id == COMPANY
     assert bill.supplemental_data == {"k": "v"}
     assert bill.metadata is None
     assert Bill.from_model(COMPANY, model) is bill
