@@ -26,8 +26,8 @@ from schema.types.common import (
     WithholdingTax,
     field_result,
     load_records,
-    lookup,
     lookup_many,
+    read_node,
     referenced,
     supplemental,
     then,
@@ -76,19 +76,12 @@ class PaymentAllocation(OfCompany):
     def bill_payment(self, info: Info) -> _LazyBillPayment | None:
         from schema.types.payments import BillPayment
 
-        company_id = self.company_id
-        found = lookup(info, DataType.BILL_PAYMENTS, company_id, self.model.payment.id)
-        return field_result(
-            then(found, lambda r: BillPayment.from_model(company_id, r) if r else None)
-        )
+        return field_result(read_node(info, BillPayment, self.company_id, self.model.payment.id))
 
     @strawberry.field(description="The credit note `payment.id` names, when it is one.")
     def bill_credit_note(self, info: Info) -> BillCreditNote | None:
-        company_id = self.company_id
-        found = lookup(info, DataType.BILL_CREDIT_NOTES, company_id, self.model.payment.id)
-        return field_result(
-            then(found, lambda r: BillCreditNote.from_model(company_id, r) if r else None)
-        )
+        payment_id = self.model.payment.id
+        return field_result(read_node(info, BillCreditNote, self.company_id, payment_id))
 
 
 @strawberry.type(description="A bill (an accounts-payable invoice) from a supplier.")

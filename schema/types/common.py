@@ -87,9 +87,14 @@ def referenced(
         return None
     values = {name: getattr(ref, name) for name in carried}
     answered = from_ref(info, node, company_id, ref.id, **values)
-    if answered is not None:
-        return answered
-    found = lookup(info, node.DATA_TYPE, company_id, ref.id)
+    return read_node(info, node, company_id, ref.id) if answered is None else answered
+
+
+def read_node(
+    info: Info, node: type[RecordT], company_id: CompanyId, record_id: str | None
+) -> MaybeAwaitable[RecordT | None]:
+    """`lookup` of a record, as its node (None when absent)."""
+    found = lookup(info, node.DATA_TYPE, company_id, record_id)
     return then(found, lambda record: node.from_model(company_id, record) if record else None)
 
 
