@@ -5,41 +5,33 @@
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Iterable
 from decimal import Decimal
-from typing import TYPE_CHECKING, Annotated, Self
+from typing import TYPE_CHECKING, Annotated
 
 import strawberry
-from strawberry import relay
 from strawberry.scalars import JSON
 
 from gateway.codat import models
 from gateway.codat.models import BillPaymentLineLinkType, DataType
-from gateway.codat.types import CodatDateTime, CompanyId
-from gateway.writes.pending import PendingPayment as PendingPaymentModel
+from gateway.codat.types import CodatDateTime
 from gateway.writes.pending import bill_sync_state
 from schema.context import Info
 from schema.enums import BillCreditNoteStatus, BillStatus, PushOperationStatus, SyncState
-from schema.ids import format_node_id
-from schema.memo import per_record
-from schema.planner import from_ref
+from schema.types.base import FromModel, OfCompany, Record, converted, nested
 from schema.types.common import (
     Allocation,
-    MaybeAwaitable,
     Metadata,
     PaymentAllocationPayment,
     SupplierRef,
     WithholdingTax,
     field_result,
     load_records,
-    lookup,
     lookup_many,
-    many,
-    resolve_record_nodes,
+    read_node,
+    referenced,
     supplemental,
     then,
 )
-from schema.types.ledger import CODAT_ID
 from schema.types.lines import BillCreditNoteLineItem, BillLineItem
 from schema.types.suppliers import Supplier
 
@@ -49,7 +41,7 @@ if TYPE_CHECKING:
 
 
 @strawberry.type(description="A payment of a bill pushed to Codat and not yet pulled back.")
-class PendingPayment:
+class PendingPayment(FromModel):
     push_operation_key: str
     status: PushOperationStatus = strawberry.field(
         description="Pending: Codat is writing it; Success: the software has it."
@@ -57,29 +49,9 @@ class PendingPayment:
     amount: Decimal = strawberry.field(description="How much of the bill it pays.")
     requested_on_utc: CodatDateTime
 
-    @classmethod
-    def from_model(cls, model: PendingPaymentModel) -> Self:
-        return cls(
-            push_operation_key=model.push_operation_key,
-            status=model.status,
-            amount=model.amount,
-            requested_on_utc=CodatDateTime(model.requested_on_utc),
-        )
-
 
 _LazyBillPayment = Annotated["BillPayment", strawberry.lazy("schema.types.payments")]
 _LazyAttachment = Annotated["Attachment", strawberry.lazy("schema.types.bills")]
-
-
-def _supplier(
-    info: Info, company_id: CompanyId, ref: models.SupplierRef | None
-) -> MaybeAwaitable[Supplier | None]:
-    if ref is not None:
-        answered = from_ref(info, Supplier, company_id, ref.id, supplier_name=ref.supplier_name)
-        if answered is not None:
-            return answered
-    found = lookup(info, DataType.SUPPLIERS, company_id, ref.id if ref else None)
-    return then(found, lambda record: Supplier.from_model(company_id, record) if record else None)
 
 
 _SUPPLIER = (
@@ -89,125 +61,60 @@ _SUPPLIER = (
 
 
 @strawberry.type(description="A purchase order a bill was raised against.")
-class PurchaseOrderRef:
+class PurchaseOrderRef(FromModel):
     id: str | None
     purchase_order_number: str | None
 
-    @classmethod
-    def from_model(cls, model: models.PurchaseOrderRef) -> PurchaseOrderRef:
-        return cls(id=model.id, purchase_order_number=model.purchase_order_number)
-
 
 @strawberry.type(description="A payment (or credit note) applied here, and how much of it.")
-class PaymentAllocation:
-    company_id: strawberry.Private[CompanyId]
+class PaymentAllocation(OfCompany):
     model: strawberry.Private[models.PaymentAllocation]
-    payment: PaymentAllocationPayment
-    allocation: Allocation
-
-    @classmethod
-    def from_model(cls, company_id: CompanyId, model: models.PaymentAllocation) -> Self:
-        return cls(
-            company_id=company_id,
-            model=model,
-            payment=PaymentAllocationPayment.from_model(model.payment),
-            allocation=Allocation.from_model(model.allocation),
-        )
+    payment: PaymentAllocationPayment = nested(PaymentAllocationPayment)
+    allocation: Allocation = nested(Allocation)
 
     @strawberry.field(description="The bill payment `payment.id` names, when it is one.")
     def bill_payment(self, info: Info) -> _LazyBillPayment | None:
         from schema.types.payments import BillPayment
 
-        company_id = self.company_id
-        found = lookup(info, DataType.BILL_PAYMENTS, company_id, self.model.payment.id)
-        return field_result(
-            then(found, lambda r: BillPayment.from_model(company_id, r) if r else None)
-        )
+        return field_result(read_node(info, BillPayment, self.company_id, self.model.payment.id))
 
     @strawberry.field(description="The credit note `payment.id` names, when it is one.")
     def bill_credit_note(self, info: Info) -> BillCreditNote | None:
-        company_id = self.company_id
-        found = lookup(info, DataType.BILL_CREDIT_NOTES, company_id, self.model.payment.id)
-        return field_result(
-            then(found, lambda r: BillCreditNote.from_model(company_id, r) if r else None)
-        )
+        payment_id = self.model.payment.id
+        return field_result(read_node(info, BillCreditNote, self.company_id, payment_id))
 
 
 @strawberry.type(description="A bill (an accounts-payable invoice) from a supplier.")
-class Bill(relay.Node):
-    node_id: relay.NodeID[str]
-    company_id: strawberry.Private[CompanyId]
+class Bill(Record, data_type=DataType.BILLS):
     model: strawberry.Private[models.Bill]
-    codat_id: str = strawberry.field(description=CODAT_ID)
     reference: str | None
-    supplier_ref: SupplierRef | None
-    purchase_order_refs: list[PurchaseOrderRef] | None
+    supplier_ref: SupplierRef | None = nested(SupplierRef)
+    purchase_order_refs: list[PurchaseOrderRef] | None = nested(PurchaseOrderRef)
     issue_date: CodatDateTime
     due_date: CodatDateTime | None
     currency: str | None
     currency_rate: Decimal | None
-    line_items: list[BillLineItem] | None
-    withholding_tax: list[WithholdingTax] | None
+    line_items: list[BillLineItem] | None = nested(BillLineItem)
+    withholding_tax: list[WithholdingTax] | None = nested(WithholdingTax)
     status: BillStatus
     sub_total: Decimal
     tax_amount: Decimal
     total_amount: Decimal
     amount_due: Decimal | None
     note: str | None
-    payment_allocations: list[PaymentAllocation] | None
-    metadata: Metadata | None
-    supplemental_data: JSON | None
+    payment_allocations: list[PaymentAllocation] | None = nested(PaymentAllocation)
+    metadata: Metadata | None = nested(Metadata)
+    supplemental_data: JSON | None = converted(supplemental)
     modified_date: CodatDateTime | None
     source_modified_date: CodatDateTime | None
-
-    @classmethod
-    @per_record
-    def from_model(cls, company_id: CompanyId, model: models.Bill) -> Self:
-        return cls(
-            node_id=format_node_id(company_id, model.id),
-            company_id=company_id,
-            model=model,
-            codat_id=model.id,
-            reference=model.reference,
-            supplier_ref=None
-            if model.supplier_ref is None
-            else SupplierRef.from_model(model.supplier_ref),
-            purchase_order_refs=many(model.purchase_order_refs, PurchaseOrderRef.from_model),
-            issue_date=model.issue_date,
-            due_date=model.due_date,
-            currency=model.currency,
-            currency_rate=model.currency_rate,
-            line_items=many(model.line_items, lambda m: BillLineItem.from_model(company_id, m)),
-            withholding_tax=many(model.withholding_tax, WithholdingTax.from_model),
-            status=model.status,
-            sub_total=model.sub_total,
-            tax_amount=model.tax_amount,
-            total_amount=model.total_amount,
-            amount_due=model.amount_due,
-            note=model.note,
-            payment_allocations=many(
-                model.payment_allocations, lambda m: PaymentAllocation.from_model(company_id, m)
-            ),
-            metadata=Metadata.from_model(model.metadata),
-            supplemental_data=supplemental(model.supplemental_data),
-            modified_date=model.modified_date,
-            source_modified_date=model.source_modified_date,
-        )
-
-    @classmethod
-    async def resolve_nodes(  # type: ignore[override]
-        cls, *, info: Info, node_ids: Iterable[str], required: bool = False
-    ) -> list[Self | None]:
-        return await resolve_record_nodes(
-            info, DataType.BILLS, node_ids, cls.from_model, required=required
-        )
 
     def _allocated_ids(self) -> list[str | None]:
         return [allocation.payment.id for allocation in self.model.payment_allocations or ()]
 
     @strawberry.field(description=_SUPPLIER)
     def supplier(self, info: Info) -> Supplier | None:
-        return field_result(_supplier(info, self.company_id, self.model.supplier_ref))
+        ref = self.model.supplier_ref
+        return field_result(referenced(info, Supplier, self.company_id, ref, "supplier_name"))
 
     @strawberry.field(
         description="The bill payments allocated to this bill (from `paymentAllocations`)."
@@ -291,24 +198,17 @@ class Bill(relay.Node):
 
 
 @strawberry.type(description="The record a credit note was created from.")
-class CreatedFromRef:
+class CreatedFromRef(FromModel):
     id: str | None
     data_type: str | None
 
-    @classmethod
-    def from_model(cls, model: models.CreatedFromRef) -> CreatedFromRef:
-        return cls(id=model.id, data_type=model.data_type)
-
 
 @strawberry.type(description="A supplier's credit note, which can be allocated against bills.")
-class BillCreditNote(relay.Node):
-    node_id: relay.NodeID[str]
-    company_id: strawberry.Private[CompanyId]
+class BillCreditNote(Record, data_type=DataType.BILL_CREDIT_NOTES):
     model: strawberry.Private[models.BillCreditNote]
-    codat_id: str = strawberry.field(description=CODAT_ID)
     bill_credit_note_number: str | None
-    supplier_ref: SupplierRef | None
-    withholding_tax: list[WithholdingTax] | None
+    supplier_ref: SupplierRef | None = nested(SupplierRef)
+    withholding_tax: list[WithholdingTax] | None = nested(WithholdingTax)
     total_amount: Decimal
     total_discount: Decimal
     sub_total: Decimal
@@ -320,68 +220,23 @@ class BillCreditNote(relay.Node):
     allocated_on_date: CodatDateTime | None
     currency: str | None
     currency_rate: Decimal | None
-    line_items: list[BillCreditNoteLineItem] | None
-    payment_allocations: list[PaymentAllocation] | None
-    created_from_refs: list[CreatedFromRef] | None
+    line_items: list[BillCreditNoteLineItem] | None = nested(BillCreditNoteLineItem)
+    payment_allocations: list[PaymentAllocation] | None = nested(PaymentAllocation)
+    created_from_refs: list[CreatedFromRef] | None = nested(CreatedFromRef)
     note: str | None
-    metadata: Metadata | None
-    supplemental_data: JSON | None
+    metadata: Metadata | None = nested(Metadata)
+    supplemental_data: JSON | None = converted(supplemental)
     modified_date: CodatDateTime | None
     source_modified_date: CodatDateTime | None
 
-    @classmethod
-    @per_record
-    def from_model(cls, company_id: CompanyId, model: models.BillCreditNote) -> Self:
-        return cls(
-            node_id=format_node_id(company_id, model.id),
-            company_id=company_id,
-            model=model,
-            codat_id=model.id,
-            bill_credit_note_number=model.bill_credit_note_number,
-            supplier_ref=None
-            if model.supplier_ref is None
-            else SupplierRef.from_model(model.supplier_ref),
-            withholding_tax=many(model.withholding_tax, WithholdingTax.from_model),
-            total_amount=model.total_amount,
-            total_discount=model.total_discount,
-            sub_total=model.sub_total,
-            total_tax_amount=model.total_tax_amount,
-            discount_percentage=model.discount_percentage,
-            remaining_credit=model.remaining_credit,
-            status=model.status,
-            issue_date=model.issue_date,
-            allocated_on_date=model.allocated_on_date,
-            currency=model.currency,
-            currency_rate=model.currency_rate,
-            line_items=many(
-                model.line_items, lambda m: BillCreditNoteLineItem.from_model(company_id, m)
-            ),
-            payment_allocations=many(
-                model.payment_allocations, lambda m: PaymentAllocation.from_model(company_id, m)
-            ),
-            created_from_refs=many(model.created_from_refs, CreatedFromRef.from_model),
-            note=model.note,
-            metadata=Metadata.from_model(model.metadata),
-            supplemental_data=supplemental(model.supplemental_data),
-            modified_date=model.modified_date,
-            source_modified_date=model.source_modified_date,
-        )
-
-    @classmethod
-    async def resolve_nodes(  # type: ignore[override]
-        cls, *, info: Info, node_ids: Iterable[str], required: bool = False
-    ) -> list[Self | None]:
-        return await resolve_record_nodes(
-            info, DataType.BILL_CREDIT_NOTES, node_ids, cls.from_model, required=required
-        )
-
     @strawberry.field(description=_SUPPLIER)
     def supplier(self, info: Info) -> Supplier | None:
-        return field_result(_supplier(info, self.company_id, self.model.supplier_ref))
+        ref = self.model.supplier_ref
+        return field_result(referenced(info, Supplier, self.company_id, ref, "supplier_name"))
 
 
 @strawberry.type(description="A file attached to a bill in the company's software.")
-class Attachment:
+class Attachment(FromModel):
     model: strawberry.Private[models.Attachment]
     id: str
     name: str | None
@@ -391,17 +246,3 @@ class Attachment:
     include_when_sent: bool
     modified_date: CodatDateTime | None
     source_modified_date: CodatDateTime | None
-
-    @classmethod
-    def from_model(cls, model: models.Attachment) -> Self:
-        return cls(
-            model=model,
-            id=model.id,
-            name=model.name,
-            content_type=model.content_type,
-            date_created=model.date_created,
-            file_size=model.file_size,
-            include_when_sent=model.include_when_sent,
-            modified_date=model.modified_date,
-            source_modified_date=model.source_modified_date,
-        )

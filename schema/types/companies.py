@@ -45,6 +45,7 @@ from schema.ordering import (
     order_param,
 )
 from schema.planner import prefetch_whole_sets
+from schema.types.base import FromModel, converted, nested
 from schema.types.bills import Bill, BillCreditNote
 from schema.types.connection_data import Dataset
 from schema.types.ledger import Account, BankAccount, PaymentMethod, TaxRate, TrackingCategory
@@ -71,7 +72,7 @@ _NODE_TYPES: dict[DataType, tuple[str, ...]] = {
 
 
 @strawberry.type(description="A company (an SMB) connected to Codat.")
-class Company(relay.Node):
+class Company(FromModel, relay.Node):
     node_id: relay.NodeID[str]
     company_id: strawberry.Private[CompanyId]
     model: strawberry.Private[models.Company]
@@ -83,32 +84,13 @@ class Company(relay.Node):
     created: CodatDateTime | None
     created_by_user_name: str | None
     products: list[str]
-    tags: list[Tag]
-    reference_parent_company: CompanyReference | None
-    reference_subsidiary_companies: list[CompanyReference]
+    tags: list[Tag] = converted(Tag.from_mapping)
+    reference_parent_company: CompanyReference | None = nested(CompanyReference)
+    reference_subsidiary_companies: list[CompanyReference] = nested(CompanyReference)
 
     @classmethod
     def from_model(cls, model: models.Company) -> Self:
-        return cls(
-            node_id=model.id,
-            company_id=model.id,
-            model=model,
-            codat_id=model.id,
-            name=model.name,
-            description=model.description,
-            redirect=model.redirect,
-            last_sync=model.last_sync,
-            created=model.created,
-            created_by_user_name=model.created_by_user_name,
-            products=list(model.products),
-            tags=Tag.from_mapping(model.tags),
-            reference_parent_company=None
-            if model.reference_parent_company is None
-            else CompanyReference.from_model(model.reference_parent_company),
-            reference_subsidiary_companies=[
-                CompanyReference.from_model(ref) for ref in model.reference_subsidiary_companies
-            ],
-        )
+        return cls.build(model, node_id=model.id, company_id=model.id, codat_id=model.id)
 
     @classmethod
     async def resolve_nodes(  # type: ignore[override]

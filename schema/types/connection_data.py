@@ -13,12 +13,13 @@ import strawberry
 from gateway.codat import models
 from gateway.codat.types import CodatDateTime
 from schema.enums import AccountStatus, BankAccountType, PullOperationStatus, PushOptionType
+from schema.types.base import FromModel, ModelType
 
 
 @strawberry.type(
     description="A bank account as the connection's software keeps it (Codat's BankAccount)."
 )
-class ConnectionBankAccount:
+class ConnectionBankAccount(FromModel):
     codat_id: str | None = strawberry.field(
         description="Codat's id; the chart-of-accounts entry paying from it has the same id."
     )
@@ -39,34 +40,18 @@ class ConnectionBankAccount:
 
     @classmethod
     def from_model(cls, model: models.BankAccount) -> Self:
-        return cls(
-            codat_id=model.id,
-            account_name=model.account_name,
-            account_type=model.account_type,
-            nominal_code=model.nominal_code,
-            sort_code=model.sort_code,
-            account_number=model.account_number,
-            iban=model.i_ban,
-            currency=model.currency,
-            balance=model.balance,
-            institution=model.institution,
-            available_balance=model.available_balance,
-            overdraft_limit=model.overdraft_limit,
-            status=model.status,
-            modified_date=model.modified_date,
-            source_modified_date=model.source_modified_date,
-        )
+        return cls.build(model, codat_id=model.id, iban=model.i_ban)
 
 
 @strawberry.type(description="One value a field may take.")
-class AllowedValue:
+class AllowedValue(FromModel):
     value: str | None
     display_name: str | None
     description: str | None
 
 
 @strawberry.type(description="One field of a create/update model: what the software requires.")
-class MappingField:
+class MappingField(ModelType):
     path: str = strawberry.field(
         description="The field's dotted path in Codat's record, e.g. lineItems.accountRef.id "
         "(an array's item fields follow the array's name)."
@@ -85,27 +70,14 @@ class MappingField:
         found: list[Self] = []
         for name, model in (properties or {}).items():
             path = f"{prefix}{name}"
-            found.append(
-                cls(
-                    path=path,
-                    type=model.type,
-                    display_name=model.display_name,
-                    description=model.description,
-                    required=model.required,
-                    allowed_values=[
-                        AllowedValue(
-                            value=o.value, display_name=o.display_name, description=o.description
-                        )
-                        for o in model.options or ()
-                    ],
-                )
-            )
+            allowed = [AllowedValue.from_model(option) for option in model.options or ()]
+            found.append(cls.build(model, path=path, allowed_values=allowed))
             found += cls.flatten(f"{path}.", model.properties)
         return found
 
 
 @strawberry.type(description="What the connection's software needs to create or update a record.")
-class MappingOptions:
+class MappingOptions(ModelType):
     data_type: str
     display_name: str
     description: str | None
@@ -118,10 +90,9 @@ class MappingOptions:
     @classmethod
     def from_model(cls, data_type: str, model: models.PushOption) -> Self:
         validation = model.validation
-        return cls(
+        return cls.build(
+            model,
             data_type=data_type,
-            display_name=model.display_name,
-            description=model.description,
             fields=MappingField.flatten("", model.properties),
             warnings=[_note(w) for w in (validation.warnings or ())] if validation else [],
             information=[_note(i) for i in (validation.information or ())] if validation else [],
@@ -133,7 +104,7 @@ def _note(item: models.PushFieldValidation) -> str:
 
 
 @strawberry.type(description="One fetch of one data type into Codat's cache (a pull operation).")
-class Dataset:
+class Dataset(FromModel):
     id: strawberry.ID
     connection_id: str
     data_type: str
@@ -145,19 +116,3 @@ class Dataset:
     progress: int
     is_completed: bool
     is_errored: bool
-
-    @classmethod
-    def from_model(cls, model: models.PullOperation) -> Self:
-        return cls(
-            id=strawberry.ID(model.id),
-            connection_id=model.connection_id,
-            data_type=model.data_type,
-            status=model.status,
-            status_description=model.status_description,
-            error_message=model.error_message,
-            requested=model.requested,
-            completed=model.completed,
-            progress=model.progress,
-            is_completed=model.is_completed,
-            is_errored=model.is_errored,
-        )

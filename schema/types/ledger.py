@@ -9,7 +9,6 @@ from decimal import Decimal
 from typing import Any, Self
 
 import strawberry
-from strawberry import relay
 from strawberry.scalars import JSON
 
 from gateway.codat import models
@@ -27,26 +26,13 @@ from schema.enums import (
     TrackingCategoryStatus,
 )
 from schema.filters import TrackingCategoryFilter, list_query
-from schema.ids import format_node_id
-from schema.memo import per_record
-from schema.types.common import (
-    Metadata,
-    ValidDataTypeLinks,
-    load_record,
-    many,
-    resolve_record_nodes,
-    supplemental,
-)
-
-CODAT_ID = "The record's own id in Codat and the accounting software (`id` is the global id)."
+from schema.types.base import FromModel, Record, converted, nested
+from schema.types.common import Metadata, ValidDataTypeLinks, load_record, supplemental
 
 
 @strawberry.type(description="An account in the company's chart of accounts.")
-class Account(relay.Node):
-    node_id: relay.NodeID[str]
-    company_id: strawberry.Private[CompanyId]
+class Account(Record, data_type=DataType.CHART_OF_ACCOUNTS):
     model: strawberry.Private[models.Account]
-    codat_id: str = strawberry.field(description=CODAT_ID)
     nominal_code: str | None
     name: str | None
     description: str | None
@@ -57,54 +43,18 @@ class Account(relay.Node):
     type: AccountType
     status: AccountStatus
     is_bank_account: bool
-    valid_datatype_links: list[ValidDataTypeLinks] | None
-    metadata: Metadata | None
-    supplemental_data: JSON | None
+    valid_datatype_links: list[ValidDataTypeLinks] | None = nested(ValidDataTypeLinks)
+    metadata: Metadata | None = nested(Metadata)
+    supplemental_data: JSON | None = converted(supplemental)
     modified_date: CodatDateTime | None
     source_modified_date: CodatDateTime | None
-
-    @classmethod
-    @per_record
-    def from_model(cls, company_id: CompanyId, model: models.Account) -> Self:
-        return cls(
-            node_id=format_node_id(company_id, model.id),
-            company_id=company_id,
-            model=model,
-            codat_id=model.id,
-            nominal_code=model.nominal_code,
-            name=model.name,
-            description=model.description,
-            fully_qualified_category=model.fully_qualified_category,
-            fully_qualified_name=model.fully_qualified_name,
-            currency=model.currency,
-            current_balance=model.current_balance,
-            type=model.type,
-            status=model.status,
-            is_bank_account=model.is_bank_account,
-            valid_datatype_links=many(model.valid_datatype_links, ValidDataTypeLinks.from_model),
-            metadata=Metadata.from_model(model.metadata),
-            supplemental_data=supplemental(model.supplemental_data),
-            modified_date=model.modified_date,
-            source_modified_date=model.source_modified_date,
-        )
-
-    @classmethod
-    async def resolve_nodes(  # type: ignore[override]
-        cls, *, info: Info, node_ids: Iterable[str], required: bool = False
-    ) -> list[Self | None]:
-        return await resolve_record_nodes(
-            info, DataType.CHART_OF_ACCOUNTS, node_ids, cls.from_model, required=required
-        )
 
 
 @strawberry.type(
     description="An account flagged as a bank account (`isBankAccount`): where bills are paid from."
 )
-class BankAccount(relay.Node):
-    node_id: relay.NodeID[str]
-    company_id: strawberry.Private[CompanyId]
+class BankAccount(Record, data_type=DataType.CHART_OF_ACCOUNTS):
     model: strawberry.Private[models.Account]
-    codat_id: str = strawberry.field(description=CODAT_ID)
     name: str | None
     nominal_code: str | None
     description: str | None
@@ -113,43 +63,14 @@ class BankAccount(relay.Node):
     currency: str | None
     current_balance: Decimal | None
     status: AccountStatus
-    metadata: Metadata | None
+    metadata: Metadata | None = nested(Metadata)
     modified_date: CodatDateTime | None
     source_modified_date: CodatDateTime | None
 
     @classmethod
-    @per_record
-    def from_model(cls, company_id: CompanyId, model: models.Account) -> Self:
-        return cls(
-            node_id=format_node_id(company_id, model.id),
-            company_id=company_id,
-            model=model,
-            codat_id=model.id,
-            name=model.name,
-            nominal_code=model.nominal_code,
-            description=model.description,
-            fully_qualified_category=model.fully_qualified_category,
-            fully_qualified_name=model.fully_qualified_name,
-            currency=model.currency,
-            current_balance=model.current_balance,
-            status=model.status,
-            metadata=Metadata.from_model(model.metadata),
-            modified_date=model.modified_date,
-            source_modified_date=model.source_modified_date,
-        )
-
-    @classmethod
-    def from_bank_account(cls, company_id: CompanyId, model: models.Account) -> Self | None:
+    def as_node(cls, company_id: CompanyId, model: models.Account) -> Self | None:
         """Only an account Codat flags as a bank account is a `BankAccount`."""
         return cls.from_model(company_id, model) if model.is_bank_account else None
-
-    @classmethod
-    async def resolve_nodes(  # type: ignore[override]
-        cls, *, info: Info, node_ids: Iterable[str], required: bool = False
-    ) -> list[Self | None]:
-        return await resolve_record_nodes(
-            info, DataType.CHART_OF_ACCOUNTS, node_ids, cls.from_bank_account, required=required
-        )
 
     @strawberry.field(description="The same record as a chart-of-accounts account.")
     def account(self) -> Account:
@@ -157,140 +78,49 @@ class BankAccount(relay.Node):
 
 
 @strawberry.type(description="A way of paying (cash, check, card, transfer...).")
-class PaymentMethod(relay.Node):
-    node_id: relay.NodeID[str]
-    company_id: strawberry.Private[CompanyId]
+class PaymentMethod(Record, data_type=DataType.PAYMENT_METHODS):
     model: strawberry.Private[models.PaymentMethod]
-    codat_id: str = strawberry.field(description=CODAT_ID)
     name: str | None
     type: PaymentMethodType
     status: PaymentMethodStatus
-    metadata: Metadata | None
+    metadata: Metadata | None = nested(Metadata)
     modified_date: CodatDateTime | None
     source_modified_date: CodatDateTime | None
 
-    @classmethod
-    @per_record
-    def from_model(cls, company_id: CompanyId, model: models.PaymentMethod) -> Self:
-        return cls(
-            node_id=format_node_id(company_id, model.id),
-            company_id=company_id,
-            model=model,
-            codat_id=model.id,
-            name=model.name,
-            type=model.type,
-            status=model.status,
-            metadata=Metadata.from_model(model.metadata),
-            modified_date=model.modified_date,
-            source_modified_date=model.source_modified_date,
-        )
-
-    @classmethod
-    async def resolve_nodes(  # type: ignore[override]
-        cls, *, info: Info, node_ids: Iterable[str], required: bool = False
-    ) -> list[Self | None]:
-        return await resolve_record_nodes(
-            info, DataType.PAYMENT_METHODS, node_ids, cls.from_model, required=required
-        )
-
 
 @strawberry.type(description="One component of a (possibly compound) tax rate.")
-class TaxRateComponent:
+class TaxRateComponent(FromModel):
     name: str | None
     rate: Decimal | None
     is_compound: bool
 
-    @classmethod
-    def from_model(cls, model: models.TaxRateComponent) -> TaxRateComponent:
-        return cls(name=model.name, rate=model.rate, is_compound=model.is_compound)
-
 
 @strawberry.type(description="A tax rate lines can be taxed at.")
-class TaxRate(relay.Node):
-    node_id: relay.NodeID[str]
-    company_id: strawberry.Private[CompanyId]
+class TaxRate(Record, data_type=DataType.TAX_RATES):
     model: strawberry.Private[models.TaxRate]
-    codat_id: str = strawberry.field(description=CODAT_ID)
     name: str | None
     code: str | None
     status: TaxRateStatus
     effective_tax_rate: Decimal | None
     total_tax_rate: Decimal | None
-    components: list[TaxRateComponent] | None
-    valid_datatype_links: list[ValidDataTypeLinks] | None
-    metadata: Metadata | None
-    supplemental_data: JSON | None
+    components: list[TaxRateComponent] | None = nested(TaxRateComponent)
+    valid_datatype_links: list[ValidDataTypeLinks] | None = nested(ValidDataTypeLinks)
+    metadata: Metadata | None = nested(Metadata)
+    supplemental_data: JSON | None = converted(supplemental)
     modified_date: CodatDateTime | None
     source_modified_date: CodatDateTime | None
 
-    @classmethod
-    @per_record
-    def from_model(cls, company_id: CompanyId, model: models.TaxRate) -> Self:
-        return cls(
-            node_id=format_node_id(company_id, model.id),
-            company_id=company_id,
-            model=model,
-            codat_id=model.id,
-            name=model.name,
-            code=model.code,
-            status=model.status,
-            effective_tax_rate=model.effective_tax_rate,
-            total_tax_rate=model.total_tax_rate,
-            components=many(model.components, TaxRateComponent.from_model),
-            valid_datatype_links=many(model.valid_datatype_links, ValidDataTypeLinks.from_model),
-            metadata=Metadata.from_model(model.metadata),
-            supplemental_data=supplemental(model.supplemental_data),
-            modified_date=model.modified_date,
-            source_modified_date=model.source_modified_date,
-        )
-
-    @classmethod
-    async def resolve_nodes(  # type: ignore[override]
-        cls, *, info: Info, node_ids: Iterable[str], required: bool = False
-    ) -> list[Self | None]:
-        return await resolve_record_nodes(
-            info, DataType.TAX_RATES, node_ids, cls.from_model, required=required
-        )
-
 
 @strawberry.type(description="A tracking category, in a tree: `parent` up, `subCategories` down.")
-class TrackingCategory(relay.Node):
-    node_id: relay.NodeID[str]
-    company_id: strawberry.Private[CompanyId]
+class TrackingCategory(Record, data_type=DataType.TRACKING_CATEGORIES):
     model: strawberry.Private[models.TrackingCategory]
-    codat_id: str = strawberry.field(description=CODAT_ID)
     name: str | None
     status: TrackingCategoryStatus
     parent_id: str | None
     has_children: bool
-    metadata: Metadata | None
+    metadata: Metadata | None = nested(Metadata)
     modified_date: CodatDateTime | None
     source_modified_date: CodatDateTime | None
-
-    @classmethod
-    @per_record
-    def from_model(cls, company_id: CompanyId, model: models.TrackingCategory) -> Self:
-        return cls(
-            node_id=format_node_id(company_id, model.id),
-            company_id=company_id,
-            model=model,
-            codat_id=model.id,
-            name=model.name,
-            status=model.status,
-            parent_id=model.parent_id,
-            has_children=model.has_children,
-            metadata=Metadata.from_model(model.metadata),
-            modified_date=model.modified_date,
-            source_modified_date=model.source_modified_date,
-        )
-
-    @classmethod
-    async def resolve_nodes(  # type: ignore[override]
-        cls, *, info: Info, node_ids: Iterable[str], required: bool = False
-    ) -> list[Self | None]:
-        return await resolve_record_nodes(
-            info, DataType.TRACKING_CATEGORIES, node_ids, cls.from_model, required=required
-        )
 
     @strawberry.field(description="The category this one sits under, if any.")
     async def parent(self, info: Info) -> TrackingCategory | None:

@@ -22,7 +22,9 @@ from schema.enums import (
     SourceType,
     WebLinkType,
 )
-from schema.types.common import Address, many, supplemental
+from schema.planner import partial
+from schema.types.base import FromModel, ModelType, converted, nested
+from schema.types.common import Address, supplemental
 from schema.types.connection_data import ConnectionBankAccount, MappingOptions
 
 
@@ -37,24 +39,15 @@ class Tag:
 
 
 @strawberry.type(description="A parent or subsidiary company, as Codat references it.")
-class CompanyReference:
+class CompanyReference(FromModel):
     id: str | None
     name: str | None
     description: str | None
-    tags: list[Tag]
-
-    @classmethod
-    def from_model(cls, model: models.CompanyReference) -> Self:
-        return cls(
-            id=model.id,
-            name=model.name,
-            description=model.description,
-            tags=Tag.from_mapping(model.tags),
-        )
+    tags: list[Tag] = converted(Tag.from_mapping)
 
 
 @strawberry.type(description="An error a data connection reported.")
-class DataConnectionError:
+class DataConnectionError(FromModel):
     status_code: str | None
     status_text: str | None
     error_message: str | None
@@ -62,24 +55,13 @@ class DataConnectionError:
     status: ConnectionErrorStatus | None
     resolved_on_utc: CodatDateTime | None
 
-    @classmethod
-    def from_model(cls, model: models.DataConnectionError) -> Self:
-        return cls(
-            status_code=model.status_code,
-            status_text=model.status_text,
-            error_message=model.error_message,
-            errored_on_utc=model.errored_on_utc,
-            status=model.status,
-            resolved_on_utc=model.resolved_on_utc,
-        )
-
 
 @strawberry.type(
     name="DataConnectionLink",
     description="A company's link to one piece of software (Codat's data connection; named so "
     "that only Relay connections end in Connection).",
 )
-class DataConnection:
+class DataConnection(FromModel):
     model: strawberry.Private[models.Connection]
     id: str
     integration_id: str
@@ -91,7 +73,7 @@ class DataConnection:
     status: ConnectionStatus
     last_sync: CodatDateTime | None
     created: CodatDateTime
-    data_connection_errors: list[DataConnectionError] | None
+    data_connection_errors: list[DataConnectionError] | None = nested(DataConnectionError)
     connection_info: JSON | None
 
     company_id: strawberry.Private[str] = ""
@@ -128,55 +110,30 @@ class DataConnection:
 
     @classmethod
     def from_model(cls, model: models.Connection, company_id: str = "") -> Self:
-        return cls(
-            model=model,
-            company_id=company_id,
-            id=model.id,
-            integration_id=model.integration_id,
-            integration_key=model.integration_key,
-            source_id=model.source_id,
-            source_type=model.source_type,
-            platform_name=model.platform_name,
-            link_url=model.link_url,
-            status=model.status,
-            last_sync=model.last_sync,
-            created=model.created,
-            data_connection_errors=many(
-                model.data_connection_errors, DataConnectionError.from_model
-            ),
-            connection_info=None if model.connection_info is None else JSON(model.connection_info),
-        )
+        return cls.build(model, company_id=company_id)
 
 
 @strawberry.type(description="A phone number of the company.")
-class PhoneNumber:
+class PhoneNumber(FromModel):
     number: str | None
     type: PhoneNumberType
 
-    @classmethod
-    def from_model(cls, model: models.PhoneNumber) -> Self:
-        return cls(number=model.number, type=model.type)
-
 
 @strawberry.type(description="A web link of the company.")
-class WebLink:
+class WebLink(FromModel):
     type: WebLinkType
     url: str | None
 
-    @classmethod
-    def from_model(cls, model: models.WebLink) -> Self:
-        return cls(type=model.type, url=model.url)
-
 
 @strawberry.type(description="The company's accounting profile, from its software.")
-class CompanyInfo:
+class CompanyInfo(FromModel):
     model: strawberry.Private[models.CompanyInfo]
     company_name: str | None
     accounting_platform_ref: str | None
     company_legal_name: str | None
-    addresses: list[Address] | None
-    phone_numbers: list[PhoneNumber] | None
-    web_links: list[WebLink] | None
+    addresses: list[Address] | None = nested(Address)
+    phone_numbers: list[PhoneNumber] | None = nested(PhoneNumber)
+    web_links: list[WebLink] | None = nested(WebLink)
     ledger_lock_date: CodatDateTime | None
     registration_number: str | None
     tax_number: str | None
@@ -184,31 +141,11 @@ class CompanyInfo:
     base_currency: str | None
     source_urls: JSON | None
     created_date: CodatDateTime | None
-    supplemental_data: JSON | None
-
-    @classmethod
-    def from_model(cls, model: models.CompanyInfo) -> Self:
-        return cls(
-            model=model,
-            company_name=model.company_name,
-            accounting_platform_ref=model.accounting_platform_ref,
-            company_legal_name=model.company_legal_name,
-            addresses=many(model.addresses, Address.from_model),
-            phone_numbers=many(model.phone_numbers, PhoneNumber.from_model),
-            web_links=many(model.web_links, WebLink.from_model),
-            ledger_lock_date=model.ledger_lock_date,
-            registration_number=model.registration_number,
-            tax_number=model.tax_number,
-            financial_year_start_date=model.financial_year_start_date,
-            base_currency=model.base_currency,
-            source_urls=None if model.source_urls is None else JSON(model.source_urls),
-            created_date=model.created_date,
-            supplemental_data=supplemental(model.supplemental_data),
-        )
+    supplemental_data: JSON | None = converted(supplemental)
 
 
 @strawberry.type(description="One data type's sync state in Codat's cache.")
-class DataStatus:
+class DataStatus(ModelType):
     data_type: DataType
     data_type_name: str = strawberry.field(description="Codat's own name, e.g. chartOfAccounts.")
     current_status: PullOperationStatus | None = strawberry.field(
@@ -222,19 +159,5 @@ class DataStatus:
     def from_entry(cls, name: str, model: models.DataStatus | None) -> Self:
         """One entry of Codat's `dataStatus` map; a null entry is a known type never synced."""
         if model is None:
-            return cls(
-                data_type=DataType(name),
-                data_type_name=name,
-                current_status=None,
-                last_successful_sync=None,
-                latest_sync_id=None,
-                latest_successful_sync_id=None,
-            )
-        return cls(
-            data_type=model.data_type,
-            data_type_name=name,
-            current_status=model.current_status,
-            last_successful_sync=model.last_successful_sync,
-            latest_sync_id=model.latest_sync_id,
-            latest_successful_sync_id=model.latest_successful_sync_id,
-        )
+            return partial(cls, data_type=DataType(name), data_type_name=name)
+        return cls.build(model, data_type_name=name)

@@ -14,65 +14,43 @@ from schema.context import Info
 from schema.enums import DataType, PushChangeType, PushOperationStatus, SyncState
 from schema.errors import NotFoundError
 from schema.ids import format_node_id, parse_node_id
+from schema.types.base import FromModel, converted, nested
 
 
 @strawberry.type(description="The record a push operation changed.")
-class PushOperationRecordRef:
+class PushOperationRecordRef(FromModel):
     id: str | None
     data_type: DataType | None
 
-    @classmethod
-    def from_model(cls, model: models.PushOperationRecordRef) -> Self:
-        return cls(id=model.id, data_type=model.data_type)
-
 
 @strawberry.type(description="One change a push operation made.")
-class PushOperationChange:
+class PushOperationChange(FromModel):
     type: PushChangeType
-    record_ref: PushOperationRecordRef | None
+    record_ref: PushOperationRecordRef | None = nested(PushOperationRecordRef)
     attachment_id: str | None
-
-    @classmethod
-    def from_model(cls, model: models.PushOperationChange) -> Self:
-        return cls(
-            type=model.type,
-            record_ref=None
-            if model.record_ref is None
-            else PushOperationRecordRef.from_model(model.record_ref),
-            attachment_id=model.attachment_id,
-        )
 
 
 @strawberry.type(description="A validation message from the accounting software or Codat.")
-class ValidationItem:
+class ValidationItem(FromModel):
     item_id: str | None
     message: str | None
     validator_name: str | None
 
-    @classmethod
-    def from_model(cls, model: models.ValidationItem) -> Self:
-        return cls(
-            item_id=model.item_id, message=model.message, validator_name=model.validator_name
-        )
+
+def _items(items: Iterable[models.ValidationItem] | None) -> list[ValidationItem]:
+    return [ValidationItem.from_model(item) for item in items or ()]
 
 
 @strawberry.type(description="Why a push failed (errors) or what to look at (warnings).")
-class PushValidation:
-    errors: list[ValidationItem]
-    warnings: list[ValidationItem]
-
-    @classmethod
-    def from_model(cls, model: models.PushValidation) -> Self:
-        return cls(
-            errors=[ValidationItem.from_model(item) for item in model.errors or ()],
-            warnings=[ValidationItem.from_model(item) for item in model.warnings or ()],
-        )
+class PushValidation(FromModel):
+    errors: list[ValidationItem] = converted(_items)
+    warnings: list[ValidationItem] = converted(_items)
 
 
 @strawberry.type(
     description="An asynchronous write: Pending until Codat reports Success, Failed or TimedOut."
 )
-class PushOperation(relay.Node):
+class PushOperation(FromModel, relay.Node):
     node_id: relay.NodeID[str]
     model: strawberry.Private[models.PushOperation]
     push_operation_key: str
@@ -87,9 +65,9 @@ class PushOperation(relay.Node):
     )
     status: PushOperationStatus
     error_message: str | None
-    validation: PushValidation | None
+    validation: PushValidation | None = nested(PushValidation)
     status_code: int = strawberry.field(description="The status the accounting software answered.")
-    changes: list[PushOperationChange] | None
+    changes: list[PushOperationChange] | None = nested(PushOperationChange)
     sync_state: SyncState | None = strawberry.field(
         default=None,
         description=(
@@ -102,28 +80,8 @@ class PushOperation(relay.Node):
 
     @classmethod
     def from_model(cls, model: models.PushOperation, sync: SyncState | None = None) -> Self:
-        return cls(
-            sync_state=sync,
-            node_id=format_node_id(model.company_id, model.push_operation_key),
-            model=model,
-            push_operation_key=model.push_operation_key,
-            company_id=model.company_id,
-            data_connection_key=model.data_connection_key,
-            data_type=model.data_type,
-            requested_on_utc=model.requested_on_utc,
-            completed_on_utc=model.completed_on_utc,
-            timeout_in_minutes=model.timeout_in_minutes,
-            timeout_in_seconds=model.timeout_in_seconds,
-            status=model.status,
-            error_message=model.error_message,
-            validation=None
-            if model.validation is None
-            else PushValidation.from_model(model.validation),
-            status_code=model.status_code,
-            changes=None
-            if model.changes is None
-            else [PushOperationChange.from_model(change) for change in model.changes],
-        )
+        node_id = format_node_id(model.company_id, model.push_operation_key)
+        return cls.build(model, node_id=node_id, sync_state=sync)
 
     @classmethod
     async def resolve_nodes(  # type: ignore[override]
