@@ -20,6 +20,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterable
 from dataclasses import fields
+from functools import cache
 from typing import Any, TypeVar, cast
 
 from graphql import (
@@ -135,7 +136,7 @@ def from_ref(
     if not asked <= REF_FIELDS.get(cls.__name__, frozenset()):
         return None
     for name in asked - _IDS:
-        if values.get(to_snake_case(name)) is None:
+        if values.get(_python_name(name)) is None:
             return None  # the ref lacks what was asked: read the record
     return partial(
         cls,
@@ -153,9 +154,23 @@ def partial(cls: type[T], **values: Any) -> T:
     nothing else, so the unset fields are never read.
     """
     instance = cls.__new__(cls)
-    for field in fields(cls):  # type: ignore[arg-type]
-        object.__setattr__(instance, field.name, values.get(field.name))
+    for name in _field_names_of(cls):
+        object.__setattr__(instance, name, values.get(name))
     return instance
+
+
+_python_name = cache(to_snake_case)
+"""A GraphQL field name's Python name (a handful of names, asked for every ref answered)."""
+
+
+_FIELD_NAMES: dict[type, tuple[str, ...]] = {}
+
+
+def _field_names_of(cls: type) -> tuple[str, ...]:
+    names = _FIELD_NAMES.get(cls)
+    if names is None:
+        names = _FIELD_NAMES[cls] = tuple(field.name for field in fields(cls))
+    return names
 
 
 def _whole_sets_below(
