@@ -12,7 +12,7 @@ from strawberry.tools import merge_types
 from schema.cost import Limits
 from schema.descriptions import describe
 from schema.errors import GatewayErrors, GatewaySchema, ReportingParserCache
-from schema.execution import GatewayExecutionContext
+from schema.execution import GatewayExecutionContext, lean_resolvers
 from schema.mutations import Mutation
 from schema.onboarding_mutations import OnboardingMutations
 from schema.query import Query
@@ -54,4 +54,5 @@ def build_schema(
         execution_context_class=GatewayExecutionContext,
     )
     describe(schema._schema)
+    lean_resolvers(schema)
     return schema

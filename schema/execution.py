@@ -1,4 +1,4 @@
-"""graphql-core's executor with a shorter path for plain scalar and enum fields.
+"""Shorter paths through Strawberry and graphql-core for the fields a dashboard has most of.
 
 Most fields of a dashboard are attributes of a Strawberry object with no resolver (`codatId`,
 `dueDate`, `totalAmount`, `status`, ...). graphql-core runs each through the whole field
@@ -8,18 +8,27 @@ no arguments, read with `getattr`; of a scalar or enum type; no middleware) `exe
 here reads the attribute and coerces it directly. Anything that is not the plain success (a
 missing attribute, null for a non-null field, a value the type refuses) goes through
 graphql-core's own `execute_field`, so errors, their paths and their messages are graphql-core's.
+
+`lean_resolvers` does the same for resolver fields of the shape `def field(self, info)`: no
+arguments, no field extension, no exception handler, no root or parent. Strawberry runs each
+call through argument conversion and an extension chain that are empty for them; the lean
+resolver calls the method with Strawberry's `Info` directly (an async method's coroutine is
+awaited by graphql-core, as Strawberry's own async resolver would).
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable
+from types import FunctionType
 from typing import Any, NamedTuple
 
+import strawberry
 from graphql import (
     GraphQLField,
     GraphQLLeafType,
     GraphQLNonNull,
     GraphQLObjectType,
+    GraphQLResolveInfo,
     Undefined,
     is_leaf_type,
 )
@@ -138,3 +147,47 @@ def _read(plan: _Leaf, source: Any) -> Any:
     except Exception:  # graphql-core reads it again and reports the error
         return Undefined
     return Undefined if coerced is None else coerced
+
+
+def lean_resolvers(schema: strawberry.Schema) -> int:
+    """Give every `def field(self, info)` resolver field the direct call; how many were given."""
+    if schema.schema_converter._exception_handler_specs:
+        return 0  # handlers wrap each call; keep Strawberry's path
+    info_class = schema.config.info_class
+    count = 0
+    for graphql_type in schema._schema.type_map.values():
+        if not isinstance(graphql_type, GraphQLObjectType):
+            continue
+        for field in graphql_type.fields.values():
+            definition = (field.extensions or {}).get(GraphQLCoreConverter.DEFINITION_BACKREF)
+            if isinstance(definition, StrawberryField):
+                call = _direct_call(definition, info_class)
+                if call is not None and not field.args and field.subscribe is None:
+                    field.resolve = call
+                    count += 1
+    return count
+
+
+def _direct_call(field: StrawberryField, info_class: type[Any]) -> Callable[..., Any] | None:
+    resolver = field.base_resolver
+    if (
+        resolver is None
+        or field.extensions
+        or field.is_subscription
+        or resolver.arguments
+        or resolver.self_parameter is None
+        or resolver.info_parameter is None
+        or resolver.root_parameter is not None
+        or resolver.parent_parameter is not None
+        or len(resolver.signature.parameters) != 2
+    ):
+        return None
+    method = resolver.wrapped_func
+    if not isinstance(method, FunctionType):
+        return None  # a staticmethod, classmethod or other callable: keep Strawberry's path
+    info_name = resolver.info_parameter.name
+
+    def resolve(source: Any, info: GraphQLResolveInfo[Any]) -> Any:
+        return method(source, **{info_name: info_class(_raw_info=info, _field=field)})
+
+    return resolve
