@@ -112,13 +112,19 @@ def _memo(info: Info, kind: str, compute: Callable[[Any], T]) -> T:
     raw = info._raw_info
     nodes = raw.field_nodes
     memo = info.context.plans
-    key = (kind, id(nodes))
+    # By the field nodes themselves: graphql-core 3.3 hands each item of a list a new list of
+    # the same nodes, so the list's own id would miss every time.
+    key = (kind, id(nodes[0]))
     hit = memo.get(key)
-    if hit is not None and hit[0] is nodes:
+    if hit is not None and _same(hit[0], nodes):
         return cast(T, hit[1])
     value = compute(raw)
-    memo[key] = (nodes, value)  # holding `nodes` keeps its id from being reused meanwhile
+    memo[key] = (nodes, value)  # holding the nodes keeps their ids from being reused meanwhile
     return value
+
+
+def _same(held: Any, nodes: list[FieldNode]) -> bool:
+    return len(held) == len(nodes) and all(a is b for a, b in zip(held, nodes, strict=True))
 
 
 def from_ref(
