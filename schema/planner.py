@@ -160,8 +160,7 @@ def partial(cls: type[T], **values: Any) -> T:
     nothing else, so the unset fields are never read.
     """
     instance = cls.__new__(cls)
-    for name in _field_names_of(cls):
-        object.__setattr__(instance, name, values.get(name))
+    vars(instance).update({name: values.get(name) for name in _field_names_of(cls)})
     return instance
 
 
