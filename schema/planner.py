@@ -20,6 +20,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterable
 from dataclasses import fields
+from functools import cache
 from typing import Any, TypeVar, cast
 
 from graphql import (
@@ -111,13 +112,19 @@ def _memo(info: Info, kind: str, compute: Callable[[Any], T]) -> T:
     raw = info._raw_info
     nodes = raw.field_nodes
     memo = info.context.plans
-    key = (kind, id(nodes))
+    # By the field nodes themselves: graphql-core 3.3 hands each item of a list a new list of
+    # the same nodes, so the list's own id would miss every time.
+    key = (kind, id(nodes[0]))
     hit = memo.get(key)
-    if hit is not None and hit[0] is nodes:
+    if hit is not None and _same(hit[0], nodes):
         return cast(T, hit[1])
     value = compute(raw)
-    memo[key] = (nodes, value)  # holding `nodes` keeps its id from being reused meanwhile
+    memo[key] = (nodes, value)  # holding the nodes keeps their ids from being reused meanwhile
     return value
+
+
+def _same(held: Any, nodes: list[FieldNode]) -> bool:
+    return len(held) == len(nodes) and all(a is b for a, b in zip(held, nodes, strict=True))
 
 
 def from_ref(
@@ -135,7 +142,7 @@ def from_ref(
     if not asked <= REF_FIELDS.get(cls.__name__, frozenset()):
         return None
     for name in asked - _IDS:
-        if values.get(to_snake_case(name)) is None:
+        if values.get(_python_name(name)) is None:
             return None  # the ref lacks what was asked: read the record
     return partial(
         cls,
@@ -153,9 +160,22 @@ def partial(cls: type[T], **values: Any) -> T:
     nothing else, so the unset fields are never read.
     """
     instance = cls.__new__(cls)
-    for field in fields(cls):  # type: ignore[arg-type]
-        object.__setattr__(instance, field.name, values.get(field.name))
+    vars(instance).update({name: values.get(name) for name in _field_names_of(cls)})
     return instance
+
+
+_python_name = cache(to_snake_case)
+"""A GraphQL field name's Python name (a handful of names, asked for every ref answered)."""
+
+
+_FIELD_NAMES: dict[type, tuple[str, ...]] = {}
+
+
+def _field_names_of(cls: type) -> tuple[str, ...]:
+    names = _FIELD_NAMES.get(cls)
+    if names is None:
+        names = _FIELD_NAMES[cls] = tuple(field.name for field in fields(cls))
+    return names
 
 
 def _whole_sets_below(

@@ -172,10 +172,14 @@ class CodatClient:
     async def _get_json(
         self, path: str, *, company_id: str | None, data_type: str | None = None, **params: Any
     ) -> Any:
-        response = await self._transport.request(
+        return _decode(await self._get(path, company_id=company_id, data_type=data_type, **params))
+
+    async def _get(
+        self, path: str, *, company_id: str | None, data_type: str | None = None, **params: Any
+    ) -> httpx.Response:
+        return await self._transport.request(
             "GET", path, company_id=company_id, params=params, data_type=data_type
         )
-        return _decode(response)
 
     async def _get_one(
         self,
@@ -207,7 +211,7 @@ class CodatClient:
         page = paging.get("page", 1)
         page_size = paging.get("page_size", DEFAULT_PAGE_SIZE)
         _check_paging(page, page_size)
-        data = await self._get_json(
+        response = await self._get(
             path,
             company_id=company_id,
             data_type=data_type,
@@ -217,7 +221,12 @@ class CodatClient:
             orderBy=order_by_param(paging.get("order_by")),
         )
         return parse_page(
-            data, model, data_type=data_type or _label(path), company_id=company_id, page=page
+            _decode(response),
+            model,
+            data_type=data_type or _label(path),
+            company_id=company_id,
+            page=page,
+            wire_bytes=len(response.content),
         )
 
     async def _push(

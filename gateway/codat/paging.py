@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import AsyncIterator, Awaitable, Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any, Generic, TypeVar
 
 from pydantic import BaseModel, Field, ValidationError
@@ -47,6 +47,8 @@ class Page(Generic[T]):
     page_size: int
     total_results: int
     has_next: bool
+    wire_bytes: int = field(default=0, compare=False, repr=False)
+    """The size of the body it was parsed from (0: unknown), for the caches' byte bounds."""
 
     @property
     def page_count(self) -> int:
@@ -75,6 +77,7 @@ def parse_page(
     data_type: str | None = None,
     company_id: str | None = None,
     page: int | None = None,
+    wire_bytes: int = 0,
 ) -> Page[T]:
     """Build a `Page` from a decoded Codat list body, checking it against the spec and itself.
 
@@ -144,6 +147,7 @@ def parse_page(
         page_size=info.page_size,
         total_results=info.total_results,
         has_next=has_next,
+        wire_bytes=wire_bytes,
     )
 
 

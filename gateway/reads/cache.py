@@ -66,15 +66,21 @@ ENTRY_OVERHEAD_BYTES = 200
 def approximate_size(value: Any, memo: dict[int, int] | None = None) -> int:
     """The JSON size of an upstream value (records, pages of them, lists), plus overheads.
 
-    Records are serialised once each (pydantic's Rust serialiser; `memo` by object id shares the
-    figure between a page and its records' index entries, each of which is charged in full: an
-    over-estimate, never an under-estimate, of what the cache keeps alive).
+    A page read from Codat is charged the body it came in, and each of its records an equal
+    share of it; other records are serialised once each (pydantic's Rust serialiser). `memo`, by
+    object id, shares the figures between a page and its records' index entries, each of which
+    is charged in full: an over-estimate, never an under-estimate, of what the cache keeps alive.
     """
     memo = {} if memo is None else memo
     known = memo.get(id(value))
     if known is not None:
         return known
-    if isinstance(value, Page):
+    if isinstance(value, Page) and value.wire_bytes and value.results:
+        share = value.wire_bytes // len(value.results)
+        for item in value.results:
+            memo.setdefault(id(item), share)
+        size = 64 + value.wire_bytes
+    elif isinstance(value, Page):
         size = 64 + sum(approximate_size(item, memo) for item in value.results)
     elif isinstance(value, list | tuple):
         size = 16 + sum(approximate_size(item, memo) for item in value)

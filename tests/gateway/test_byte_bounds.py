@@ -8,6 +8,7 @@ from typing import Any
 
 import pytest
 
+from gateway.codat.models import Metadata
 from gateway.codat.paging import Page
 from gateway.events.store import MemoryStore
 from gateway.reads.cache import ENTRY_OVERHEAD_BYTES, CacheKey, ResponseCache, UpstreamCache
@@ -111,3 +112,27 @@ async def test_a_shared_fetch_is_cancelled_when_its_last_waiter_is() -> None:
     assert cache.inflight() == 0
     assert cache.stats.cancelled == 1
     assert not finished
+
+
+async def test_a_page_read_from_codat_is_charged_the_body_it_came_in() -> None:
+    # given: a page parsed from a 9000-byte body, its records indexed by id as reads do
+    records = tuple(Metadata(is_deleted=False) for _ in range(3))
+    page: Page[Any] = Page(
+        results=records,
+        page_number=1,
+        page_size=3,
+        total_results=3,
+        has_next=False,
+        wire_bytes=9000,
+    )
+    cache = UpstreamCache(ttl_seconds=60, max_entries=10, max_bytes=10_000_000)
+
+    # when
+    await cache.get_or_fetch(
+        CacheKey("c", "bills", ("page",)),
+        _fetch(page),
+        lambda found: [(("id", str(n)), r) for n, r in enumerate(found.results)],
+    )
+
+    # then: the page its body, each record a third of it (not its own serialisation)
+    assert cache.bound().bytes == (64 + 9000) + 3 * 3000 + 4 * ENTRY_OVERHEAD_BYTES

@@ -72,7 +72,8 @@ def test_a_record_has_a_global_id_and_is_built_once_per_model() -> None:
     assert (bill.node_id, bill.codat_id, bill.company_id) == ("c1:b1", "b1", COMPANY)
     assert bill.line_items is not None
     assert bill.line_items[0].company_id == COMPANY
-    assert bill.supplemental_data == {"k": "v"}
+    supplemental: object = bill.supplemental_data
+    assert supplemental == {"k": "v"}
     assert bill.metadata is None
     assert Bill.from_model(COMPANY, model) is bill
 
