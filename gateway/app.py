@@ -25,6 +25,7 @@ from gateway.codat.config import ClientConfig, RetryPolicy, Timeouts, WalkLimits
 from gateway.codat.limits import QuotaGate
 from gateway.edge.auth import Authenticator, JwksSource, JwtConfig, parse_api_keys
 from gateway.edge.correlation import RequestIdMiddleware
+from gateway.edge.documents import memo_bound
 from gateway.edge.error_shape import GraphQLErrorShape
 from gateway.edge.guard import AdminAccess, GraphQLGuard, GuardConfig
 from gateway.edge.http import GatewayGraphQLRouter
@@ -241,7 +242,7 @@ class Services:
             self.memory,
         )
         bounds = [holder.bound() for holder in holders if holder is not None]
-        return [bound for bound in bounds if bound is not None]
+        return [bound for bound in bounds if bound is not None] + [memo_bound()]
 
 
 def build_services(settings: Settings, tracing: TracerProvider | None) -> Services:
