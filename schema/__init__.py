@@ -12,6 +12,7 @@ from strawberry.tools import merge_types
 from schema.cost import Limits
 from schema.descriptions import describe
 from schema.errors import GatewayErrors, GatewaySchema, ReportingParserCache
+from schema.fanout import EventResults, sharing_executor
 from schema.mutations import Mutation
 from schema.onboarding_mutations import OnboardingMutations
 from schema.query import Query
@@ -50,6 +51,7 @@ def build_schema(
             lambda: ValidationCache(maxsize=CACHED_DOCUMENTS),
         ],
         config=StrawberryConfig(relay_max_results=500, scalar_map=SCALAR_MAP),
+        execution_context_class=sharing_executor(EventResults()),
     )
     describe(schema._schema)
     return schema

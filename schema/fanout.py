@@ -1,0 +1,145 @@
+"""One execution of a subscription event for all the subscribers who would get the same result.
+
+An update reaches every subscriber of it as one object (`schema/subscriptions.py` builds its
+GraphQL view once). Subscribers whose operations are the same parsed document (Strawberry's parser
+cache hands one document to every operation sending the same text), with the same variables and
+the same companies to see (`Principal.companies`, what `cache_scope` names) get the same result:
+it is executed for the first of them and kept, for the others, in a small bounded memo. Its data
+is `SharedData`, encoded to JSON once for all of them (gateway/edge/http.py). A result with errors
+is not kept, nor one whose execution waited on anything (each subscriber executes those itself).
+"""
+
+from __future__ import annotations
+
+from collections import OrderedDict
+from dataclasses import dataclass
+from typing import Any
+
+import orjson
+from graphql import ExecutionResult, OperationDefinitionNode
+from graphql.execution import Executor
+from graphql.pyutils import AwaitableOrValue
+from strawberry.schema.schema import StrawberryGraphQLCoreExecutionContext
+
+from gateway.edge.http import SharedData
+from gateway.tenancy import Principal
+
+EVENT_RESULTS_KEPT = 256
+"""How many (event, document, variables, companies) results are kept: enough for the distinct
+subscriptions of the events being delivered at once; an evicted one is executed again."""
+
+EventKey = tuple[int, int, bytes, frozenset[str] | None]
+"""(id of the event's object, id of the operation, its variables as canonical JSON, the
+companies the subscriber may see: None for every company)."""
+
+
+@dataclass(frozen=True, slots=True)
+class _Kept:
+    event: object
+    """Held so that its id is not reused while the result is kept."""
+    operation: OperationDefinitionNode
+    result: ExecutionResult
+
+
+class EventResults:
+    """The kept results of recent subscription events; `executions` counts those executed
+    under a key, `shared` those answered from the memo."""
+
+    def __init__(self, maxsize: int = EVENT_RESULTS_KEPT) -> None:
+        self._maxsize = maxsize
+        self._kept: OrderedDict[EventKey, _Kept] = OrderedDict()
+        self.executions = 0
+        self.shared = 0
+
+    def __len__(self) -> int:
+        return len(self._kept)
+
+    def get(
+        self, key: EventKey, event: object, operation: OperationDefinitionNode
+    ) -> ExecutionResult | None:
+        kept = self._kept.get(key)
+        if kept is None or kept.event is not event or kept.operation is not operation:
+            return None
+        self.shared += 1
+        return kept.result
+
+    def keep(
+        self,
+        key: EventKey,
+        event: object,
+        operation: OperationDefinitionNode,
+        result: ExecutionResult,
+    ) -> None:
+        self._kept[key] = _Kept(event, operation, result)
+        self._kept.move_to_end(key)
+        while len(self._kept) > self._maxsize:
+            self._kept.popitem(last=False)
+
+
+class SharedEventExecutor(StrawberryGraphQLCoreExecutionContext):
+    """Strawberry's executor; a subscription's event is executed once per `EventKey`.
+
+    For each event graphql-core asks the subscription's executor for one to run it
+    (`build_per_event_executor`, a copy with the event as root value) and at once runs
+    `execute_operation` on that. A kept result is replayed by the subscription's own executor
+    instead (no copy); a new one is executed by the copy, and kept when it can be shared.
+    """
+
+    event_results: EventResults | None = None
+    """Set by `sharing_executor` (one memo per schema)."""
+
+    _event_key: EventKey | None = None
+    _replay: ExecutionResult | None = None
+    _variables: bytes | None = None
+    """The subscription's variables as canonical JSON, once known; b"" when they have none
+    (a value JSON cannot carry): its events are not shared."""
+
+    def build_per_event_executor(self, payload: Any) -> Executor[Any]:
+        key, results = self._key(payload), self.event_results
+        if key is not None and results is not None:
+            kept = results.get(key, payload, self.operation)
+            if kept is not None:
+                self._replay = kept
+                return self
+        executor = super().build_per_event_executor(payload)
+        if isinstance(executor, SharedEventExecutor):
+            executor._event_key = key
+        return executor
+
+    def _key(self, payload: object) -> EventKey | None:
+        principal = getattr(self.context_value, "principal", None)
+        if self.event_results is None or not isinstance(principal, Principal):
+            return None
+        if self._variables is None:
+            try:
+                self._variables = orjson.dumps(
+                    self.variable_values.coerced, option=orjson.OPT_SORT_KEYS
+                )
+            except TypeError:
+                self._variables = b""
+        if not self._variables:
+            return None
+        return (id(payload), id(self.operation), self._variables, principal.companies)
+
+    def execute_operation(self, serially: bool | None = None) -> AwaitableOrValue[Any]:
+        replay, self._replay = self._replay, None
+        if replay is not None:
+            return replay
+        result = super().execute_operation(serially)
+        key, results = self._event_key, self.event_results
+        if key is None or results is None:
+            return result
+        results.executions += 1
+        if isinstance(result, ExecutionResult) and not result.errors and result.data is not None:
+            result.data = SharedData(result.data)
+            results.keep(key, self.root_value, self.operation, result)
+        return result
+
+
+def sharing_executor(results: EventResults) -> type[SharedEventExecutor]:
+    """The executor class of one schema, sharing events' results through `results`."""
+
+    class Executor(SharedEventExecutor):
+        event_results = results
+
+    return Executor
