@@ -7,19 +7,29 @@ the same companies to see (`Principal.companies`, what `cache_scope` names) get 
 it is executed for the first of them and kept, for the others, in a small bounded memo. Its data
 is `SharedData`, encoded to JSON once for all of them (gateway/edge/http.py). A result with errors
 is not kept, nor one whose execution waited on anything (each subscriber executes those itself).
+
+Each subscriber's results still pass its own schema extensions; `PerResultHooks` asks only the
+extensions that have something to say about a result, not all of them for every result.
 """
 
 from __future__ import annotations
 
 from collections import OrderedDict
 from dataclasses import dataclass
+from types import TracebackType
 from typing import Any
 
 import orjson
 from graphql import ExecutionResult, OperationDefinitionNode
 from graphql.execution import Executor
 from graphql.pyutils import AwaitableOrValue
+from strawberry.extensions import SchemaExtension
+from strawberry.extensions.context import StreamResultContextManager
+from strawberry.extensions.runner import SchemaExtensionsRunner
 from strawberry.schema.schema import StrawberryGraphQLCoreExecutionContext
+from strawberry.types import ExecutionContext
+from strawberry.types.execution import StreamExecutionResult
+from strawberry.utils.await_maybe import await_maybe
 
 from gateway.edge.http import SharedData
 from gateway.tenancy import Principal
@@ -143,3 +153,52 @@ def sharing_executor(results: EventResults) -> type[SharedEventExecutor]:
         event_results = results
 
     return Executor
+
+
+class PerResultHooks(SchemaExtensionsRunner):
+    """Strawberry's extensions runner, for an operation's results: only the extensions that
+    define `get_results` are asked for theirs, and a result is not wrapped in the
+    `on_stream_result` hooks of extensions that have none (Strawberry asks every extension, for
+    every result of every subscriber)."""
+
+    def __init__(
+        self, execution_context: ExecutionContext, extensions: list[SchemaExtension] | None = None
+    ) -> None:
+        super().__init__(execution_context, extensions)
+        self._reporting = [e for e in self.extensions if _overrides(e, "get_results")]
+        self._on_result = any(_overrides(e, "on_stream_result") for e in self.extensions)
+
+    def on_stream_result(self, result: StreamExecutionResult) -> StreamResultContextManager:
+        if self._on_result:
+            return super().on_stream_result(result)
+        return _NoResultHooks(result)
+
+    async def get_extensions_results(self, ctx: ExecutionContext) -> dict[str, Any]:
+        data: dict[str, Any] = {}
+        for extension in self._reporting:
+            data.update(await await_maybe(extension.get_results()))
+        data.update(ctx.extensions_results)
+        return data
+
+
+def _overrides(extension: SchemaExtension, hook: str) -> bool:
+    return getattr(type(extension), hook) is not getattr(SchemaExtension, hook)
+
+
+class _NoResultHooks(StreamResultContextManager):
+    """`on_stream_result` when no extension hooks it."""
+
+    def __init__(self, result: StreamExecutionResult) -> None:
+        self.result = result
+        self.hooks = []
+
+    async def __aenter__(self) -> None:
+        return None
+
+    async def __aexit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc_val: BaseException | None,
+        exc_tb: TracebackType | None,
+    ) -> None:
+        return None

@@ -4,12 +4,14 @@ and one encoding of its result; other documents and other company scopes get the
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncGenerator, Sequence
+from collections.abc import AsyncGenerator, Iterator, Sequence
 from contextlib import AsyncExitStack, aclosing
 from typing import Any, cast
 
 import orjson
 import strawberry
+from strawberry.extensions import SchemaExtension
+from strawberry.types import ExecutionContext, ExecutionResult
 
 from gateway.codat import CodatClient
 from gateway.edge.http import SharedData, encode_message
@@ -18,7 +20,7 @@ from gateway.tenancy import ANONYMOUS, Principal
 from gateway.writes.pushwatch import PushTracker
 from schema import build_schema
 from schema.context import Context
-from schema.fanout import EventResults
+from schema.fanout import EventResults, PerResultHooks
 from tests.schema.test_push_fanout import operation
 from tests.schema.test_slow_subscriber import COMPANY, _Loaders
 
@@ -177,3 +179,33 @@ def test_messages_with_errors_or_plain_data_are_encoded_whole() -> None:
         {"type": "connection_ack"},
     ):
         assert encode_message(message) == orjson.dumps(message)
+
+
+class _Reporting(SchemaExtension):
+    def get_results(self) -> dict[str, Any]:
+        return {"reported": True}
+
+
+class _Watching(SchemaExtension):
+    seen: list[object] = []
+
+    def on_stream_result(self, result: Any) -> Iterator[None]:
+        self.seen.append(result)
+        yield
+
+
+async def test_results_pass_the_extensions_that_hook_them_and_only_those() -> None:
+    # given
+    context = cast(ExecutionContext, type("Ctx", (), {"extensions_results": {"own": 1}})())
+    quiet = PerResultHooks(context, [SchemaExtension(), _Reporting()])
+    watched = PerResultHooks(context, [SchemaExtension(), _Watching()])
+    result = ExecutionResult(data={}, errors=None)
+    # when
+    reported = await quiet.get_extensions_results(context)
+    async with quiet.on_stream_result(result):
+        pass
+    async with watched.on_stream_result(result):
+        pass
+    # then
+    assert reported == {"reported": True, "own": 1}
+    assert _Watching.seen == [result]
