@@ -12,7 +12,8 @@ from strawberry.tools import merge_types
 from schema.cost import Limits
 from schema.descriptions import describe
 from schema.errors import GatewayErrors, GatewaySchema, ReportingParserCache
-from schema.execution import GatewayExecutionContext, lean_resolvers
+from schema.execution import lean_resolvers
+from schema.fanout import EventResults, sharing_executor
 from schema.mutations import Mutation
 from schema.onboarding_mutations import OnboardingMutations
 from schema.query import Query
@@ -51,7 +52,7 @@ def build_schema(
             lambda: ValidationCache(maxsize=CACHED_DOCUMENTS),
         ],
         config=StrawberryConfig(relay_max_results=500, scalar_map=SCALAR_MAP),
-        execution_context_class=GatewayExecutionContext,
+        execution_context_class=sharing_executor(EventResults()),
     )
     describe(schema._schema)
     lean_resolvers(schema)

@@ -39,6 +39,7 @@ from typing import Any
 import strawberry
 from graphql import GraphQLError, GraphQLSyntaxError
 from strawberry.extensions import ParserCache, SchemaExtension
+from strawberry.extensions.runner import SchemaExtensionsRunner
 from strawberry.relay import GlobalIDValueError
 from strawberry.types import ExecutionContext, ExecutionResult
 
@@ -63,6 +64,7 @@ from gateway.errors import NoLinkedConnectionError
 from gateway.reads.pagination import CursorError
 from gateway.tenancy import CompanyNotAllowedError
 from gateway.writes.pushwatch import SubscriberTooSlowError
+from schema.fanout import PerResultHooks
 
 INTERNAL_MESSAGE = "Internal server error."
 
@@ -225,6 +227,11 @@ class GatewayErrors(SchemaExtension):
 
 class GatewaySchema(strawberry.Schema):
     """Logs only the unexpected errors: a bad filter or a 429 is an answer, not a fault."""
+
+    def create_extensions_runner(
+        self, execution_context: ExecutionContext, extensions: list[SchemaExtension]
+    ) -> SchemaExtensionsRunner:
+        return PerResultHooks(execution_context, extensions)
 
     async def stream(self, *args: Any, **kwargs: Any) -> Any:
         """Every result of a subscription (WebSocket) gets the same error mapping as a query."""

@@ -117,7 +117,7 @@ class Subscription:
             async for event in subscription:
                 if event.company_id != wanted or event.push_operation_key is None:
                     continue
-                yield PushOperation.from_model(await tracker.fetch_for_event(event))
+                yield _view(await tracker.fetch_for_event(event))
             if subscription.dropped:
                 raise SubscriberTooSlowError(tracker.queue_size)
         finally:

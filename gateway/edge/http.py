@@ -28,6 +28,33 @@ from gateway.edge.ratelimit import RateLimits
 from gateway.edge.static import GraphiQLAssets
 
 
+class SharedData(dict[str, Any]):
+    """A result's data that many subscribers receive (schema/fanout.py): its payload's JSON is
+    written once, for all of them (`encode_message`)."""
+
+    __slots__ = ("_payload",)
+
+    def payload_json(self) -> bytes:
+        """`{"data": ...}`, encoded on first use."""
+        try:
+            return self._payload
+        except AttributeError:
+            self._payload: bytes = orjson.dumps({"data": self})
+            return self._payload
+
+
+def encode_message(message: Mapping[str, object]) -> bytes:
+    """A GraphQL-over-WebSocket message as JSON; a payload of only `SharedData` is spliced in
+    from its one encoding rather than encoded again for every subscriber."""
+    payload = message.get("payload")
+    if isinstance(payload, dict) and len(payload) == 1 and len(message) > 1:
+        data = payload.get("data")
+        if isinstance(data, SharedData):
+            envelope = orjson.dumps({k: v for k, v in message.items() if k != "payload"})
+            return b'%s,"payload":%s}' % (envelope[:-1], data.payload_json())
+    return orjson.dumps(message)
+
+
 class TextWebSocketAdapter(ASGIWebSocketAdapter):
     """Sends every GraphQL-over-WebSocket message as a text frame, as both protocols require.
 
@@ -36,7 +63,7 @@ class TextWebSocketAdapter(ASGIWebSocketAdapter):
 
     async def send_json(self, message: Mapping[str, object]) -> None:
         try:
-            await self.ws.send_text(orjson.dumps(message).decode())
+            await self.ws.send_text(encode_message(message).decode())
         except WebSocketDisconnect as exc:
             raise WebSocketDisconnected from exc
 

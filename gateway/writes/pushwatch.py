@@ -171,7 +171,7 @@ class PushTracker:
         self.queue_size = queue_size
         self._watches: dict[tuple[CompanyId, str], _Watch] = {}
         self._reads: dict[tuple[str, ...], asyncio.Future[Any]] = {}
-        self._event_reads: OrderedDict[str, asyncio.Task[PushOperation]] = OrderedDict()
+        self._event_reads: OrderedDict[str, asyncio.Task[PushUpdate]] = OrderedDict()
         self._stopping = False
         self.polls = 0
         self.dropped_subscribers = 0
@@ -209,19 +209,23 @@ class PushTracker:
             lambda: self._client.get_pull_operation(company_id, dataset_id),
         )
 
-    async def fetch_for_event(self, event: GatewayEvent) -> PushOperation:
+    async def fetch_for_event(self, event: GatewayEvent) -> PushUpdate:
         """The push operation an event names, read once for that event however many
-        subscribers hear it (each would otherwise read it after the previous read ended)."""
+        subscribers hear it (each would otherwise read it after the previous read ended), as
+        one update for all of them (what they derive from it is made once, `PushUpdate.views`)."""
         if event.company_id is None or event.push_operation_key is None:
             raise ValueError("the event names no push operation")
         company_id, key = CompanyId(event.company_id), event.push_operation_key
         task = self._event_reads.get(event.id)
         if task is None or (task.done() and (task.cancelled() or task.exception() is not None)):
-            task = asyncio.ensure_future(self.fetch(company_id, key))
+            task = asyncio.ensure_future(self._update(company_id, key))
             self._event_reads[event.id] = task
             while len(self._event_reads) > EVENT_READS_KEPT:
                 self._event_reads.popitem(last=False)
         return await asyncio.shield(task)
+
+    async def _update(self, company_id: CompanyId, key: str) -> PushUpdate:
+        return PushUpdate(await self.fetch(company_id, key))
 
     def _watch(self, company_id: CompanyId, key: str) -> _Watch:
         watch = self._watches.get((company_id, key))

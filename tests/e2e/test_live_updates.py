@@ -1,4 +1,5 @@
-"""companyPushOperations and companyDataChanged over a real WebSocket, and shutdown ending them."""
+"""companyPushOperations, companyDataChanged and pushOperation over a real WebSocket (the last
+shared by its subscribers), and shutdown ending them."""
 
 from __future__ import annotations
 
@@ -32,6 +33,13 @@ subscription Changes($company: ID!, $types: [DataType!]) {
   }
 }
 """
+
+PUSH = """
+subscription Push($company: ID!, $key: String!) {
+  pushOperation(companyId: $company, key: $key) { pushOperationKey status syncState }
+}
+"""
+SHARING = 4
 
 
 @pytest.fixture
@@ -119,6 +127,40 @@ async def test_company_subscriptions_hear_a_write_from_pending_to_success(
     changed = (await asyncio.wait_for(changes, 15))[-1]["companyDataChanged"]
     assert changed["companyId"] == company
     assert "SUPPLIERS" in changed["dataTypes"]
+
+
+async def test_subscribers_of_one_push_on_several_sockets_share_its_updates(
+    sandbox_url: str, server: tuple[str, FastAPI]
+) -> None:
+    # given: a push, and the same subscription to it on several connections
+    url, app = server
+    company = payables(sandbox_url)[0].company_id
+    payload = await asyncio.to_thread(
+        mutate, url, CREATE_SUPPLIER, "createSupplier", companyId=company, supplierName="Y"
+    )
+    variables = {"company": company, "key": payload["pushOperation"]["pushOperationKey"]}
+    # when: each hears it until Success
+    heard = await asyncio.wait_for(
+        asyncio.gather(
+            *(
+                collect(
+                    url,
+                    PUSH,
+                    variables,
+                    lambda r: r["pushOperation"]["status"] == "Success",
+                    asyncio.Event(),
+                )
+                for _ in range(SHARING)
+            )
+        ),
+        20,
+    )
+    # then: all heard Success; each update was executed once for all who heard it
+    assert {seen[-1]["pushOperation"]["status"] for seen in heard} == {"Success"}
+    results = app.state.graphql.schema.execution_context_class.event_results
+    delivered = sum(len(seen) for seen in heard)
+    assert results.executions + results.shared == delivered
+    assert results.executions <= delivered - (SHARING - 1)
 
 
 async def test_shutdown_ends_open_subscriptions(sandbox_url: str, sandbox_server: Any) -> None:

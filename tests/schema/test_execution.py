@@ -117,4 +117,6 @@ async def test_direct_reads_answer_what_graphql_core_answers(query: str) -> None
 
 
 def test_the_gateway_schema_executes_with_the_direct_reads() -> None:
-    assert build_schema().execution_context_class is GatewayExecutionContext
+    executor = build_schema().execution_context_class
+    assert executor is not None
+    assert issubclass(executor, GatewayExecutionContext)

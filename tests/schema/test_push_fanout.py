@@ -1,5 +1,5 @@
 """Many subscribers of one company's push operations: one upstream read per event, and one
-GraphQL object per update however many subscribers hear it."""
+GraphQL object (and one result of it) per update however many subscribers hear it."""
 
 from __future__ import annotations
 
@@ -80,6 +80,7 @@ async def test_every_subscriber_hears_an_event_after_one_upstream_read() -> None
     assert [r.errors for r in results] == [None] * SUBSCRIBERS
     assert {r.data["companyPushOperations"]["pushOperationKey"] for r in results} == {"push-1"}
     assert client.reads == 1
+    assert len({id(r.data) for r in results}) == 1  # one execution, shared by every subscriber
 
 
 def test_an_update_becomes_one_graphql_object_for_all_its_subscribers() -> None:
