@@ -10,10 +10,10 @@ import logging
 import os
 import signal
 import socket
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator, Mapping
 from dataclasses import replace
 from pathlib import Path
-from typing import TYPE_CHECKING, Annotated
+from typing import TYPE_CHECKING, Annotated, TypeVar
 
 import typer
 import uvicorn
@@ -28,6 +28,8 @@ if TYPE_CHECKING:
 
 log = logging.getLogger("gateway.cli")
 
+_Config = TypeVar("_Config")
+
 cli = typer.Typer(
     add_completion=False,
     no_args_is_help=True,
@@ -40,12 +42,17 @@ HostOption = Annotated[str | None, typer.Option(help="Interface to bind (default
 PortOption = Annotated[int | None, typer.Option(help="Port to bind (default GATEWAY_PORT).")]
 
 
-def _load_settings() -> Settings:
+def _from_env(read: Callable[[Mapping[str, str]], _Config], refused: type[Exception]) -> _Config:
+    """What `read` makes of the environment; a bad variable is one line on stderr, exit code 2."""
     try:
-        return Settings.from_env(os.environ)
-    except ConfigError as exc:
+        return read(os.environ)
+    except refused as exc:
         typer.echo(f"error: {exc}", err=True)
         raise typer.Exit(code=2) from exc
+
+
+def _load_settings() -> Settings:
+    return _from_env(Settings.from_env, ConfigError)
 
 
 class _Server(uvicorn.Server):
@@ -203,11 +210,7 @@ def serve(host: HostOption = None, port: PortOption = None) -> None:
 def _sandbox_config() -> SandboxConfig:
     from sandbox.config import SandboxConfig
 
-    try:
-        return SandboxConfig.from_env(os.environ)
-    except ValueError as exc:
-        typer.echo(f"error: {exc}", err=True)
-        raise typer.Exit(code=2) from None
+    return _from_env(SandboxConfig.from_env, ValueError)
 
 
 @cli.command()
@@ -220,15 +223,10 @@ def sandbox(
 ) -> None:
     """Serve the local Codat sandbox alone."""
     from sandbox.app import create_app as create_sandbox_app
-    from sandbox.config import SandboxConfig
 
     settings = _load_settings()
     configure_logging(settings.log_level, settings.log_format)
-    try:
-        config = SandboxConfig.from_env(os.environ)
-    except ValueError as exc:
-        typer.echo(f"error: {exc}", err=True)
-        raise typer.Exit(code=2) from exc
+    config = _sandbox_config()
     if api_key is not None:
         config = replace(config, api_key=api_key)
     log.info("Codat sandbox on http://%s:%d", host, port)

@@ -9,7 +9,7 @@ from decimal import Decimal
 from typing import Any
 
 from sandbox.ledger import allocate_payment, money, unallocate_payment
-from sandbox.records import Attachment
+from sandbox.records import Attachment, supplier_ref
 from sandbox.runtime import Sandbox
 from sandbox.store import DATA_TYPE_OF, Company
 
@@ -267,10 +267,7 @@ class PushValidator:
             record["id"] = new_id
             record.setdefault("metadata", {"isDeleted": False})
             if supplier is not None:
-                record["supplierRef"] = {
-                    "id": supplier["id"],
-                    "supplierName": supplier["supplierName"],
-                }
+                record["supplierRef"] = supplier_ref(supplier)
             if path == "bills":
                 record.setdefault("amountDue", record["totalAmount"])
                 record.setdefault("paymentAllocations", [])
@@ -382,10 +379,7 @@ class PushValidator:
             payment["id"] = new_id
             payment.setdefault("metadata", {"isDeleted": False})
             if supplier is not None:
-                payment["supplierRef"] = {
-                    "id": supplier["id"],
-                    "supplierName": supplier["supplierName"],
-                }
+                payment["supplierRef"] = supplier_ref(supplier)
             if account is not None:
                 payment["accountRef"] = {"id": account["id"], "name": account["name"]}
             self.records["billPayments"][new_id] = payment

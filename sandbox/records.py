@@ -21,6 +21,11 @@ def codat_utc(moment: datetime) -> str:
     return moment.strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
+def supplier_ref(supplier: Record) -> Record:
+    """How a bill, credit note or payment points at its supplier."""
+    return {"id": supplier["id"], "supplierName": supplier["supplierName"]}
+
+
 @dataclass
 class Attachment:
     """A bill attachment: its Attachment record and its bytes."""

@@ -10,7 +10,7 @@ from typing import Any
 from sandbox.catalogue import BASE_CURRENCY, FIRST_BILLS, ITEMS, RATES
 from sandbox.config import SandboxConfig
 from sandbox.ledger import allocate_payment, apply_credit_note, money
-from sandbox.records import Attachment, Ids, codat_date, codat_utc, pdf_bytes
+from sandbox.records import Attachment, Ids, codat_date, codat_utc, pdf_bytes, supplier_ref
 
 Record = dict[str, Any]
 
@@ -116,7 +116,7 @@ class PayablesBuilder:
             bill: Record = {
                 "id": self.ids.uuid(),
                 "reference": f"INV-{self.index + 1:02d}{i + 1:05d}",
-                "supplierRef": {"id": supplier["id"], "supplierName": supplier["supplierName"]},
+                "supplierRef": supplier_ref(supplier),
                 "purchaseOrderRefs": [],
                 "issueDate": codat_date(issue),
                 "dueDate": codat_date(due),
@@ -160,7 +160,7 @@ class PayablesBuilder:
         link: Record = {"type": "Bill", "id": bill["id"], "amount": -amount}
         payment: Record = {
             "id": self.ids.uuid(),
-            "supplierRef": {"id": supplier["id"], "supplierName": supplier["supplierName"]},
+            "supplierRef": supplier_ref(supplier),
             "totalAmount": amount,
             "currency": bill["currency"],
             "date": codat_date(paid_on),
@@ -194,7 +194,7 @@ class PayablesBuilder:
             note: Record = {
                 "id": self.ids.uuid(),
                 "billCreditNoteNumber": f"CN-{self.index + 1:02d}{i + 1:04d}",
-                "supplierRef": {"id": supplier["id"], "supplierName": supplier["supplierName"]},
+                "supplierRef": supplier_ref(supplier),
                 "withholdingTax": [],
                 "totalAmount": money(total),
                 "totalDiscount": money(0),

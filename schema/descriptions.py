@@ -175,20 +175,22 @@ def _words(name: str) -> str:
     return re.sub(r"(?<=[a-z0-9])(?=[A-Z])", " ", name).replace("_", " ").lower()
 
 
+_BY_SUFFIX: tuple[tuple[str, str], ...] = (
+    ("Connection", "A page of {} records (a Relay connection)."),
+    ("Edge", "One {} record in a page, with its cursor."),
+    ("Payload", "What the {} mutation answers."),
+    ("Input", "The input of {}."),
+    ("Filter", "Conditions on {} records, sent to Codat as a query."),
+    ("Order", "The order of {} records."),
+)
+"""A generated type's description by the suffix of its name (the first that fits)."""
+
+
 def _type_text(named: GraphQLNamedType) -> str:
     name = named.name
-    if name.endswith("Connection"):
-        return f"A page of {_words(name[: -len('Connection')])} records (a Relay connection)."
-    if name.endswith("Edge"):
-        return f"One {_words(name[: -len('Edge')])} record in a page, with its cursor."
-    if name.endswith("Payload"):
-        return f"What the {_words(name[: -len('Payload')])} mutation answers."
-    if name.endswith("Input"):
-        return f"The input of {_words(name[: -len('Input')])}."
-    if name.endswith("Filter"):
-        return f"Conditions on {_words(name[: -len('Filter')])} records, sent to Codat as a query."
-    if name.endswith("Order"):
-        return f"The order of {_words(name[: -len('Order')])} records."
+    for suffix, text in _BY_SUFFIX:
+        if name.endswith(suffix):
+            return text.format(_words(name.removesuffix(suffix)))
     return f"{_words(name).capitalize()}."
 
 

@@ -25,6 +25,7 @@ from redis.asyncio import Redis
 from redis.exceptions import RedisError
 
 from gateway.events.streams import BoundedStream
+from gateway.ops.tasks import cancel_and_wait
 
 log = logging.getLogger("gateway.events.bus")
 
@@ -242,11 +243,8 @@ class RedisBus:
             await self._set_health(False, self.detail or "Redis unreachable at start")
 
     async def stop(self) -> None:
-        if self._task is not None:
-            self._task.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await self._task
-            self._task = None
+        await cancel_and_wait(self._task)
+        self._task = None
         await self._local.stop()
 
     async def publish(self, event: GatewayEvent) -> None:

@@ -3,12 +3,12 @@
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import logging
 import time
 from collections import deque
 
 from gateway.events.bus import EventBus, GatewayEvent, Subscription
+from gateway.ops.tasks import cancel_and_wait
 from gateway.reads.cache import ALL_COMPANIES, ResponseCache, UpstreamCache
 from gateway.reads.shared import SharedCache
 
@@ -75,11 +75,8 @@ class CacheInvalidator:
         self._task = asyncio.create_task(self._run(subscription), name="cache-invalidator")
 
     async def stop(self) -> None:
-        if self._task is not None:
-            self._task.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await self._task
-            self._task = None
+        await cancel_and_wait(self._task)
+        self._task = None
 
     async def on_bus_health(self, healthy: bool) -> None:
         """Missed invalidations cannot be known: start over, with a short TTL while degraded."""

@@ -10,13 +10,13 @@ published on the bus as the same events, so every replica's `QuotaGate` shuts an
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import logging
 import uuid
 from datetime import UTC, datetime
 
 from gateway.codat.limits import QuotaGate
 from gateway.events.bus import EventBus, EventKind, GatewayEvent, Subscription
+from gateway.ops.tasks import cancel_and_wait
 
 log = logging.getLogger("gateway.events.quota")
 
@@ -42,10 +42,7 @@ class QuotaSync:
 
     async def stop(self) -> None:
         for task in [self._task, *self._publishing]:
-            if task is not None:
-                task.cancel()
-                with contextlib.suppress(asyncio.CancelledError):
-                    await task
+            await cancel_and_wait(task)
         self._task = None
         self._publishing.clear()
 

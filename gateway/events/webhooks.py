@@ -23,7 +23,6 @@ from pydantic import (
     Tag,
     TypeAdapter,
     ValidationError,
-    field_validator,
 )
 from svix.webhooks import Webhook, WebhookVerificationError
 
@@ -308,6 +307,22 @@ _PLATFORM: TypeAdapter[PlatformEvent] = TypeAdapter(PlatformEvent)
 # -- the legacy rule-based payloads (webhooks-event-catalogue-2024-10) ---------------------------
 
 
+def _object_or_empty(value: object) -> object:
+    """A legacy `Data` that is not a JSON object reads as an empty one."""
+    return value if isinstance(value, dict) else {}
+
+
+_OBJECT_OR_EMPTY = BeforeValidator(_object_or_empty)
+
+
+def _alert_id(alert_id: str | None, webhook_id: str | None) -> str:
+    """The event's id: the alert's own, else the webhook's (one of them is required)."""
+    event_id = alert_id or webhook_id
+    if not event_id:
+        raise MalformedWebhookError("AlertId is missing")
+    return event_id
+
+
 class _LegacyData(_Model):
     data_type: str | None = Field(default=None, alias="dataType")
     status: str | None = None
@@ -319,20 +334,15 @@ class LegacyWebhook(_Model):
     rule_type: Text = Field(alias="RuleType")
     company_id: Text = Field(alias="CompanyId")
     alert_id: str | None = Field(default=None, alias="AlertId")
-    data: _LegacyData = Field(default_factory=_LegacyData, alias="Data")
-
-    @field_validator("data", mode="before")
-    @classmethod
-    def _data_object(cls, value: object) -> object:
-        return value if isinstance(value, dict) else {}
+    data: Annotated[_LegacyData, _OBJECT_OR_EMPTY] = Field(
+        default_factory=_LegacyData, alias="Data"
+    )
 
     def to_event(self, webhook_id: str | None) -> GatewayEvent | None:
         kind = LEGACY_RULES.get(self.rule_type)
         if kind is None:
             return None
-        event_id = self.alert_id or webhook_id
-        if not event_id:
-            raise MalformedWebhookError("AlertId is missing")
+        event_id = _alert_id(self.alert_id, webhook_id)
         data = self.data
         status, key, data_type = data.status or None, data.push_operation_key or None, None
         if data.data_type is not None:
@@ -378,17 +388,12 @@ class LegacyRateLimit(_Model):
 
     rule_type: Text = Field(alias="RuleType")
     alert_id: str | None = Field(default=None, alias="AlertId")
-    data: _LegacyQuotaData = Field(default_factory=_LegacyQuotaData, alias="Data")
-
-    @field_validator("data", mode="before")
-    @classmethod
-    def _data_object(cls, value: object) -> object:
-        return value if isinstance(value, dict) else {}
+    data: Annotated[_LegacyQuotaData, _OBJECT_OR_EMPTY] = Field(
+        default_factory=_LegacyQuotaData, alias="Data"
+    )
 
     def to_event(self, webhook_id: str | None) -> GatewayEvent:
-        event_id = self.alert_id or webhook_id
-        if not event_id:
-            raise MalformedWebhookError("AlertId is missing")
+        event_id = _alert_id(self.alert_id, webhook_id)
         return GatewayEvent(
             id=event_id,
             kind=LEGACY_CLIENT_RULES[self.rule_type],

@@ -10,6 +10,7 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass
+from typing import Protocol
 
 from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram, generate_latest
 from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily, Metric
@@ -98,6 +99,17 @@ class Sources:
     """The upstream cache replicas share in Redis (gateway/reads/shared.py), if there is one."""
 
 
+class _LookupStats(Protocol):
+    """What every cache counts of its lookups (`CacheStats`, `SharedCacheStats`)."""
+
+    @property
+    def hits(self) -> int: ...
+    @property
+    def misses(self) -> int: ...
+    @property
+    def evictions(self) -> int: ...
+
+
 class _StateCollector(Collector):
     def __init__(self, sources: Sources) -> None:
         self._sources = sources
@@ -144,25 +156,22 @@ class _StateCollector(Collector):
             "gateway_cache_evictions", "Entries dropped by webhooks or clears.", labels=["cache"]
         )
         entries = GaugeMetricFamily("gateway_cache_entries", "Entries held.", labels=["cache"])
+        held: list[tuple[str, _LookupStats, int]] = []
         cache = self._sources.cache()
         if cache is not None:
-            hits.add_metric(["upstream"], cache.stats.hits)
-            misses.add_metric(["upstream"], cache.stats.misses)
-            evictions.add_metric(["upstream"], cache.stats.evictions)
-            entries.add_metric(["upstream"], len(cache))
+            held.append(("upstream", cache.stats, len(cache)))
         responses = self._sources.responses()
         if responses is not None:
-            hits.add_metric(["response"], responses.stats.hits)
-            misses.add_metric(["response"], responses.stats.misses)
-            evictions.add_metric(["response"], responses.stats.evictions)
-            entries.add_metric(["response"], len(responses))
+            held.append(("response", responses.stats, len(responses)))
         shared = self._sources.shared()
         if shared is not None:
-            hits.add_metric(["shared"], shared.stats.hits)
-            misses.add_metric(["shared"], shared.stats.misses)
-            evictions.add_metric(["shared"], shared.stats.evictions)
-            entries.add_metric(["shared"], shared.entries)
+            held.append(("shared", shared.stats, shared.entries))
             yield self._shared(shared)
+        for name, stats, count in held:
+            hits.add_metric([name], stats.hits)
+            misses.add_metric([name], stats.misses)
+            evictions.add_metric([name], stats.evictions)
+            entries.add_metric([name], count)
         yield from (hits, misses, evictions, entries)
 
     def _shared(self, shared: SharedCache) -> Metric:
@@ -191,30 +200,27 @@ class _StateCollector(Collector):
         health = self._sources.bus()
         if health is None:
             return
-        labels = [health.backend]
-        healthy = GaugeMetricFamily(
-            "gateway_bus_healthy", "1 when events reach every replica.", labels=["backend"]
-        )
-        healthy.add_metric(labels, 1 if health.healthy else 0)
-        published = CounterMetricFamily(
-            "gateway_bus_published", "Events published.", labels=["backend"]
-        )
-        published.add_metric(labels, health.published)
-        delivered = CounterMetricFamily(
-            "gateway_bus_delivered", "Events delivered to this replica.", labels=["backend"]
-        )
-        delivered.add_metric(labels, health.delivered)
-        dropped = CounterMetricFamily(
-            "gateway_bus_dropped_subscribers",
-            "Subscribers dropped for falling behind.",
-            labels=["backend"],
-        )
-        dropped.add_metric(labels, health.dropped_subscribers)
-        subscribers = GaugeMetricFamily(
-            "gateway_bus_subscribers", "Subscribers listening.", labels=["backend"]
-        )
-        subscribers.add_metric(labels, health.subscribers)
-        yield from (healthy, published, delivered, dropped, subscribers)
+        family: type[GaugeMetricFamily] | type[CounterMetricFamily]
+        for family, name, text, value in (
+            (GaugeMetricFamily, "healthy", "1 when events reach every replica.", health.healthy),
+            (CounterMetricFamily, "published", "Events published.", health.published),
+            (
+                CounterMetricFamily,
+                "delivered",
+                "Events delivered to this replica.",
+                health.delivered,
+            ),
+            (
+                CounterMetricFamily,
+                "dropped_subscribers",
+                "Subscribers dropped for falling behind.",
+                health.dropped_subscribers,
+            ),
+            (GaugeMetricFamily, "subscribers", "Subscribers listening.", health.subscribers),
+        ):
+            metric = family(f"gateway_bus_{name}", text, labels=["backend"])
+            metric.add_metric([health.backend], int(value))
+            yield metric
 
     def _rate_limit(self) -> Iterator[Metric]:
         state = self._sources.rate_limit()

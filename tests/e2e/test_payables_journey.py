@@ -14,7 +14,13 @@ from fastapi import FastAPI
 
 from gateway.app import create_app
 from tests.e2e.paying import graphql, hearing_webhooks, writing_settings
-from tests.e2e.records import mutation, written_record
+from tests.e2e.records import (
+    CREATE_BILL,
+    CREATE_CREDIT_NOTE,
+    CREATE_SUPPLIER,
+    mutation,
+    written_record,
+)
 from tests.e2e.test_live_updates import collect, subscribed
 
 CREATE_COMPANY = mutation("createCompany", "CreateCompanyInput", "company { codatId name }")
@@ -22,9 +28,6 @@ CREATE_CONNECTION = mutation(
     "createConnection", "CreateConnectionInput", "connection { id linkUrl status }"
 )
 UNLINK = mutation("unlinkConnection", "ConnectionInput", "connection { status }")
-CREATE_SUPPLIER = mutation("createSupplier", "CreateSupplierInput")
-CREATE_BILL = mutation("createBill", "CreateBillInput")
-CREATE_CREDIT_NOTE = mutation("createBillCreditNote", "CreateBillCreditNoteInput")
 PAY_BILL = mutation("payBill", "PayBillInput")
 VOID = mutation("deleteBillPayment", "DeleteBillPaymentInput")
 DELETE_BILL = mutation("deleteBill", "DeleteBillInput")

@@ -72,21 +72,26 @@ def test_a_refused_payment_names_the_problem_and_pushes_nothing(
     assert not [c for c in recorded_calls(sandbox_url) if "/push/" in c.path]
 
 
-def test_a_non_bank_account_is_refused(sandbox_url: str, paying_gateway: str) -> None:
+@pytest.mark.parametrize(
+    ("account", "code", "named"),
+    [
+        ("other_account_id", "NOT_A_BANK_ACCOUNT", "isBankAccount"),
+        ("foreign_bank_account_id", "CURRENCY_RATE_REQUIRED", "currencyRate"),
+    ],
+    ids=["a non-bank account", "a foreign currency bill without a rate"],
+)
+def test_an_account_that_cannot_pay_the_bill_is_refused_saying_why(
+    sandbox_url: str,
+    paying_gateway: str,
+    account: str,
+    code: str,
+    named: str,
+) -> None:
     target = payables(sandbox_url)[0]
     clear_calls(sandbox_url)
-    payload = pay(paying_gateway, target, accountId=target.other_account_id)
-    assert [e["code"] for e in payload["errors"]] == ["NOT_A_BANK_ACCOUNT"]
-    assert "isBankAccount" in payload["errors"][0]["message"]
-    assert not [c for c in recorded_calls(sandbox_url) if "/push/" in c.path]
-
-
-def test_a_foreign_currency_bill_needs_a_rate(sandbox_url: str, paying_gateway: str) -> None:
-    target = payables(sandbox_url)[0]
-    clear_calls(sandbox_url)
-    payload = pay(paying_gateway, target, accountId=target.foreign_bank_account_id)
-    assert [e["code"] for e in payload["errors"]] == ["CURRENCY_RATE_REQUIRED"]
-    assert "currencyRate" in payload["errors"][0]["message"]
+    payload = pay(paying_gateway, target, accountId=getattr(target, account))
+    assert [e["code"] for e in payload["errors"]] == [code]
+    assert named in payload["errors"][0]["message"]
     assert not [c for c in recorded_calls(sandbox_url) if "/push/" in c.path]
 
 

@@ -156,15 +156,21 @@ def read_completed(company_id: str, *data_types: str) -> bytes:
         | {"status": "Complete"}
         for t in data_types
     ]
+    payload = {
+        "referenceCompany": {"id": company_id, "name": "Test"},
+        "modifiedFromDate": datetime.now(UTC).isoformat(),
+        "dataTypes": summaries,
+    }
+    return platform_event("read.completed", payload)
+
+
+def platform_event(event_type: str, payload: dict[str, Any]) -> bytes:
+    """A Platform API webhook body of `event_type`, with a fresh id, generated now."""
     body = {
         "id": str(uuid.uuid4()),
-        "eventType": "read.completed",
+        "eventType": event_type,
         "generatedDate": datetime.now(UTC).isoformat().replace("+00:00", "Z"),
-        "payload": {
-            "referenceCompany": {"id": company_id, "name": "Test"},
-            "modifiedFromDate": datetime.now(UTC).isoformat(),
-            "dataTypes": summaries,
-        },
+        "payload": payload,
     }
     return json.dumps(body).encode()
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import copy
 import json
+from collections.abc import Callable
 from datetime import UTC, datetime
 from functools import cache
 from typing import Any
@@ -163,10 +164,31 @@ def test_company_deleted_evicts_everything_of_that_company() -> None:
     assert event.data_types is None
 
 
-def test_company_created_evicts_the_companies_list() -> None:
-    event = parsed(platform("company.created"))
-    assert event.kind is EventKind.COMPANY_CREATED
-    assert event.data_types == ("companies",)
+EVICTIONS: list[tuple[Callable[[str], dict[str, Any]], str, EventKind, tuple[str, ...]]] = [
+    (platform, "company.created", EventKind.COMPANY_CREATED, ("companies",)),
+    (legacy, "Data sync completed", EventKind.DATA_SYNC_COMPLETED, ("dataStatus",)),
+    (legacy, "Data Sync Status Changed To Error", EventKind.DATA_SYNC_FAILED, ("dataStatus",)),
+    (
+        legacy,
+        "DataConnectionStatusChanged",
+        EventKind.CONNECTION_CHANGED,
+        ("connections", "companies"),
+    ),
+]
+
+
+@pytest.mark.parametrize(
+    ("example", "name", "kind", "data_types"), EVICTIONS, ids=[e[1] for e in EVICTIONS]
+)
+def test_an_event_is_read_as_its_kind_and_evicts_what_it_makes_stale(
+    example: Callable[[str], dict[str, Any]],
+    name: str,
+    kind: EventKind,
+    data_types: tuple[str, ...],
+) -> None:
+    event = parsed(example(name))
+    assert event.kind is kind
+    assert event.data_types == data_types
 
 
 @pytest.mark.parametrize("event_type", ["company.product.added", "company.product.removed"])
@@ -226,18 +248,6 @@ def test_legacy_dataset_data_changed_without_a_data_type_evicts_the_company() ->
     assert parsed(body).data_types is None
 
 
-def test_legacy_data_sync_completed_evicts_data_status() -> None:
-    event = parsed(legacy("Data sync completed"))
-    assert event.kind is EventKind.DATA_SYNC_COMPLETED
-    assert event.data_types == ("dataStatus",)
-
-
-def test_legacy_data_sync_error_evicts_data_status() -> None:
-    event = parsed(legacy("Data Sync Status Changed To Error"))
-    assert event.kind is EventKind.DATA_SYNC_FAILED
-    assert event.data_types == ("dataStatus",)
-
-
 @pytest.mark.parametrize("spelling", ["New company synchronised", "New company synchronized"])
 def test_legacy_new_company_synchronized_evicts_the_company(spelling: str) -> None:
     body = legacy("New company synchronised")
@@ -269,12 +279,6 @@ def test_legacy_push_timed_out_evicts_push_operations() -> None:
     assert event.data_types == ("pushOperations",)
     assert event.status == "TimedOut"
     assert event.push_operation_key == "c2f8847d-3047-4619-a157-6d947d8e4a73"
-
-
-def test_legacy_connection_status_changed_evicts_connections_and_companies() -> None:
-    event = parsed(legacy("DataConnectionStatusChanged"))
-    assert event.kind is EventKind.CONNECTION_CHANGED
-    assert event.data_types == ("connections", "companies")
 
 
 def test_legacy_named_events_of_the_new_service_are_read_as_legacy() -> None:

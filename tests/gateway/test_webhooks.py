@@ -16,6 +16,7 @@ from tests.gateway.replicas import (
     LEGACY_AUTHORIZATION,
     applied,
     bills,
+    platform_event,
     read_completed,
     readiness,
     replica_settings,
@@ -125,14 +126,7 @@ def test_a_huge_body_is_refused_unread(warm: Warm) -> None:
 
 
 def test_an_unknown_event_type_is_acknowledged_and_ignored(warm: Warm) -> None:
-    body = json.dumps(
-        {
-            "id": str(uuid.uuid4()),
-            "eventType": "company.product.added",
-            "generatedDate": "2024-09-01T00:00:00Z",
-            "payload": {"id": warm.company, "productId": "payables"},
-        }
-    ).encode()
+    body = platform_event("company.product.added", {"id": warm.company, "productId": "payables"})
     response = warm.post(body, signed_headers(body))
     assert response.status_code == 200
     assert response.json()["ignored"] is True
@@ -140,14 +134,7 @@ def test_an_unknown_event_type_is_acknowledged_and_ignored(warm: Warm) -> None:
 
 
 def test_a_rate_limit_event_is_accepted_and_evicts_nothing(warm: Warm) -> None:
-    body = json.dumps(
-        {
-            "id": str(uuid.uuid4()),
-            "eventType": "client.rateLimit.reached",
-            "generatedDate": "2024-09-01T00:00:00Z",
-            "payload": {"dailyQuota": 12000, "quotaRemaining": 0},
-        }
-    ).encode()
+    body = platform_event("client.rateLimit.reached", {"dailyQuota": 12000, "quotaRemaining": 0})
     clear_calls(warm.sandbox)
     response = warm.post(body, signed_headers(body))
     assert response.status_code == 200
