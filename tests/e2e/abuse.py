@@ -97,6 +97,19 @@ def secured_settings(sandbox_url: str, jwks: str, tenants: Tenants, **environ: s
     )
 
 
+def rate_limited(
+    sandbox_url: str, jwks: str, tenants: Tenants, *, per_second: str, burst: str
+) -> Settings:
+    """`secured_settings` with each caller held to `burst` operations, then `per_second`."""
+    return secured_settings(
+        sandbox_url,
+        jwks,
+        tenants,
+        GATEWAY_RATE_LIMIT_PER_SECOND=per_second,
+        GATEWAY_RATE_LIMIT_BURST=burst,
+    )
+
+
 @pytest.fixture
 def gateway(sandbox_url: str, jwks_url: str, tenants: Tenants) -> Iterator[str]:
     with running(create_app(secured_settings(sandbox_url, jwks_url, tenants))) as server:

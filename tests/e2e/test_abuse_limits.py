@@ -11,6 +11,7 @@ from tests.e2e.abuse import (
     Tenants,
     codes,
     post,
+    rate_limited,
     secured_settings,
 )
 from tests.servers import running
@@ -124,13 +125,7 @@ def test_a_client_over_its_rate_gets_429_with_retry_after(
     sandbox_url: str, jwks_url: str, tenants: Tenants
 ) -> None:
     # given
-    settings = secured_settings(
-        sandbox_url,
-        jwks_url,
-        tenants,
-        GATEWAY_RATE_LIMIT_PER_SECOND="0.01",
-        GATEWAY_RATE_LIMIT_BURST="3",
-    )
+    settings = rate_limited(sandbox_url, jwks_url, tenants, per_second="0.01", burst="3")
     with running(create_app(settings)) as server:
         # when
         statuses = [post(server.url, "{ __typename }", TENANT_KEY).status_code for _ in range(4)]

@@ -24,6 +24,7 @@ from tests.e2e.abuse import (
     init,
     jwks_url,
     post,
+    rate_limited,
     secured_settings,
     tenants,
     ws,
@@ -67,13 +68,7 @@ async def test_subscribe_messages_over_one_websocket_count_against_the_callers_l
     sandbox_url: str, jwks_url: str, tenants: Tenants
 ) -> None:
     # given: a caller that may run 5 operations at once
-    settings = secured_settings(
-        sandbox_url,
-        jwks_url,
-        tenants,
-        GATEWAY_RATE_LIMIT_PER_SECOND="0.05",
-        GATEWAY_RATE_LIMIT_BURST="5",
-    )
+    settings = rate_limited(sandbox_url, jwks_url, tenants, per_second="0.05", burst="5")
     with running(create_app(settings)) as server:
         socket, reply = await init(server.url, {"Authorization": f"Bearer {TENANT_KEY}"})
         assert reply == {"type": "connection_ack"}
