@@ -18,6 +18,7 @@ from tests.e2e.paying import (
     PAY_BILL,
     PAY_BILLS,
     PUSH_OPERATION,
+    Payable,
     graphql,
     payables,
     statuses,
@@ -70,10 +71,9 @@ def bill_view(url: str, company: str, bill: str) -> dict[str, Any]:
 
 
 async def test_between_success_and_synced_the_payment_shows_as_pending(
-    sandbox_url: str, slow_refresh_gateway: str
+    sandbox_url: str, slow_refresh_gateway: str, target: Payable
 ) -> None:
     # given
-    target = payables(sandbox_url)[0]
     company, bill_id, due = target.company_id, target.bill["id"], target.bill["amountDue"]
     key = pay(slow_refresh_gateway, company, bill_id, target.bank_account_id)
     seen: list[tuple[str, str | None]] = []

@@ -16,6 +16,7 @@ from tests.e2e.paying import (
     BILL,
     PAY_BILL,
     PAY_BILLS,
+    Payable,
     graphql,
     payables,
     statuses,
@@ -149,9 +150,8 @@ def test_the_same_key_and_input_replays_without_a_second_push(
 
 
 def test_a_key_is_generated_and_returned_when_none_is_given(
-    sandbox_url: str, paying_gateway: str
+    sandbox_url: str, paying_gateway: str, target: Payable
 ) -> None:
-    target = payables(sandbox_url)[0]
     payload = pay(paying_gateway, target.company_id, target.bill["id"], target.bank_account_id)
     assert uuid.UUID(payload["idempotencyKey"])
     assert payload["input"]["amount"] == str(target.bill["amountDue"]).rstrip("0").rstrip(".")

@@ -57,9 +57,9 @@ def test_a_refused_payment_names_the_problem_and_pushes_nothing(
     changes: dict[str, Any],
     code: str,
     field: str,
+    target: Payable,
 ) -> None:
     # given
-    target = payables(sandbox_url)[0]
     clear_calls(sandbox_url)
     # when
     payload = pay(paying_gateway, target, **changes)
@@ -86,8 +86,8 @@ def test_an_account_that_cannot_pay_the_bill_is_refused_saying_why(
     account: str,
     code: str,
     named: str,
+    target: Payable,
 ) -> None:
-    target = payables(sandbox_url)[0]
     clear_calls(sandbox_url)
     payload = pay(paying_gateway, target, accountId=getattr(target, account))
     assert [e["code"] for e in payload["errors"]] == [code]

@@ -12,7 +12,7 @@ from typing import Any
 import httpx
 from gql import GraphQLRequest, gql
 
-from tests.e2e.paying import PAY_BILL, PAY_BILLS, codat_get, graphql, payables, ws_session
+from tests.e2e.paying import PAY_BILL, PAY_BILLS, Payable, codat_get, graphql, payables, ws_session
 from tests.e2e.records import (
     CREATE_BILL,
     CREATE_CREDIT_NOTE,
@@ -111,9 +111,9 @@ async def final(gateway_url: str, company: str, payload: dict[str, Any]) -> dict
 async def test_a_bill_carries_codats_line_and_document_fields(
     sandbox_url: str,
     gateway: str,  # noqa: F811 (fixture)
+    target: Payable,
 ) -> None:
     # given
-    target = payables(sandbox_url)[0]
     company = target.company_id
     category = tracking_category(sandbox_url, company)
     line = {
@@ -168,8 +168,8 @@ async def test_a_bill_carries_codats_line_and_document_fields(
 async def test_a_credit_note_carries_withholding_tax_tracking_and_items(
     sandbox_url: str,
     gateway: str,  # noqa: F811 (fixture)
+    target: Payable,
 ) -> None:
-    target = payables(sandbox_url)[0]
     company = target.company_id
     category = tracking_category(sandbox_url, company)
     payload = mutate(
@@ -243,8 +243,8 @@ async def test_a_supplier_keeps_its_addresses_through_an_update(
 async def test_the_sandbox_refuses_a_tracking_category_it_does_not_have(
     sandbox_url: str,
     gateway: str,  # noqa: F811 (fixture)
+    target: Payable,
 ) -> None:
-    target = payables(sandbox_url)[0]
     company = target.company_id
     payload = mutate(
         gateway,
@@ -263,8 +263,8 @@ async def test_the_sandbox_refuses_a_tracking_category_it_does_not_have(
 def test_the_new_fields_are_checked_before_any_call(
     sandbox_url: str,
     gateway: str,  # noqa: F811 (fixture)
+    target: Payable,
 ) -> None:
-    target = payables(sandbox_url)[0]
     good = {**target.of_its_supplier(), "issueDate": "2026-11-20"}
     cases: list[tuple[dict[str, Any], str]] = [
         ({"lineItems": [{"unitAmount": "1", "itemRef": {"id": " "}}]}, "FIELD_REQUIRED"),
@@ -299,8 +299,8 @@ def test_the_new_fields_are_checked_before_any_call(
 def test_dates_take_a_date_or_a_date_time_and_refuse_anything_else(
     sandbox_url: str,
     gateway: str,  # noqa: F811 (fixture)
+    target: Payable,
 ) -> None:
-    target = payables(sandbox_url)[0]
     clear_calls(sandbox_url)
     response = httpx.post(
         f"{gateway}/graphql",

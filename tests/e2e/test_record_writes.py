@@ -17,6 +17,7 @@ import pytest
 
 from gateway.app import create_app
 from tests.e2e.paying import (
+    Payable,
     codat_get,
     graphql,
     hearing_webhooks,
@@ -186,10 +187,9 @@ def upload(
 
 
 async def test_upload_bill_attachment_through_a_multipart_request(
-    sandbox_url: str, gateway: str
+    sandbox_url: str, gateway: str, target: Payable
 ) -> None:
     # given
-    target = payables(sandbox_url)[0]
     company, bill_id = target.company_id, target.bill["id"]
     graphql(gateway, BILL, company=company, id=bill_id)
     # when
@@ -209,8 +209,9 @@ async def test_upload_bill_attachment_through_a_multipart_request(
     assert "invoice.pdf" in names
 
 
-def test_an_upload_without_a_preflight_header_is_refused(sandbox_url: str, gateway: str) -> None:
-    target = payables(sandbox_url)[0]
+def test_an_upload_without_a_preflight_header_is_refused(
+    sandbox_url: str, gateway: str, target: Payable
+) -> None:
     clear_calls(sandbox_url)
     variables = {"companyId": target.company_id, "billId": target.bill["id"]}
     response = upload(gateway, variables, b"x", preflight=False)
@@ -219,9 +220,8 @@ def test_an_upload_without_a_preflight_header_is_refused(sandbox_url: str, gatew
 
 
 def test_an_upload_over_the_limit_is_refused_before_reaching_codat(
-    sandbox_url: str, gateway: str
+    sandbox_url: str, gateway: str, target: Payable
 ) -> None:
-    target = payables(sandbox_url)[0]
     clear_calls(sandbox_url)
     variables = {"companyId": target.company_id, "billId": target.bill["id"]}
     response = upload(gateway, variables, b"x" * (UPLOAD_LIMIT + 1))
@@ -359,10 +359,9 @@ CASES = list(refusals("company", "supplier", "bill"))
 
 @pytest.mark.parametrize("case", CASES)
 def test_a_refused_write_names_the_problem_and_writes_nothing(
-    sandbox_url: str, gateway: str, case: str
+    sandbox_url: str, gateway: str, case: str, target: Payable
 ) -> None:
     # given
-    target = payables(sandbox_url)[0]
     rows = refusals(target.company_id, target.bill["supplierRef"]["id"], target.bill["id"])
     name, fields, code, reads = rows[case]
     clear_calls(sandbox_url)
