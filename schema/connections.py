@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
-from typing import Any
+from typing import Any, TypedDict, Unpack
 
 import strawberry
 from strawberry import relay
@@ -49,18 +49,20 @@ def _offset(name: str, cursor: str | None) -> int | None:
         raise UserInputError(f"{name}: {cursor!r} is not a cursor from this list") from None
 
 
-async def window_for(
-    info: Info,
-    count: CountAll,
-    *,
-    first: int | None,
-    after: str | None,
-    last: int | None,
-    before: str | None,
-) -> Window:
+class PageArgs(TypedDict):
+    """A Relay connection's paging arguments, as its resolver takes them."""
+
+    first: int | None
+    after: str | None
+    last: int | None
+    before: str | None
+
+
+async def window_for(info: Info, count: CountAll, **page: Unpack[PageArgs]) -> Window:
     """The half-open window the arguments select; `last` without `before` counts the list."""
-    first = _page_size("first", first, info)
-    last = _page_size("last", last, info)
+    after, before = page["after"], page["before"]
+    first = _page_size("first", page["first"], info)
+    last = _page_size("last", page["last"], info)
     if first is not None and last is not None:
         raise UserInputError("give first or last, not both")
     after_offset = _offset("after", after)
@@ -104,14 +106,10 @@ async def paginate(
     fetch: FetchWindow,
     count: CountAll,
     wrap: Callable[[Any], NodeType],
-    *,
-    first: int | None,
-    after: str | None,
-    last: int | None,
-    before: str | None,
+    **page: Unpack[PageArgs],
 ) -> Connection[NodeType]:
     """A connection over any list the loaders can window and count."""
-    window = await window_for(info, count, first=first, after=after, last=last, before=before)
+    window = await window_for(info, count, **page)
     return build_connection(window, await fetch(window), wrap)
 
 
@@ -119,11 +117,7 @@ async def paginate_list(
     info: Info,
     request: ListRequest,
     wrap: Callable[[Any], NodeType],
-    *,
-    first: int | None,
-    after: str | None,
-    last: int | None,
-    before: str | None,
+    **page: Unpack[PageArgs],
 ) -> Connection[NodeType]:
     """A connection over one data type's list of one company (`loaders.slice`).
 
@@ -138,6 +132,4 @@ async def paginate_list(
     async def count() -> int:
         return await loaders.count(request)
 
-    return await paginate(
-        info, fetch, count, wrap, first=first, after=after, last=last, before=before
-    )
+    return await paginate(info, fetch, count, wrap, **page)
