@@ -11,16 +11,8 @@ from typing import Any
 import httpx
 
 from tests.contract import check_webhook
+from tests.sandbox import helpers
 from tests.sandbox.conftest import Receiver, event_type
-from tests.sandbox.helpers import (
-    all_records,
-    bank_account,
-    payable_bill,
-    payment_body,
-    push_url,
-    refresh,
-)
-from tests.sandbox.helpers import wait_for_push as wait_for
 from tests.upstream import SeededCompany
 
 OPTION_TYPES = (
@@ -73,7 +65,7 @@ def test_a_new_company_links_and_syncs_with_codats_webhooks(
     for received in found:
         check_webhook(str(event_type(received)), received.body)
     # and: the data is there, with its pull history
-    assert all_records(codat, seed, "bills")
+    assert helpers.all_records(codat, seed, "bills")
     history = codat.get(f"/companies/{seed.id}/data/history", params={"pageSize": 50}).json()
     assert {p["dataType"] for p in history["results"]} >= {"bills", "bankAccounts", "company"}
     assert all(p["status"] == "Complete" for p in history["results"])
@@ -112,8 +104,8 @@ def test_options_answer_every_v1_data_type_with_the_companys_values(
 ) -> None:
     base = f"/companies/{company.id}/connections/{company.connection_id}/options"
     models = {name: codat.get(f"{base}/{name}").json() for name in OPTION_TYPES}
-    banks = {a["id"] for a in all_records(codat, company, "accounts") if a["isBankAccount"]}
-    taxes = {t["id"] for t in all_records(codat, company, "taxRates")}
+    banks = {a["id"] for a in helpers.all_records(codat, company, "accounts") if a["isBankAccount"]}
+    taxes = {t["id"] for t in helpers.all_records(codat, company, "taxRates")}
     payment = models["billPayments"]["properties"]["accountRef"]["properties"]["id"]
     assert {o["value"] for o in payment["options"]} == banks
     line = models["bills"]["properties"]["lineItems"]["properties"]
@@ -136,27 +128,28 @@ def test_bank_accounts_are_read_per_connection_with_bank_fields(
 def test_deleting_a_payment_restores_the_bill_and_deleting_the_bill_then_succeeds(
     codat: httpx.Client, company: SeededCompany
 ) -> None:
-    bill = payable_bill(codat, company)
-    account = bank_account(codat, company)
+    bill = helpers.payable_bill(codat, company)
+    account = helpers.bank_account(codat, company)
     paid = codat.post(
-        push_url(company, "billPayments"), json=payment_body(bill, account, 10.0)
+        helpers.push_url(company, "billPayments"), json=helpers.payment_body(bill, account, 10.0)
     ).json()
-    payment_id = wait_for(codat, company, paid["pushOperationKey"])["changes"][0]["recordRef"]["id"]
+    pushed = helpers.wait_for_push(codat, company, paid["pushOperationKey"])
+    payment_id = pushed["changes"][0]["recordRef"]["id"]
     # when: the bill is deleted while a payment is allocated to it
-    refused = codat.delete(push_url(company, "bills", f"/{bill['id']}")).json()
-    assert wait_for(codat, company, refused["pushOperationKey"])["status"] == "Failed"
+    refused = codat.delete(helpers.push_url(company, "bills", f"/{bill['id']}")).json()
+    assert helpers.wait_for_push(codat, company, refused["pushOperationKey"])["status"] == "Failed"
     # and: the payment is deleted (voided)
-    voided = codat.delete(push_url(company, "billPayments", f"/{payment_id}")).json()
-    done = wait_for(codat, company, voided["pushOperationKey"])
+    voided = codat.delete(helpers.push_url(company, "billPayments", f"/{payment_id}")).json()
+    done = helpers.wait_for_push(codat, company, voided["pushOperationKey"])
     assert done["status"] == "Success"
     assert done["changes"][0]["type"] == "Deleted"
-    refresh(codat, company)  # pushed data is read back only after a pull
+    helpers.refresh(codat, company)  # pushed data is read back only after a pull
     after = codat.get(f"/companies/{company.id}/data/bills/{bill['id']}").json()
     assert after["amountDue"] == bill["amountDue"]
     # then: the bill can go
-    gone = codat.delete(push_url(company, "bills", f"/{bill['id']}")).json()
-    assert wait_for(codat, company, gone["pushOperationKey"])["status"] == "Success"
-    refresh(codat, company)
+    gone = codat.delete(helpers.push_url(company, "bills", f"/{bill['id']}")).json()
+    assert helpers.wait_for_push(codat, company, gone["pushOperationKey"])["status"] == "Success"
+    helpers.refresh(codat, company)
     record = codat.get(f"/companies/{company.id}/data/bills/{bill['id']}").json()
     assert record["metadata"]["isDeleted"] is True
 
@@ -168,18 +161,19 @@ def test_accounts_and_bank_accounts_are_created_by_push(
         "name": "Stationery", "type": "Expense", "currency": "GBP",
         "fullyQualifiedCategory": "Expense.Operating",
     }  # fmt: skip
-    pushed = codat.post(push_url(company, "accounts"), json=account).json()
+    pushed = codat.post(helpers.push_url(company, "accounts"), json=account).json()
     assert pushed["dataType"] == "chartOfAccounts"
-    assert wait_for(codat, company, pushed["pushOperationKey"])["status"] == "Success"
+    assert helpers.wait_for_push(codat, company, pushed["pushOperationKey"])["status"] == "Success"
     bank = {"accountName": "Payroll", "accountType": "Debit", "currency": "GBP"}
-    pushed = codat.post(push_url(company, "bankAccounts"), json=bank).json()
-    done = wait_for(codat, company, pushed["pushOperationKey"])
+    pushed = codat.post(helpers.push_url(company, "bankAccounts"), json=bank).json()
+    done = helpers.wait_for_push(codat, company, pushed["pushOperationKey"])
     new_id = done["changes"][0]["recordRef"]["id"]
-    refresh(codat, company, "chartOfAccounts")
+    helpers.refresh(codat, company, "chartOfAccounts")
     chart = codat.get(f"/companies/{company.id}/data/accounts/{new_id}").json()
     assert chart["isBankAccount"] is True
-    missing = codat.post(push_url(company, "bankAccounts"), json={"accountName": "X"}).json()
-    assert wait_for(codat, company, missing["pushOperationKey"])["status"] == "Failed"
+    no_type = {"accountName": "X"}
+    missing = codat.post(helpers.push_url(company, "bankAccounts"), json=no_type).json()
+    assert helpers.wait_for_push(codat, company, missing["pushOperationKey"])["status"] == "Failed"
 
 
 def test_a_push_to_an_unlinked_connection_fails(
@@ -188,8 +182,8 @@ def test_a_push_to_an_unlinked_connection_fails(
     connection = f"/companies/{company.id}/connections/{company.connection_id}"
     assert codat.patch(connection, json={"status": "Unlinked"}).json()["status"] == "Unlinked"
     body: dict[str, Any] = {"supplierName": "Late Ltd", "status": "Active"}
-    pushed = codat.post(push_url(company, "suppliers"), json=body).json()
-    failed = wait_for(codat, company, pushed["pushOperationKey"])
+    pushed = codat.post(helpers.push_url(company, "suppliers"), json=body).json()
+    failed = helpers.wait_for_push(codat, company, pushed["pushOperationKey"])
     assert failed["status"] == "Failed"
     assert failed["statusCode"] == 401
     assert "Unlinked" in json.dumps(failed["validation"])
