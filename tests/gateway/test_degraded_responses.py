@@ -7,20 +7,8 @@ import time
 
 import httpx
 
-from gateway.app import create_app
-from tests.gateway.replicas import (
-    BILLS,
-    patch_record,
-    readiness,
-    replica_settings,
-    send_webhooks_to,
-    synced_company,
-    unique_prefix,
-    wait_until,
-    with_changes,
-)
+from tests.gateway.replicas import BILLS, patch_record, readiness, two_replicas, wait_until
 from tests.redis_server import redis_server
-from tests.servers import running
 
 DEGRADED_TTL = 1.5
 
@@ -34,27 +22,27 @@ def ask(url: str, company: str) -> httpx.Response:
 def test_a_replica_that_missed_a_webhook_while_redis_is_down_serves_fresh_data_after_the_short_ttl(
     sandbox_url: str,
 ) -> None:
-    company = synced_company(sandbox_url)
-    with redis_server() as redis:
-        settings = with_changes(
-            replica_settings(sandbox_url, redis_url=redis.url, prefix=unique_prefix()),
+    with (
+        redis_server() as redis,
+        two_replicas(
+            sandbox_url,
+            redis_url=redis.url,
             cache_degraded_ttl_seconds=DEGRADED_TTL,
             response_cache=True,
             response_cache_ttl_seconds=300.0,
-        )
-        with running(create_app(settings)) as a, running(create_app(settings)) as b:
-            wait_until(lambda: readiness(b.url)["bus"]["healthy"], what="replica B on Redis")
-            # given: Redis is down, and replica B stores the bills response meanwhile
-            redis.kill()
-            wait_until(lambda: not readiness(b.url)["bus"]["healthy"], what="B degraded")
-            first = ask(b.url, company)
-            assert ask(b.url, company).headers["x-gateway-cache"] == "hit"
-            bill = first.json()["data"]["company"]["bills"]["nodes"][0]
-            # when: the bill changes in Codat and only replica A hears the webhook
-            send_webhooks_to(sandbox_url, f"{a.url}/webhooks/codat")
-            patch_record(sandbox_url, company, "bills", bill["codatId"], {"amountDue": 1.23})
-            time.sleep(DEGRADED_TTL + 0.5)
-            later = ask(b.url, company)
+        ) as replicas,
+    ):
+        b, company = replicas.b, replicas.company  # webhooks go to replica A only
+        # given: Redis is down, and replica B stores the bills response meanwhile
+        redis.kill()
+        wait_until(lambda: not readiness(b.url)["bus"]["healthy"], what="B degraded")
+        first = ask(b.url, company)
+        assert ask(b.url, company).headers["x-gateway-cache"] == "hit"
+        bill = first.json()["data"]["company"]["bills"]["nodes"][0]
+        # when: the bill changes in Codat and only replica A hears the webhook
+        patch_record(sandbox_url, company, "bills", bill["codatId"], {"amountDue": 1.23})
+        time.sleep(DEGRADED_TTL + 0.5)
+        later = ask(b.url, company)
     # then: B built its answer again from Codat, and it has the new amount
     assert later.headers["x-gateway-cache"] != "hit"
     nodes = later.json()["data"]["company"]["bills"]["nodes"]
