@@ -88,3 +88,16 @@ async def written_record(gateway_url: str, company: str, payload: dict[str, Any]
             final = result["pushOperation"]
     assert final["status"] == "Success", final
     return str(final["changes"][0]["recordRef"]["id"])
+
+
+async def rename_supplier(gateway_url: str, company: str, supplier_id: str, name: str) -> None:
+    """updateSupplier with a new name, waited for until Codat has it."""
+    payload = mutate(
+        gateway_url,
+        UPDATE_SUPPLIER,
+        "updateSupplier",
+        companyId=company,
+        supplierId=supplier_id,
+        supplierName=name,
+    )
+    await written_record(gateway_url, company, payload)

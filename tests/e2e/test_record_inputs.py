@@ -18,8 +18,8 @@ from tests.e2e.records import (
     CREATE_CREDIT_NOTE,
     CREATE_SUPPLIER,
     FINISHED,
-    UPDATE_SUPPLIER,
     mutate,
+    rename_supplier,
     written_record,
 )
 from tests.e2e.test_record_writes import codes, gateway  # noqa: F401 (fixture)
@@ -222,15 +222,7 @@ async def test_a_supplier_keeps_its_addresses_through_an_update(
     assert created["input"]["addresses"][0]["postalCode"] == "LS1"
     before = graphql(gateway, ADDRESSES, company=company, id=supplier_id)["company"]["supplier"]
     assert before["addresses"] == [{**address, "country": None}]
-    renamed = mutate(
-        gateway,
-        UPDATE_SUPPLIER,
-        "updateSupplier",
-        companyId=company,
-        supplierId=supplier_id,
-        supplierName="Readdressed Ltd",
-    )
-    await written_record(gateway, company, renamed)
+    await rename_supplier(gateway, company, supplier_id, "Readdressed Ltd")
     # (a second write right after the first: its refresh may land after the subscription
     # ended, a known gap of the refresh coalescing, so the read waits for the rename)
     supplier = await eventually_renamed(gateway, company, supplier_id, "Readdressed Ltd")

@@ -38,6 +38,7 @@ from tests.e2e.records import (
     UPDATE_SUPPLIER,
     UPLOAD_ATTACHMENT,
     mutate,
+    rename_supplier,
     written_record,
 )
 from tests.e2e.test_payment_checks import unconnected_company
@@ -88,15 +89,7 @@ async def test_update_supplier_changes_only_the_given_fields(
     company, supplier_id = target.company_id, target.bill["supplierRef"]["id"]
     before = graphql(gateway, SUPPLIER, company=company, id=supplier_id)["company"]["supplier"]
     # when
-    payload = mutate(
-        gateway,
-        UPDATE_SUPPLIER,
-        "updateSupplier",
-        companyId=company,
-        supplierId=supplier_id,
-        supplierName="Renamed Ltd",
-    )
-    await written_record(gateway, company, payload)
+    await rename_supplier(gateway, company, supplier_id, "Renamed Ltd")
     # then
     after = graphql(gateway, SUPPLIER, company=company, id=supplier_id)["company"]["supplier"]
     assert after == {**before, "supplierName": "Renamed Ltd"}
