@@ -9,6 +9,7 @@ over it is refused in the time its first tokens take.
 from __future__ import annotations
 
 from collections import OrderedDict
+from collections.abc import Mapping
 from dataclasses import dataclass
 
 from graphql import GraphQLError, OperationType, Source
@@ -26,8 +27,9 @@ class DocumentScan:
     """Tokens read (at most `max_tokens + 1`)."""
     too_many: bool
     """More than `max_tokens`: refuse without parsing."""
-    operations: dict[str | None, OperationType]
-    """Each operation's type by its name (None: anonymous or shorthand), as far as read."""
+    operations: Mapping[str | None, OperationType]
+    """Each operation's type by its name (None: anonymous or shorthand), as far as read (shared
+    by every request sending the same document: read only)."""
     lexable: bool = True
     """False when the lexer refused a character (the parser will say where)."""
 

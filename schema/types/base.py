@@ -36,6 +36,9 @@ Getter = Callable[[Any, CompanyId | None], Any]
 _CONVERT = "schema.types.base.convert"
 """The key, in a field's metadata, of its conversion (see `nested`, `converted`)."""
 
+_NESTED = "schema.types.base.nested"
+"""The key, in a field's metadata, marking a `nested` field (set after `__init__`, see there)."""
+
 
 Convert = Callable[[Any, CompanyId | None], Any]
 """How one field's value is made from the model's value of the same name (and company id)."""
@@ -53,7 +56,11 @@ def converted(convert: Callable[[Any], Any]) -> Any:
 
 def nested(shape: type[ModelType], *, deprecation_reason: str | None = None) -> Any:
     """A field holding the model's value built as `shape` (by `build`, so with no `from_model`
-    of its own): one, or a list of them (Codat's arrays, each item one); None stays None."""
+    of its own): one, or a list of them (Codat's arrays, each item one); None stays None.
+
+    Built when first read (`_Nested`) on a type with its model and company, at once otherwise:
+    a dashboard reads few of a bill's nested shapes (refs, metadata), and building every one of
+    every record it fetched was most of the GraphQL objects a cold dashboard made."""
 
     def convert(value: Any, company_id: CompanyId | None) -> Any:
         if value is None:
@@ -62,7 +69,30 @@ def nested(shape: type[ModelType], *, deprecation_reason: str | None = None) -> 
             return [shape.build(item, company_id) for item in value]
         return shape.build(value, company_id)
 
-    return strawberry.field(deprecation_reason=deprecation_reason, metadata={_CONVERT: convert})
+    field = strawberry.field(
+        deprecation_reason=deprecation_reason, metadata={_CONVERT: convert, _NESTED: True}
+    )
+    field.init = False  # set by the type's builder, or by `_Nested` on first read
+    return field
+
+
+class _Nested:
+    """A nested field of a type that holds its model and company: converted from the model's
+    value on first read and kept on the object (an attribute of its own, as if built with it),
+    so a memoised record's objects convert each nested value once at most."""
+
+    __slots__ = ("convert", "name")
+
+    def __init__(self, name: str, convert: Convert) -> None:
+        self.name = name
+        self.convert = convert
+
+    def __get__(self, instance: Any, owner: type | None = None) -> Any:
+        if instance is None:
+            return self
+        value = self.convert(getattr(instance.model, self.name), instance.company_id)
+        instance.__dict__[self.name] = value
+        return value
 
 
 class ModelType:
@@ -79,17 +109,32 @@ class ModelType:
     def _builder(cls, given: tuple[str, ...] = ()) -> Builder:
         """`cls(name=model.name, ..., other=convert(model.other, company_id), ..., **given)`,
         written out once per type (as dataclasses write `__init__`): a build is then one call,
-        as cheap as a hand-written `from_model`."""
+        as cheap as a hand-written `from_model`. Nested fields are left to `_Nested` when the
+        object holds what they are made from (its model and company, neither of them given),
+        else set at once."""
         key = (cls, given) if given else cls
         builder = _BUILDERS.get(key)
         if builder is None:
             scope: dict[str, Any] = {"cls": cls}
             arguments: list[str] = []
+            afterwards: list[str] = []
+            names = {field.name for field in fields(cls)}  # type: ignore[arg-type]
+            lazy = {"model", "company_id"} <= names and not {"model", "company_id"} & set(given)
             for field in fields(cls):  # type: ignore[arg-type]
                 name = field.name
-                if not field.init or name in given:
+                if name in given:
+                    target = afterwards if _NESTED in field.metadata else arguments
+                    target.append(f"{name}=given[{name!r}]")
+                elif _NESTED in field.metadata:
+                    convert = field.metadata[_CONVERT]
+                    if not isinstance(cls.__dict__.get(name), _Nested):
+                        setattr(cls, name, _Nested(name, convert))
+                    if not lazy:
+                        scope[f"convert_{name}"] = convert
+                        afterwards.append(f"{name}=convert_{name}(model.{name}, company_id)")
+                elif not field.init:
                     continue
-                if name in cls.DERIVED:
+                elif name in cls.DERIVED:
                     scope[f"derive_{name}"] = cls.DERIVED[name]
                     arguments.append(f"{name}=derive_{name}(model, company_id)")
                 elif _CONVERT in field.metadata:
@@ -97,9 +142,12 @@ class ModelType:
                     arguments.append(f"{name}=convert_{name}(model.{name}, company_id)")
                 else:
                     arguments.append(f"{name}=model.{name}")
-            call = ", ".join([*arguments, "**given"])
+            arguments += [f"{name}=given[{name!r}]" for name in given if name not in names]
+            body = [f"built = cls({', '.join(arguments)})"]
+            body += [f"built.{assignment}" for assignment in afterwards]
             # Only the type's own field names go into the code, never data.
-            exec(f"def build(model, company_id, given):\n    return cls({call})", scope)
+            code = "\n    ".join([*body, "return built"])
+            exec(f"def build(model, company_id, given):\n    {code}", scope)
             builder = _BUILDERS[key] = scope["build"]
         return builder
 
