@@ -17,6 +17,7 @@ from typing import Any, Generic, TypeVar, cast, overload
 
 from pydantic import BaseModel
 
+from gateway.codat import _json
 from gateway.codat.paging import Page
 
 T = TypeVar("T")
@@ -54,7 +55,7 @@ class Codec(Generic[T]):
 
     def decode(self, data: bytes) -> T:
         try:
-            plain = json.loads(data, parse_float=Decimal)
+            plain = _json.loads(data)
             return cast(T, self._typed(plain))
         except (ValueError, TypeError, KeyError) as exc:
             raise CodecError(f"unreadable {self.shape.value} of {self.model.__name__}") from exc
