@@ -8,10 +8,10 @@ over it is refused in the time its first tokens take.
 
 from __future__ import annotations
 
-from collections import OrderedDict
 from collections.abc import Mapping
 from dataclasses import dataclass
 
+import cachetools
 from graphql import GraphQLError, OperationType, Source
 from graphql.language.lexer import Lexer
 from graphql.language.token_kind import TokenKind
@@ -39,7 +39,7 @@ MEMO_MAX_DOCUMENT_CHARS = 8 * 1024
 """The scans kept: of documents this short (an application's own queries), this many at most,
 so the memo holds at most 4 MiB of documents; a longer document is scanned every time."""
 
-_memo: OrderedDict[tuple[str, int], DocumentScan] = OrderedDict()
+_memo: cachetools.LRUCache[tuple[str, int], DocumentScan] = cachetools.LRUCache(MEMO_MAX_ENTRIES)
 
 
 def scan_document(query: str, max_tokens: int) -> DocumentScan:
@@ -55,10 +55,6 @@ def scan_document(query: str, max_tokens: int) -> DocumentScan:
     scan = _memo.get(key)
     if scan is None:
         scan = _memo[key] = _scan(query, max_tokens)
-        if len(_memo) > MEMO_MAX_ENTRIES:
-            _memo.popitem(last=False)
-    else:
-        _memo.move_to_end(key)
     return scan
 
 
