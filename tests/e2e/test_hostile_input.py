@@ -75,12 +75,11 @@ ODD_AMOUNTS: list[tuple[str, dict[str, Any], str]] = [
 
 
 @pytest.fixture
-def target(sandbox_url: str, paying_gateway: str) -> Payable:
-    """The first payable bill, the sandbox's calls cleared once the gateway is up (so `pushes`
-    sees only the test's own)."""
-    payable = payables(sandbox_url)[0]
+def target(target: Payable, sandbox_url: str, paying_gateway: str) -> Payable:
+    """The e2e `target`, the sandbox's calls cleared once the gateway is up (so `pushes` sees
+    only the test's own)."""
     clear_calls(sandbox_url)
-    return payable
+    return target
 
 
 @pytest.mark.parametrize(("case", "changes", "code"), ODD_AMOUNTS, ids=[c[0] for c in ODD_AMOUNTS])
