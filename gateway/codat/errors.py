@@ -29,12 +29,16 @@ from __future__ import annotations
 
 
 class CodatError(Exception):
-    """Anything that went wrong talking to Codat; `company_id` says for whom, when known."""
+    """Anything that went wrong talking to Codat; `company_id` says for whom and `data_type`
+    what was read (a Codat data type, or `companies`, `connections`, ...), when known."""
 
-    def __init__(self, message: str, *, company_id: str | None = None) -> None:
+    def __init__(
+        self, message: str, *, company_id: str | None = None, data_type: str | None = None
+    ) -> None:
         super().__init__(message)
         self.message = message
         self.company_id = company_id
+        self.data_type = data_type
 
 
 class CodatTransportError(CodatError):
@@ -65,8 +69,9 @@ class CodatHTTPError(CodatError):
         service: str | None = None,
         retry_after: float | None = None,
         company_id: str | None = None,
+        data_type: str | None = None,
     ) -> None:
-        super().__init__(message, company_id=company_id)
+        super().__init__(message, company_id=company_id, data_type=data_type)
         self.status_code = status_code
         self.method = method
         self.url = url
@@ -112,31 +117,6 @@ class CodatConflict(CodatHTTPError):  # noqa: N818 (names fixed by the tree abov
 class CodatDataNotReady(CodatConflict):
     """409 on a read: the data type has not been synced yet (or is syncing)."""
 
-    def __init__(
-        self,
-        message: str,
-        *,
-        status_code: int,
-        method: str,
-        url: str,
-        correlation_id: str | None = None,
-        service: str | None = None,
-        retry_after: float | None = None,
-        company_id: str | None = None,
-        data_type: str | None = None,
-    ) -> None:
-        super().__init__(
-            message,
-            status_code=status_code,
-            method=method,
-            url=url,
-            correlation_id=correlation_id,
-            service=service,
-            retry_after=retry_after,
-            company_id=company_id,
-        )
-        self.data_type = data_type
-
 
 class CodatUnprocessable(CodatHTTPError):  # noqa: N818 (names fixed by the tree above)
     """422: an idempotency key was reused with a different body."""
@@ -162,16 +142,7 @@ class CodatQueryError(CodatError, ValueError):
 
 
 class CodatInvalidResponse(CodatError):  # noqa: N818 (names fixed by the tree above)
-    """Codat answered 2xx with a body that breaks its own spec: nothing in it is trusted.
-
-    `data_type` names what was read (a Codat data type, or `companies`, `connections`, ...).
-    """
-
-    def __init__(
-        self, message: str, *, data_type: str | None = None, company_id: str | None = None
-    ) -> None:
-        super().__init__(message, company_id=company_id)
-        self.data_type = data_type
+    """Codat answered 2xx with a body that breaks its own spec: nothing in it is trusted."""
 
 
 class CodatInvalidRecord(CodatInvalidResponse):
@@ -221,8 +192,7 @@ class CodatTooManyPages(CodatError):  # noqa: N818 (names fixed by the tree abov
         max_pages: int,
         company_id: str | None = None,
     ) -> None:
-        super().__init__(message, company_id=company_id)
-        self.data_type = data_type
+        super().__init__(message, company_id=company_id, data_type=data_type)
         self.pages = pages
         self.max_pages = max_pages
 
@@ -239,7 +209,6 @@ class CodatDeadlineExceeded(CodatError):  # noqa: N818 (names fixed by the tree 
         pages_read: int,
         company_id: str | None = None,
     ) -> None:
-        super().__init__(message, company_id=company_id)
-        self.data_type = data_type
+        super().__init__(message, company_id=company_id, data_type=data_type)
         self.seconds = seconds
         self.pages_read = pages_read
