@@ -14,11 +14,11 @@ extensions that have something to say about a result, not all of them for every 
 
 from __future__ import annotations
 
-from collections import OrderedDict
 from dataclasses import dataclass
 from types import TracebackType
 from typing import Any
 
+import cachetools
 import orjson
 from graphql import ExecutionResult, OperationDefinitionNode
 from graphql.execution import Executor
@@ -56,8 +56,7 @@ class EventResults:
     under a key, `shared` those answered from the memo."""
 
     def __init__(self, maxsize: int = EVENT_RESULTS_KEPT) -> None:
-        self._maxsize = maxsize
-        self._kept: OrderedDict[EventKey, _Kept] = OrderedDict()
+        self._kept: cachetools.LRUCache[EventKey, _Kept] = cachetools.LRUCache(maxsize)
         self.executions = 0
         self.shared = 0
 
@@ -81,9 +80,6 @@ class EventResults:
         result: ExecutionResult,
     ) -> None:
         self._kept[key] = _Kept(event, operation, result)
-        self._kept.move_to_end(key)
-        while len(self._kept) > self._maxsize:
-            self._kept.popitem(last=False)
 
 
 class SharedEventExecutor(GatewayExecutionContext):
